@@ -1,0 +1,111 @@
+"""`pitchlab`: thin commands over the pipeline's keyword-only functions."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import PitchlabError
+from .settings import Settings
+
+log = logging.getLogger("pipeline")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pitchlab",
+        description="Learn which ways of describing your product go with interested leads, "
+        "from your recorded sales calls, on your own machine.",
+    )
+    parser.add_argument("--version", action="version", version=f"pitchlab {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each step (to stderr)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "analyze",
+        help="transcribe and analyze new recordings in an inbox folder, then print the leaderboard",
+        description="Analyze every recording in INBOX not already in the database (matched by "
+        "content hash), store the results in the DuckDB file, re-cluster the phrases and print the "
+        "descriptor leaderboard.",
+    )
+    p.add_argument("--inbox", type=Path, help="folder of recordings (default data/inbox, env PITCHLAB_INBOX)")
+    p.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
+    p.add_argument("--outcomes", type=Path, help="CSV with columns file,outcome[,rep] (env PITCHLAB_OUTCOMES)")
+    p.add_argument("--model", help="Whisper model: tiny.en (default, bundled), base (bundled), "
+                   "a faster-whisper model name, or a local model folder (env PITCHLAB_MODEL)")
+    p.add_argument("--rep-channel", choices=["left", "right"],
+                   help="stereo recordings: the rep's channel (default left, env PITCHLAB_REP_CHANNEL)")
+    p.add_argument("--top", type=int, default=5, help="clusters shown at each end of the leaderboard")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    lb = sub.add_parser("leaderboard", help="print the descriptor leaderboard from a database",
+                        description="Print descriptor clusters ranked by interested-lead rate.")
+    lb.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
+    lb.add_argument("--top", type=int, default=5, help="clusters shown at each end")
+    return parser
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from .analyze import analyze
+    from .db import opened
+    from .stats import format_leaderboard, leaderboard
+
+    settings = Settings.from_env(
+        inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model,
+        rep_channel=args.rep_channel, progress=not args.no_progress,
+    )
+    summary = analyze(settings)
+    print(
+        f"{summary.found} recordings in {settings.inbox}: {summary.processed} analyzed "
+        f"({summary.audio_s / 60:.1f} min of audio in {summary.wall_s:.0f} s), "
+        f"{summary.skipped_known} already known, {len(summary.failed) + summary.skipped_failed} failed"
+    )
+    for file, reason in summary.failed:
+        print(f"  failed: {file}: {reason}")
+    print(f"outcomes applied to {summary.outcomes_applied} calls; {summary.clustering}")
+    print()
+    with opened(settings.db, read_only=True) as con:
+        print(format_leaderboard(leaderboard(con), top=args.top))
+    print(f"\nquery it: .venv/bin/duckdb -readonly {settings.db}")
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from .db import opened
+    from .stats import format_leaderboard, leaderboard
+
+    settings = Settings.from_env(db=args.db)
+    with opened(settings.db, read_only=True) as con:
+        print(format_leaderboard(leaderboard(con), top=args.top))
+    return 0
+
+
+COMMANDS = {"analyze": cmd_analyze, "leaderboard": cmd_leaderboard}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return COMMANDS[args.command](args)
+    except PitchlabError as exc:
+        print(f"pitchlab: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("pitchlab: interrupted; finished calls are saved, run again to continue", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

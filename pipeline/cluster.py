@@ -1,0 +1,199 @@
+"""Descriptor clusters of pitch phrases, stored in DuckDB.
+
+The first batch fits clusters (spherical k-means on the unit-length
+embeddings, k chosen by the best cosine silhouette); later batches only assign
+their new phrases to the nearest stored centroid in SQL, so cluster ids users
+have seen never change. Each cluster is labelled by its top descriptor terms
+(class-based TF-IDF) and its most central phrase.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from .db import transaction
+
+log = logging.getLogger(__name__)
+
+MAX_K = 20
+SILHOUETTE_SAMPLE = 2000
+
+
+@dataclass(frozen=True, eq=False)
+class Fit:
+    labels: np.ndarray  # cluster index per row, 0..k-1
+    centroids: np.ndarray  # (k, dim), unit length
+    silhouette: float
+
+
+def kmeans(x: np.ndarray, k: int, *, seed: int = 0, n_init: int = 4, iterations: int = 100) -> tuple[np.ndarray, np.ndarray, float]:
+    """Spherical k-means with k-means++ starts; returns (labels, centroids, inertia)."""
+    rng = np.random.default_rng(seed)
+    best = None
+    for _ in range(n_init):
+        centers = _kmeanspp(x, k, rng)
+        labels = np.full(len(x), -1)
+        for _ in range(iterations):
+            sims = x @ centers.T
+            new = sims.argmax(axis=1)
+            if (new == labels).all():
+                break
+            labels = new
+            for c in range(k):
+                members = x[labels == c]
+                if len(members):
+                    centers[c] = _unit(members.sum(axis=0))
+        inertia = float((1 - (x @ centers.T)[np.arange(len(x)), labels]).sum())
+        if best is None or inertia < best[2]:
+            best = (labels.copy(), centers.copy(), inertia)
+    return best
+
+
+def _kmeanspp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    centers = [x[rng.integers(len(x))]]
+    dist = 1 - x @ centers[0]
+    for _ in range(1, k):
+        weights = np.clip(dist, 0, None) ** 2
+        idx = rng.choice(len(x), p=weights / weights.sum()) if weights.sum() > 0 else rng.integers(len(x))
+        centers.append(x[idx])
+        dist = np.minimum(dist, 1 - x @ x[idx])
+    return np.array(centers, dtype=np.float64)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(norm == 0, 1, norm)
+
+
+def silhouette(x: np.ndarray, labels: np.ndarray, *, seed: int = 0) -> float:
+    """Mean cosine silhouette (on a fixed random sample when large)."""
+    if len(x) > SILHOUETTE_SAMPLE:
+        idx = np.random.default_rng(seed).choice(len(x), SILHOUETTE_SAMPLE, replace=False)
+        x, labels = x[idx], labels[idx]
+    dist = 1 - x @ x.T
+    ks = np.unique(labels)
+    if len(ks) < 2:
+        return -1.0
+    mean_to = np.stack([dist[:, labels == c].mean(axis=1) for c in ks], axis=1)
+    sizes = np.array([(labels == c).sum() for c in ks])
+    own = np.searchsorted(ks, labels)
+    a = mean_to[np.arange(len(x)), own] * sizes[own] / np.maximum(sizes[own] - 1, 1)
+    mean_to[np.arange(len(x)), own] = np.inf
+    b = mean_to.min(axis=1)
+    s = np.where(sizes[own] > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
+    return float(s.mean())
+
+
+def fit(vectors: np.ndarray, *, seed: int = 0, max_k: int = MAX_K) -> Fit:
+    """Choose k in 2..max_k (at most one cluster per 3 phrases) by silhouette.
+
+    Fewer than 6 phrases make one cluster.
+    """
+    x = _unit(vectors.astype(np.float64))
+    if len(x) < 6:
+        return Fit(np.zeros(len(x), dtype=int), _unit(x.sum(axis=0, keepdims=True)), 0.0)
+    best = None
+    for k in range(2, min(max_k, len(x) // 3) + 1):
+        labels, centers, _ = kmeans(x, k, seed=seed)
+        score = silhouette(x, labels, seed=seed)
+        log.debug("k=%d silhouette=%.4f", k, score)
+        if best is None or score > best.silhouette:
+            best = Fit(labels, centers, score)
+    return best
+
+
+def label_terms(cluster_terms: list[list[str]], top: int = 2) -> list[list[str]]:
+    """Top terms per cluster by class-based TF-IDF: tf in the cluster * log(1 + avg terms / total tf)."""
+    counts = [Counter(terms) for terms in cluster_terms]
+    total = Counter()
+    for c in counts:
+        total.update(c)
+    avg = sum(total.values()) / max(len(counts), 1)
+    out = []
+    for c in counts:
+        scored = sorted(c, key=lambda t: (-c[t] * math.log(1 + avg / total[t]), t))
+        out.append(scored[:top])
+    return out
+
+
+def update(con: duckdb.DuckDBPyConnection, *, seed: int = 0) -> str:
+    """Fit clusters if there are none yet, else assign unclustered phrases; returns what it did."""
+    has_clusters = con.execute("SELECT count(*) FROM clusters").fetchone()[0] > 0
+    if not has_clusters:
+        return refit(con, seed=seed)
+    assigned = assign_new(con)
+    return f"assigned {assigned} new phrases to existing clusters"
+
+
+def assign_new(con: duckdb.DuckDBPyConnection) -> int:
+    """Nearest centroid by array_cosine_similarity, in SQL; sizes refreshed."""
+    with transaction(con):
+        n = con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL").fetchone()[0]
+        con.execute(
+            """
+            UPDATE pitch_phrases SET cluster_id = best.cluster_id
+            FROM (
+                SELECT p.phrase_id,
+                       arg_max(c.cluster_id, array_cosine_similarity(p.embedding, c.centroid)) AS cluster_id
+                FROM pitch_phrases p CROSS JOIN clusters c
+                WHERE p.cluster_id IS NULL
+                GROUP BY p.phrase_id
+            ) AS best
+            WHERE pitch_phrases.phrase_id = best.phrase_id
+            """
+        )
+        _refresh_sizes(con)
+    return n
+
+
+def _refresh_sizes(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        UPDATE clusters SET size = coalesce(
+            (SELECT count(*) FROM pitch_phrases p WHERE p.cluster_id = clusters.cluster_id), 0)
+        """
+    )
+
+
+def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0) -> str:
+    """Cluster every phrase from scratch and replace the clusters table."""
+    rows = con.execute("SELECT phrase_id, text, embedding FROM pitch_phrases ORDER BY phrase_id").fetchall()
+    if not rows:
+        return "no phrases to cluster"
+    ids = [r[0] for r in rows]
+    texts = [r[1] for r in rows]
+    x = _unit(np.array([r[2] for r in rows], dtype=np.float64))
+    result = fit(x, seed=seed)
+    terms_by_phrase: dict[str, list[str]] = {}
+    for pid, term in con.execute("SELECT phrase_id, term FROM descriptors").fetchall():
+        terms_by_phrase.setdefault(pid, []).append(term)
+    # Cluster ids 1..k by size, largest first.
+    k = len(result.centroids)
+    order = sorted(range(k), key=lambda c: (-(result.labels == c).sum(), c))
+    new_id = {old: i + 1 for i, old in enumerate(order) if (result.labels == old).any()}
+    members = {c: np.flatnonzero(result.labels == c) for c in new_id}
+    names = label_terms([[t for i in members[c] for t in terms_by_phrase.get(ids[i], [])] for c in new_id])
+    with transaction(con):
+        con.execute("UPDATE pitch_phrases SET cluster_id = NULL")
+        con.execute("DELETE FROM clusters")
+        for (old, cid), name in zip(new_id.items(), names):
+            idx = members[old]
+            centroid = result.centroids[old]
+            central = idx[np.argmax(x[idx] @ centroid)]
+            example = texts[central]
+            label = " · ".join(name) if name else " ".join(example.split()[:4])
+            con.execute(
+                "INSERT INTO clusters (cluster_id, label, size, example, centroid) VALUES (?, ?, ?, ?, ?)",
+                [cid, label, len(idx), example, centroid.astype(np.float32).tolist()],
+            )
+        con.executemany(
+            "UPDATE pitch_phrases SET cluster_id = ? WHERE phrase_id = ?",
+            [[new_id[int(result.labels[i])], ids[i]] for i in range(len(ids))],
+        )
+    return f"fitted {len(new_id)} clusters over {len(ids)} phrases (silhouette {result.silhouette:.3f})"

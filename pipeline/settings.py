@@ -1,0 +1,51 @@
+"""One frozen settings object, filled from CLI flags with environment fallbacks."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus")
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    inbox: Path = Path("data/inbox")
+    db: Path = Path("data/calls.duckdb")
+    outcomes: Path | None = None
+    model: str = "tiny.en"  # bundled name, faster-whisper model name, or a local directory
+    models_dir: Path = Path("models")  # where assembled model files are cached
+    rep_channel: str = "left"  # stereo: which channel is the rep
+    language: str | None = "en"
+    compute_type: str = "int8"
+    cpu_threads: int = 2
+    beam_size: int = 5
+    reaction_window_s: float = 15.0  # a reaction must start this soon after the phrase
+    max_phrase_words: int = 25  # longer sentences are split into clauses
+    progress: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Defaults, then PITCHLAB_* environment variables, then explicit overrides."""
+        values = dict(
+            inbox=Path(_env("PITCHLAB_INBOX", str(cls.inbox))),
+            db=Path(_env("PITCHLAB_DB", str(cls.db))),
+            model=_env("PITCHLAB_MODEL", cls.model),
+            models_dir=Path(_env("PITCHLAB_MODELS_DIR", str(cls.models_dir))),
+            rep_channel=_env("PITCHLAB_REP_CHANNEL", cls.rep_channel),
+            cpu_threads=int(_env("PITCHLAB_THREADS", str(cls.cpu_threads))),
+        )
+        if "PITCHLAB_OUTCOMES" in os.environ:
+            values["outcomes"] = Path(os.environ["PITCHLAB_OUTCOMES"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        if settings.rep_channel not in ("left", "right"):
+            from .errors import PitchlabError
+
+            raise PitchlabError(f"rep channel must be 'left' or 'right', not {settings.rep_channel!r}")
+        return settings

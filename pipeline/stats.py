@@ -1,0 +1,70 @@
+"""The descriptor leaderboard, read from the `descriptor_performance` view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class LeaderRow:
+    cluster_id: int
+    label: str
+    example: str
+    phrases: int
+    calls: int
+    calls_with_outcome: int
+    interested_calls: int
+    interest_rate: float | None
+    lift: float | None
+    ci_low: float | None
+    ci_high: float | None
+    reaction_interest: float | None
+    low_support: bool
+
+
+def leaderboard(con: duckdb.DuckDBPyConnection) -> list[LeaderRow]:
+    """All clusters, best interested-lead rate first (ties: more calls first); unknown rates last."""
+    rows = con.execute(
+        """
+        SELECT cluster_id, label, example, phrases, calls, calls_with_outcome, interested_calls,
+               interest_rate, lift, ci_low, ci_high, reaction_interest, low_support
+        FROM descriptor_performance
+        ORDER BY interest_rate DESC NULLS LAST, calls_with_outcome DESC, cluster_id
+        """
+    ).fetchall()
+    return [LeaderRow(*r) for r in rows]
+
+
+def _pct(x: float | None) -> str:
+    return "  –  " if x is None else f"{100 * x:4.0f}%"
+
+
+def format_leaderboard(rows: list[LeaderRow], *, top: int = 5) -> str:
+    """Top and bottom clusters as a plain-text table."""
+    if not rows:
+        return "no clusters yet: analyze some calls first"
+    shown = rows if len(rows) <= 2 * top else rows[:top] + [None] + rows[-top:]
+    header = f"{'#':>3}  {'descriptor cluster':<34} {'calls':>5} {'rate':>5} {'90% interval':>13} {'lift':>5} {'react':>6}"
+    lines = [header, "-" * len(header)]
+    for row in shown:
+        if row is None:
+            lines.append(f"{'…':>3}")
+            continue
+        interval = "" if row.ci_low is None else f"{_pct(row.ci_low)}–{_pct(row.ci_high).strip()}"
+        lift = "  –" if row.lift is None else f"{row.lift:5.2f}"
+        react = "   –" if row.reaction_interest is None else f"{row.reaction_interest:+6.2f}"
+        label = row.label if len(row.label) <= 34 else row.label[:33] + "…"
+        flag = "  (few calls)" if row.low_support else ""
+        lines.append(
+            f"{row.cluster_id:>3}  {label:<34} {row.calls_with_outcome:>5} {_pct(row.interest_rate)} "
+            f"{interval:>13} {lift:>5} {react:>6}{flag}"
+        )
+        example = row.example if len(row.example) <= 70 else row.example[:69] + "…"
+        lines.append(f"{'':>5}“{example}”")
+    lines.append(
+        "rate = interested-lead rate of calls that used the cluster; lift = rate / rate of calls that did not;"
+    )
+    lines.append("react = mean interest of the prospect's immediate reactions (-1..1).")
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""Writing a call's rows (one transaction per call) and reading what is known."""
+
+from __future__ import annotations
+
+import duckdb
+
+from .db import transaction
+from .records import CallAnalysis, Outcome, Recording
+
+
+def phrase_id(call_id: str, phrase_idx: int) -> str:
+    return f"{call_id[:16]}-p{phrase_idx:04d}"
+
+
+def reaction_id(call_id: str, phrase_idx: int) -> str:
+    return f"{call_id[:16]}-r{phrase_idx:04d}"
+
+
+def known_call_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT call_id FROM calls").fetchall()}
+
+
+def failed_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Files that failed before: retried only when their content changes."""
+    rows = con.execute("SELECT DISTINCT file_sha256 FROM ingest_errors WHERE file_sha256 IS NOT NULL")
+    return {r[0] for r in rows.fetchall()}
+
+
+def record_error(con: duckdb.DuckDBPyConnection, recording: Recording, reason: str) -> None:
+    con.execute(
+        "INSERT INTO ingest_errors (file_sha256, source_file, reason) VALUES (?, ?, ?)",
+        [recording.call_id, recording.source_file, reason],
+    )
+
+
+def write_call(con: duckdb.DuckDBPyConnection, call: CallAnalysis, size_bytes: int) -> None:
+    """All rows of one call, or none of them."""
+    info = call.info
+    cid = info.call_id
+    with transaction(con):
+        con.execute(
+            """
+            INSERT INTO calls (call_id, source_file, duration_s, channels, sample_rate, size_bytes,
+                               speaker_method, model)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [cid, info.source_file, info.duration_s, info.channels, info.sample_rate, size_bytes,
+             call.speaker_method, call.model],
+        )
+        if call.turns:
+            con.executemany(
+                "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?)",
+                [[cid, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text] for t in call.turns],
+            )
+        if call.phrases:
+            con.executemany(
+                "INSERT INTO pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, embedding)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [[phrase_id(cid, p.phrase_idx), cid, p.turn_idx, p.start_s, p.end_s, p.text, list(vec)]
+                 for p, vec in zip(call.phrases, call.embeddings)],
+            )
+        terms = [[phrase_id(cid, p.phrase_idx), t] for p in call.phrases for t in p.descriptors]
+        if terms:
+            con.executemany("INSERT INTO descriptors VALUES (?, ?)", terms)
+        if call.reactions:
+            con.executemany(
+                "INSERT INTO reactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[reaction_id(cid, r.phrase_idx), phrase_id(cid, r.phrase_idx), cid, r.turn_idx,
+                  r.start_s, r.end_s, r.text, r.interest, r.label, list(r.evidence)]
+                 for r in call.reactions],
+            )
+
+
+def apply_outcomes(con: duckdb.DuckDBPyConnection, outcomes: dict[str, Outcome]) -> int:
+    """Set outcome and rep of known calls from the user's labels; returns calls updated."""
+    rows = [[o.outcome, "label" if o.outcome else None, o.rep, cid] for cid, o in outcomes.items()]
+    if not rows:
+        return 0
+    with transaction(con):
+        con.executemany(
+            "UPDATE calls SET outcome = ?, outcome_source = ?, rep = coalesce(?, rep) WHERE call_id = ?",
+            rows,
+        )
+    known = known_call_ids(con)
+    return sum(1 for cid in outcomes if cid in known)
