@@ -1,0 +1,45 @@
+# Pitchlab. First command: `make demo`. Second: `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup demo analyze leaderboard test test-fast clean-db help
+
+help:
+	@echo "make demo      set everything up, analyze the demo calls into data/demo.duckdb, print the leaderboard"
+	@echo "make test      install what the tests need and run them"
+	@echo "make analyze   analyze new recordings in data/inbox into data/calls.duckdb (outcomes from data/outcomes.csv)"
+	@echo "make leaderboard  print the leaderboard of data/calls.duckdb"
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH, or run: make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first, pinned: the CPU wheel (an unpinned torch pulls a multi-GB CUDA build)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/pitchlab analyze --inbox data/demo --db data/demo.duckdb --outcomes data/demo/outcomes.csv
+
+analyze: $(STAMP)
+	@mkdir -p data/inbox
+	$(BIN)/pitchlab analyze --inbox data/inbox --db data/calls.duckdb $(if $(wildcard data/outcomes.csv),--outcomes data/outcomes.csv,)
+
+leaderboard: $(STAMP)
+	$(BIN)/pitchlab leaderboard --db data/calls.duckdb
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not e2e"
+
+clean-db:
+	rm -f data/demo.duckdb data/demo.duckdb.wal

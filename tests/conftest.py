@@ -1,0 +1,106 @@
+"""Shared fakes and fixtures. Unit tests use small fakes behind the stages' protocols."""
+
+from __future__ import annotations
+
+import os
+import wave
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pytest
+
+from pipeline.phrases import Span
+from pipeline.records import Word
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_SPEECH = ROOT.parent / "shared" / "data" / "speech"
+TEST_CALLS = ROOT / "tests" / "data" / "calls"
+
+
+def write_wav(path: Path, channels: Sequence[np.ndarray], rate: int = 16000) -> Path:
+    """16-bit PCM wav from float arrays in [-1, 1], one per channel."""
+    data = np.stack([np.clip(c, -1, 1) for c in channels], axis=1)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(len(channels))
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((data * 32767).astype("<i2").tobytes())
+    return path
+
+
+def tone(seconds: float, freq: float, rate: int = 16000, amp: float = 0.3) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def words(text: str, start: float, step: float = 0.3, segment: int = 0, channel=None) -> list[Word]:
+    """Evenly timed words of `text` starting at `start`."""
+    out = []
+    for i, w in enumerate(text.split()):
+        out.append(Word(round(start + i * step, 3), round(start + i * step + step * 0.8, 3), w, channel, segment))
+    return out
+
+
+class ScriptTranscriber:
+    """Fake Transcriber: returns the next script in turn (stereo calls ask once per channel)."""
+
+    name = "fake"
+
+    def __init__(self, scripts: Sequence[list[Word]]):
+        self.scripts = list(scripts)
+        self.calls = 0
+
+    def words(self, audio: np.ndarray) -> list[Word]:
+        script = self.scripts[self.calls % len(self.scripts)]
+        self.calls += 1
+        return list(script)
+
+
+class SentenceSplitter:
+    """Fake Splitter: sentences end at '.', '?' or '!'; descriptors are capitalised-free nouns-ish (words > 6 letters)."""
+
+    def split(self, texts: Sequence[str]) -> list[list[Span]]:
+        out = []
+        for text in texts:
+            spans, start = [], 0
+            for i, ch in enumerate(text):
+                if ch in ".?!" and (i + 1 == len(text) or text[i + 1] == " "):
+                    piece = text[start : i + 1]
+                    if len(piece.split()) >= 3:
+                        terms = tuple(w.strip(".,?!").lower() for w in piece.split() if len(w.strip(".,?!")) > 6)
+                        spans.append(Span(start, i + 1, terms))
+                    start = i + 2
+            out.append(spans)
+        return out
+
+
+class BagEmbedder:
+    """Fake Embedder: hashed bag of words into 384 dims, unit length (same words, same vector)."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for w in text.lower().split():
+                w = w.strip(".,?!")
+                out[i, sum(map(ord, w)) * 7 % 384] += 1.0
+            norm = np.linalg.norm(out[i])
+            out[i] /= norm if norm else 1
+        return out
+
+
+class FakeModels:
+    def __init__(self, transcriber, splitter=None, embedder=None):
+        self.transcriber = transcriber
+        self.splitter = splitter or SentenceSplitter()
+        self.embedder = embedder or BagEmbedder()
+
+
+@pytest.fixture
+def shared_speech() -> Path:
+    if not SHARED_SPEECH.is_dir():
+        pytest.fail(f"shared speech data missing at {SHARED_SPEECH} (CI lays ../shared beside the checkout)")
+    return SHARED_SPEECH

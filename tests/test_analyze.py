@@ -1,0 +1,107 @@
+"""The orchestrator over real decoded audio and a real DuckDB file, with fake models."""
+
+import shutil
+
+import pytest
+
+from conftest import FakeModels, ScriptTranscriber, tone, words, write_wav
+from pipeline import db
+from pipeline.analyze import analyze
+from pipeline.settings import Settings
+
+REP_SCRIPT = words("Hi, this is Dana from Clipcast. You see exactly who watched your video.", 0.0, segment=0) \
+    + words("Every view syncs into Salesforce automatically.", 8.0, segment=1)
+PROSPECT_SCRIPT = words("Oh nice, how does that work?", 5.0, segment=0) + words("We already have a CRM.", 12.0, segment=1)
+
+
+def stereo_call(path, seconds=15.0, freq=300):
+    return write_wav(path, [tone(seconds, freq), tone(seconds, freq * 2.1)])
+
+
+def run(tmp_path, inbox, **kw):
+    settings = Settings(inbox=inbox, db=tmp_path / "calls.duckdb", progress=False, **kw)
+    models = FakeModels(ScriptTranscriber([REP_SCRIPT, PROSPECT_SCRIPT]))
+    return analyze(settings, models=models), settings
+
+
+def dump(path):
+    with db.opened(path, read_only=True) as con:
+        return {
+            t: con.execute(f"SELECT * EXCLUDE ({skip}) FROM {t} ORDER BY ALL").fetchall()
+            for t, skip in [("calls", "processed_at"), ("turns", "call_id"), ("pitch_phrases", "call_id"),
+                            ("reactions", "call_id"), ("descriptors", "phrase_id"), ("clusters", "fitted_at")]
+        }
+
+
+@pytest.fixture
+def inbox(tmp_path):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    stereo_call(box / "one.wav", freq=300)
+    stereo_call(box / "two.wav", freq=310)
+    (box / "broken.mp3").write_bytes(b"\x00garbage" * 100)
+    (box / "outcomes.csv").write_text("file,outcome,rep\none.wav,won,Dana\ntwo.wav,lost,Sam\n")
+    return box
+
+
+def test_batch_stores_turns_phrases_reactions_and_clusters(tmp_path, inbox):
+    summary, settings = run(tmp_path, inbox, outcomes=inbox / "outcomes.csv")
+    assert (summary.found, summary.processed, summary.outcomes_applied) == (3, 2, 2)
+    assert summary.failed[0][0] == "broken.mp3" and "not readable as audio" in summary.failed[0][1]
+    with db.opened(settings.db, read_only=True) as con:
+        calls = con.execute("SELECT source_file, channels, rep, outcome, outcome_source, speaker_method "
+                            "FROM calls ORDER BY source_file").fetchall()
+        turns = con.execute("SELECT speaker, text FROM turns WHERE call_id = (SELECT call_id FROM calls "
+                            "WHERE source_file = 'one.wav') ORDER BY turn_idx").fetchall()
+        reactions = con.execute("SELECT p.text, r.text, r.label FROM reactions r JOIN pitch_phrases p "
+                                "USING (phrase_id) WHERE p.call_id = r.call_id ORDER BY r.reaction_id").fetchall()
+        errors = con.execute("SELECT source_file FROM ingest_errors").fetchall()
+        unclustered = con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL").fetchone()[0]
+    assert calls == [("one.wav", 2, "Dana", "interested", "label", "channel"),
+                     ("two.wav", 2, "Sam", "not_interested", "label", "channel")]
+    assert turns == [
+        ("rep", "Hi, this is Dana from Clipcast. You see exactly who watched your video."),
+        ("prospect", "Oh nice, how does that work?"),
+        ("rep", "Every view syncs into Salesforce automatically."),
+        ("prospect", "We already have a CRM."),
+    ]
+    assert reactions[:3] == [
+        ("Hi, this is Dana from Clipcast.", "Oh nice, how does that work?", "interested"),
+        ("You see exactly who watched your video.", "Oh nice, how does that work?", "interested"),
+        ("Every view syncs into Salesforce automatically.", "We already have a CRM.", "objection"),
+    ]
+    assert errors == [("broken.mp3",)]
+    assert unclustered == 0
+
+
+def test_rerun_skips_known_calls_and_leaves_their_rows_unchanged(tmp_path, inbox):
+    _, settings = run(tmp_path, inbox, outcomes=inbox / "outcomes.csv")
+    before = dump(settings.db)
+    shutil.copy(inbox / "one.wav", inbox / "one-copy.wav")  # the same recording again
+    summary, _ = run(tmp_path, inbox, outcomes=inbox / "outcomes.csv")
+    assert (summary.processed, summary.skipped_known, summary.skipped_failed) == (0, 3, 1)
+    assert dump(settings.db) == before
+    stereo_call(inbox / "three.wav", freq=320)
+    summary, _ = run(tmp_path, inbox, outcomes=inbox / "outcomes.csv")
+    after = dump(settings.db)
+    assert summary.processed == 1 and summary.clustering == "assigned 3 new phrases to existing clusters"
+    old_phrases = {row[0]: row for row in before["pitch_phrases"]}
+    assert all(old_phrases[row[0]] == row for row in after["pitch_phrases"] if row[0] in old_phrases)
+    assert len(after["calls"]) == 3
+
+
+def test_same_file_twice_in_one_batch_is_one_call(tmp_path, inbox):
+    shutil.copy(inbox / "one.wav", inbox / "again.wav")
+    summary, settings = run(tmp_path, inbox)
+    assert summary.processed == 2
+    with db.opened(settings.db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM calls").fetchone()[0] == 2
+
+
+def test_silence_is_an_ingest_error_not_a_call(tmp_path):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    write_wav(box / "quiet.wav", [tone(2.0, 100, amp=0.0)])
+    settings = Settings(inbox=box, db=tmp_path / "q.duckdb", progress=False)
+    summary = analyze(settings, models=FakeModels(ScriptTranscriber([[]])))
+    assert summary.failed == (("quiet.wav", "no speech found"),)

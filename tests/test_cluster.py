@@ -1,0 +1,68 @@
+import numpy as np
+
+from pipeline import cluster, db
+from pipeline.embed import DIM
+
+
+def blobs(n_per, centers, spread=0.05, seed=1):
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(centers, DIM))
+    x = np.concatenate([base[c] + spread * rng.normal(size=(n_per, DIM)) * np.linalg.norm(base[c]) for c in range(centers)])
+    truth = np.repeat(np.arange(centers), n_per)
+    return x.astype(np.float32), truth
+
+
+def same_partition(a, b):
+    pairs = {(int(x), int(y)) for x, y in zip(a, b)}
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def test_fit_finds_the_number_of_clusters_and_recovers_them():
+    x, truth = blobs(10, 4)
+    result = cluster.fit(x)
+    assert len(result.centroids) == 4
+    assert same_partition(result.labels, truth)
+    assert np.allclose(np.linalg.norm(result.centroids, axis=1), 1)
+
+
+def test_fit_is_deterministic_and_small_input_is_one_cluster():
+    x, _ = blobs(8, 3)
+    assert (cluster.fit(x).labels == cluster.fit(x).labels).all()
+    assert cluster.fit(x[:5]).labels.tolist() == [0] * 5
+
+
+def test_class_based_tfidf_prefers_terms_specific_to_a_cluster():
+    names = cluster.label_terms([
+        ["video", "viewer analytic", "viewer analytic", "who"],
+        ["video", "salesforce", "crm", "salesforce"],
+    ])
+    assert names == [["viewer analytic", "who"], ["salesforce", "crm"]]  # "video" is in both
+
+
+def insert_phrases(con, x, prefix, terms=()):
+    for i, vec in enumerate(x):
+        pid = f"{prefix}{i:03d}"
+        con.execute("INSERT INTO pitch_phrases VALUES (?, 'c', 0, 0, 1, ?, ?, NULL)", [pid, f"text {pid}", vec.tolist()])
+        for t in terms[i] if terms else ():
+            con.execute("INSERT INTO descriptors VALUES (?, ?)", [pid, t])
+
+
+def test_first_batch_fits_later_batches_are_assigned_in_sql_without_moving_ids(tmp_path):
+    x, truth = blobs(10, 3)
+    order = np.random.default_rng(0).permutation(len(x))
+    first, later = order[:24], order[24:]
+    with db.opened(tmp_path / "c.duckdb") as con:
+        insert_phrases(con, x[first], "a", [[f"family{truth[i]}"] for i in first])
+        assert cluster.update(con).startswith("fitted 3 clusters over 24 phrases")
+        before = dict(con.execute("SELECT phrase_id, cluster_id FROM pitch_phrases").fetchall())
+        labels = dict(con.execute("SELECT cluster_id, label FROM clusters").fetchall())
+        insert_phrases(con, x[later], "b")
+        assert cluster.update(con) == "assigned 6 new phrases to existing clusters"
+        after = dict(con.execute("SELECT phrase_id, cluster_id FROM pitch_phrases").fetchall())
+        sizes = dict(con.execute("SELECT cluster_id, size FROM clusters").fetchall())
+    assert {k: after[k] for k in before} == before
+    # each new phrase joins the cluster its true family was given
+    family_cluster = {int(truth[i]): before[f"a{j:03d}"] for j, i in enumerate(first)}
+    assert all(after[f"b{j:03d}"] == family_cluster[int(truth[i])] for j, i in enumerate(later))
+    assert sizes == {c: 10 for c in labels}
+    assert sorted(labels.values()) == ["family0", "family1", "family2"]

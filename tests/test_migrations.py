@@ -1,0 +1,62 @@
+from pipeline import db, migrations
+
+CONTRACT = {
+    "calls": {"call_id", "source_file", "duration_s", "channels", "rep", "outcome"},
+    "turns": {"call_id", "turn_idx", "speaker", "start_s", "end_s", "text"},
+    "pitch_phrases": {"phrase_id", "call_id", "start_s", "end_s", "text", "embedding", "cluster_id"},
+    "reactions": {"reaction_id", "phrase_id", "call_id", "start_s", "end_s", "text", "interest", "label"},
+    "clusters": {"cluster_id", "label", "size"},
+    "descriptor_performance": {
+        "cluster_id", "label", "phrases", "calls", "interested_calls", "interest_rate",
+        "lift", "ci_low", "ci_high", "reaction_interest",
+    },
+}
+
+
+def columns(con, table):
+    return {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+
+
+def test_migrations_are_applied_in_order_and_recorded(tmp_path):
+    with db.opened(tmp_path / "a.duckdb") as con:
+        rows = con.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    assert rows == [(i + 1, m.__name__) for i, m in enumerate(migrations.MIGRATIONS)]
+
+
+def test_reopening_applies_nothing_and_keeps_data(tmp_path):
+    path = tmp_path / "a.duckdb"
+    with db.opened(path) as con:
+        con.execute("INSERT INTO ingest_errors (source_file, reason) VALUES ('x.wav', 'bad')")
+    with db.opened(path) as con:
+        assert db.apply_migrations(con) == []
+        assert con.execute("SELECT source_file, reason FROM ingest_errors").fetchall() == [("x.wav", "bad")]
+
+
+def test_public_schema_has_the_contract_columns(tmp_path):
+    with db.opened(tmp_path / "a.duckdb") as con:
+        for table, cols in CONTRACT.items():
+            assert cols <= columns(con, table), table
+        types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_name = 'pitch_phrases'").fetchall())
+    assert types["embedding"] == "FLOAT[384]"
+
+
+def test_a_failed_migration_rolls_back_and_is_not_recorded(tmp_path, monkeypatch):
+    def m999_broken(con):
+        con.execute("CREATE TABLE half_done (x INTEGER)")
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m999_broken])
+    path = tmp_path / "a.duckdb"
+    try:
+        db.connect(path)
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the broken migration should raise")
+    monkeypatch.undo()
+    with db.opened(path) as con:
+        tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        versions = [r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()]
+    assert "half_done" not in tables
+    assert versions == list(range(1, len(migrations.MIGRATIONS) + 1))
