@@ -120,7 +120,7 @@ def m002_descriptor_performance(con: duckdb.DuckDBPyConnection) -> None:
             SELECT call_id, (outcome = 'interested')::INTEGER AS y
             FROM calls WHERE outcome IS NOT NULL
         ),
-        overall AS (SELECT count(*) AS n, coalesce(sum(y), 0) AS k FROM labeled),
+        overall AS (SELECT count(*) AS n, coalesce(sum(y), 0)::BIGINT AS k FROM labeled),
         used AS (
             SELECT DISTINCT cluster_id, call_id FROM pitch_phrases WHERE cluster_id IS NOT NULL
         ),
@@ -128,7 +128,7 @@ def m002_descriptor_performance(con: duckdb.DuckDBPyConnection) -> None:
             SELECT u.cluster_id,
                    count(*) AS calls,
                    count(l.call_id) AS calls_with_outcome,
-                   coalesce(sum(l.y), 0) AS interested_calls
+                   coalesce(sum(l.y), 0)::BIGINT AS interested_calls
             FROM used u LEFT JOIN labeled l USING (call_id)
             GROUP BY u.cluster_id
         ),
