@@ -111,6 +111,9 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
             try:
                 audio = ingest.decode(rec)
                 call = analyze_call(audio, models, settings)
+            except FileNotFoundError as exc:  # moved away mid-batch: not the file's fault
+                log.warning("%s", exc)
+                continue
             except AudioError as exc:
                 log.warning("%s: %s", rec.source_file, exc)
                 store.record_error(con, rec, str(exc))

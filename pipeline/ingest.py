@@ -69,6 +69,8 @@ def probe(recording: Recording) -> tuple[int, int]:
     """(channels, sample rate) of the first audio stream, or AudioError."""
     import av
 
+    if not recording.path.exists():
+        raise FileNotFoundError(f"{recording.source_file} disappeared before it was read")
     try:
         with av.open(str(recording.path)) as container:
             if not container.streams.audio:

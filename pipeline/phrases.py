@@ -1,7 +1,8 @@
 """Rep turns split into pitch phrases: sentences, long sentences into clauses.
 
-Phrases of fewer than MIN_WORDS words are dropped. Each phrase also carries its descriptor terms: lemmatized noun chunks without
-determiners or pronouns ("viewer analytics", "salesforce"), used for labels.
+Phrases of fewer than MIN_WORDS words are dropped. Each phrase also carries
+its descriptor terms: lemmatized noun chunks keeping only their nouns, proper
+nouns and adjectives ("viewer analytic", "salesforce"), used for labels.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class SpacySplitter:
 def _descriptors(span) -> tuple[str, ...]:
     terms = []
     for chunk in span.noun_chunks:
-        tokens = [t for t in chunk if not (t.is_stop or t.is_punct or t.pos_ in ("PRON", "DET", "NUM"))]
+        tokens = [t for t in chunk if t.pos_ in ("NOUN", "PROPN", "ADJ") and not t.is_stop]
         if tokens:
             term = " ".join(t.lemma_.lower() for t in tokens)
             if term not in terms:

@@ -105,3 +105,20 @@ def test_silence_is_an_ingest_error_not_a_call(tmp_path):
     settings = Settings(inbox=box, db=tmp_path / "q.duckdb", progress=False)
     summary = analyze(settings, models=FakeModels(ScriptTranscriber([[]])))
     assert summary.failed == (("quiet.wav", "no speech found"),)
+
+
+def test_a_file_that_vanishes_mid_batch_is_skipped_not_marked_failed(tmp_path, inbox, monkeypatch):
+    from pipeline import ingest
+
+    real = ingest.find_recordings
+
+    def then_delete(box):
+        found = real(box)
+        (box / "two.wav").unlink()
+        return found
+
+    monkeypatch.setattr(ingest, "find_recordings", then_delete)
+    summary, settings = run(tmp_path, inbox)
+    assert summary.processed == 1 and [f for f, _ in summary.failed] == ["broken.mp3"]
+    with db.opened(settings.db, read_only=True) as con:
+        assert con.execute("SELECT source_file FROM ingest_errors").fetchall() == [("broken.mp3",)]
