@@ -3,10 +3,10 @@
 Stereo calls: by channel (the rep's channel is a setting, left by default).
 Mono calls, a simple documented method until real diarization lands:
 the words are cut into chunks at Whisper segment boundaries and at pauses of
-`CHUNK_GAP_S`; each chunk gets a voice fingerprint (its mean log power in
-`BANDS` frequency bands between 80 Hz and 4 kHz); the fingerprints are split
-into two groups by 2-means; the group that speaks first is the rep (the rep
-opens the call).
+`CHUNK_GAP_S`; each chunk's voice pitch is measured (median fundamental
+frequency of its voiced frames); the chunks are split into two groups by
+2-means on log pitch; the group heard most in the first `OPENING_S` seconds
+is the rep (the rep opens the call). Chunks too short to measure join their nearest measured neighbour.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import numpy as np
 from .records import PROSPECT, REP, Turn, Word
 
 CHUNK_GAP_S = 0.35
-BANDS = 24
 SAMPLE_RATE = 16000
+VOICED = 0.5  # normalised autocorrelation peak that makes a frame voiced
+MIN_VOICED_FRAMES = 3
+OPENING_S = 5.0  # the voice heard most in the call's first seconds is the rep
 
 
 def by_channel(words: Sequence[Word], rep_channel: str) -> list[str]:
@@ -40,29 +42,35 @@ def chunks(words: Sequence[Word], gap_s: float = CHUNK_GAP_S) -> list[list[int]]
     return groups
 
 
-def fingerprint(samples: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
-    """Mean log power per frequency band of the audio in [start_s, end_s]."""
-    lo, hi = int(start_s * SAMPLE_RATE), int(end_s * SAMPLE_RATE)
-    clip = samples[lo:hi]
-    frame, hop = 512, 256
+def pitch(samples: np.ndarray, start_s: float, end_s: float) -> float | None:
+    """Median log fundamental frequency of the voiced frames in [start_s, end_s], or None.
+
+    Autocorrelation pitch: 40 ms frames every 20 ms; a frame is voiced when its
+    normalised autocorrelation peaks above VOICED between 60 and 400 Hz.
+    """
+    clip = samples[int(start_s * SAMPLE_RATE) : int(end_s * SAMPLE_RATE)].astype(np.float64)
+    frame, hop = 640, 320
     if len(clip) < frame:
-        clip = np.pad(clip, (0, frame - len(clip)))
+        return None
     n = 1 + (len(clip) - frame) // hop
     frames = np.lib.stride_tricks.as_strided(
         clip, shape=(n, frame), strides=(clip.strides[0] * hop, clip.strides[0])
     )
-    power = np.abs(np.fft.rfft(frames * np.hanning(frame), axis=1)) ** 2
-    freqs = np.fft.rfftfreq(frame, 1 / SAMPLE_RATE)
-    edges = np.geomspace(80, 4000, BANDS + 1)
-    bands = np.stack(
-        [power[:, (freqs >= a) & (freqs < b)].sum(axis=1) for a, b in zip(edges[:-1], edges[1:])],
-        axis=1,
-    )
-    loudness = bands.sum(axis=1)
-    voiced = loudness > 0.1 * np.median(loudness) if n > 4 else np.ones(n, bool)
-    logb = np.log(bands[voiced] + 1e-10)
-    logb -= logb.mean(axis=1, keepdims=True)  # shape of the spectrum, not its loudness
-    return logb.mean(axis=0)
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    spectrum = np.fft.rfft(frames, n=2 * frame, axis=1)
+    ac = np.fft.irfft(np.abs(spectrum) ** 2, axis=1)[:, :frame]
+    energy = ac[:, 0]
+    keep = energy > 1e-6
+    if not keep.any():
+        return None
+    ac = ac[keep] / energy[keep, None]
+    lo, hi = SAMPLE_RATE // 400, SAMPLE_RATE // 60
+    lags = lo + ac[:, lo:hi].argmax(axis=1)
+    peaks = ac[np.arange(len(ac)), lags]
+    voiced = lags[peaks > VOICED]
+    if len(voiced) < MIN_VOICED_FRAMES:
+        return None
+    return float(np.median(np.log(SAMPLE_RATE / voiced)))
 
 
 def two_means(points: np.ndarray, iterations: int = 50) -> np.ndarray:
@@ -87,18 +95,42 @@ def two_means(points: np.ndarray, iterations: int = 50) -> np.ndarray:
 
 
 def by_voice(words: Sequence[Word], samples: np.ndarray) -> list[str]:
-    """Mono: two voices by spectral 2-means over chunks; the first speaker is the rep."""
+    """Mono: two voices by 2-means on each chunk's pitch; the opening voice is the rep.
+
+    A chunk too short or unvoiced to measure takes the speaker of the measured
+    chunk nearest to it in time.
+    """
     if not words:
         return []
     groups = chunks(words)
-    prints = np.stack([fingerprint(samples, words[g[0]].start_s, words[g[-1]].end_s) for g in groups])
-    labels = two_means(prints)
-    rep_label = labels[0]
+    spans = [(words[g[0]].start_s, words[g[-1]].end_s) for g in groups]
+    pitches = [pitch(samples, a, b) for a, b in spans]
+    measured = [i for i, p in enumerate(pitches) if p is not None]
+    if not measured:
+        return [REP] * len(words)
+    labels = two_means(np.array([[pitches[i]] for i in measured]))
+    label_of = dict(zip(measured, labels))
+    rep_label = _opening_voice(measured, labels, spans)
     speakers: list[str] = [REP] * len(words)
-    for group, label in zip(groups, labels):
+    for c, group in enumerate(groups):
+        nearest = c if c in label_of else min(measured, key=lambda m: _gap(spans[m], spans[c]))
         for i in group:
-            speakers[i] = REP if label == rep_label else PROSPECT
+            speakers[i] = REP if label_of[nearest] == rep_label else PROSPECT
     return speakers
+
+
+def _opening_voice(measured: list[int], labels: np.ndarray, spans: list[tuple[float, float]]) -> int:
+    """The label that talks most in the first OPENING_S seconds: the rep opens the call."""
+    opening_end = spans[measured[0]][0] + OPENING_S
+    talk = {0: 0.0, 1: 0.0}
+    for i, label in zip(measured, labels):
+        a, b = spans[i]
+        talk[int(label)] += max(0.0, min(b, opening_end) - a)
+    return max(talk, key=lambda k: (talk[k], k == labels[0]))
+
+
+def _gap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return max(a[0] - b[1], b[0] - a[1], 0.0)
 
 
 def to_turns(words: Sequence[Word], speakers: Sequence[str]) -> list[Turn]:

@@ -67,8 +67,4 @@ def transcribe(audio: DecodedAudio, transcriber: Transcriber) -> list[Word]:
         channel_words = transcriber.words(samples)
         words.extend(replace(w, channel=channel, segment=w.segment + segment_offset) for w in channel_words)
         segment_offset += 1 + max((w.segment for w in channel_words), default=0)
-    # Order by segment start so each channel's segments stay whole (no word-by-word interleaving).
-    seg_start: dict[int, float] = {}
-    for w in words:
-        seg_start.setdefault(w.segment, w.start_s)
-    return sorted(words, key=lambda w: (seg_start[w.segment], w.segment, w.start_s))
+    return sorted(words, key=lambda w: (w.start_s, w.channel))
