@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from . import cluster, db, ingest, outcomes, phrases, reactions, speakers, store, transcribe
+from . import cluster, db, ingest, leads, outcomes, phrases, reactions, speakers, store, transcribe
 from .embed import Embedder
 from .errors import AudioError
 from .phrases import Splitter
@@ -19,11 +19,11 @@ log = logging.getLogger(__name__)
 
 
 class Models:
-    """The three heavy models, each loaded on first use and then kept for the batch."""
+    """The heavy models, each loaded on first use and then kept for the batch."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._transcriber = self._splitter = self._embedder = None
+        self._transcriber = self._splitter = self._embedder = self._kinds = self._scorer = None
 
     @property
     def transcriber(self) -> Transcriber:
@@ -45,6 +45,20 @@ class Models:
             self._embedder = MiniLMEmbedder()
         return self._embedder
 
+    @property
+    def kinds(self):
+        if self._kinds is None:
+            from .kinds import KindClassifier
+
+            self._kinds = KindClassifier(self.embedder)
+        return self._kinds
+
+    @property
+    def scorer(self):
+        if self._scorer is None:
+            self._scorer = reactions.ReactionScorer(self.embedder)
+        return self._scorer
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -62,7 +76,7 @@ class Summary:
 
 
 def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings) -> CallAnalysis:
-    """One decoded recording through transcribe → speakers → phrases → reactions → embed."""
+    """One decoded recording through transcribe → speakers → phrases → embed → kinds → reactions."""
     words = transcribe.transcribe(audio, models.transcriber)
     if not words:
         raise AudioError("no speech found")
@@ -71,9 +85,11 @@ def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings)
     else:
         who, method = speakers.by_voice(words, audio.channels[0]), "spectral-2means"
     turns = speakers.to_turns(words, who)
-    pitch = phrases.split_turns(turns, models.splitter)
-    paired = reactions.pair(pitch, turns, settings.reaction_window_s)
-    vectors = models.embedder.embed([p.text for p in pitch])
+    split = phrases.split_turns(turns, models.splitter)
+    vectors = models.embedder.embed([p.text for p in split])
+    kinds = models.kinds.classify([p.text for p in split], vectors)
+    pitch = [replace(p, kind=k.kind, kind_evidence=k.evidence) for p, k in zip(split, kinds)]
+    paired = reactions.pair(pitch, turns, models.scorer, settings.reaction_window_s)
     return CallAnalysis(
         info=audio.info,
         speaker_method=method,
@@ -82,6 +98,7 @@ def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings)
         phrases=tuple(pitch),
         reactions=tuple(paired),
         embeddings=tuple(tuple(float(v) for v in row) for row in vectors),
+        lead=leads.infer(pitch, paired, turns, models.scorer),
     )
 
 

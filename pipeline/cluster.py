@@ -1,4 +1,4 @@
-"""Descriptor clusters of pitch phrases, stored in DuckDB.
+"""Descriptor clusters of pitch phrases (kind 'pitch'), stored in DuckDB.
 
 The first batch fits clusters (spherical k-means on the unit-length
 embeddings, k chosen by the best cosine silhouette); later batches only assign
@@ -134,7 +134,9 @@ def update(con: duckdb.DuckDBPyConnection, *, seed: int = 0) -> str:
 def assign_new(con: duckdb.DuckDBPyConnection) -> int:
     """Nearest centroid by array_cosine_similarity, in SQL; sizes refreshed."""
     with transaction(con):
-        n = con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL").fetchone()[0]
+        n = con.execute(
+            "SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL AND kind = 'pitch'"
+        ).fetchone()[0]
         con.execute(
             """
             UPDATE pitch_phrases SET cluster_id = best.cluster_id
@@ -142,7 +144,7 @@ def assign_new(con: duckdb.DuckDBPyConnection) -> int:
                 SELECT p.phrase_id,
                        arg_max(c.cluster_id, array_cosine_similarity(p.embedding, c.centroid)) AS cluster_id
                 FROM pitch_phrases p CROSS JOIN clusters c
-                WHERE p.cluster_id IS NULL
+                WHERE p.cluster_id IS NULL AND p.kind = 'pitch'
                 GROUP BY p.phrase_id
             ) AS best
             WHERE pitch_phrases.phrase_id = best.phrase_id
@@ -163,7 +165,9 @@ def _refresh_sizes(con: duckdb.DuckDBPyConnection) -> None:
 
 def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0) -> str:
     """Cluster every phrase from scratch and replace the clusters table."""
-    rows = con.execute("SELECT phrase_id, text, embedding FROM pitch_phrases ORDER BY phrase_id").fetchall()
+    rows = con.execute(
+        "SELECT phrase_id, text, embedding FROM pitch_phrases WHERE kind = 'pitch' ORDER BY phrase_id"
+    ).fetchall()
     if not rows:
         return "no phrases to cluster"
     ids = [r[0] for r in rows]

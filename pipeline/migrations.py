@@ -27,7 +27,9 @@ def m001_core_tables(con: duckdb.DuckDBPyConnection) -> None:
             size_bytes     BIGINT NOT NULL,
             rep            VARCHAR,
             outcome        VARCHAR CHECK (outcome IN ('interested', 'not_interested')),
-            outcome_source VARCHAR,              -- 'label' when given by the user
+            outcome_source VARCHAR CHECK (outcome_source IN ('label', 'inferred')),
+            outcome_confidence DOUBLE,           -- 1.0 for labels; P(outcome) when inferred
+            outcome_evidence VARCHAR,            -- why it was inferred
             speaker_method VARCHAR NOT NULL,     -- 'channel' or 'spectral-2means'
             model          VARCHAR NOT NULL,
             processed_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
@@ -56,8 +58,10 @@ def m001_core_tables(con: duckdb.DuckDBPyConnection) -> None:
             start_s    DOUBLE NOT NULL,
             end_s      DOUBLE NOT NULL,
             text       VARCHAR NOT NULL,
+            kind       VARCHAR NOT NULL CHECK (kind IN ('pitch', 'greeting', 'discovery', 'close')),
+            kind_evidence VARCHAR NOT NULL,
             embedding  FLOAT[{EMBEDDING_DIM}] NOT NULL,
-            cluster_id INTEGER
+            cluster_id INTEGER           -- NULL for phrases that are not pitches
         )
         """
     )
@@ -82,7 +86,11 @@ def m001_core_tables(con: duckdb.DuckDBPyConnection) -> None:
             text        VARCHAR NOT NULL,
             interest    DOUBLE NOT NULL CHECK (interest BETWEEN -1 AND 1),
             label       VARCHAR NOT NULL CHECK (label IN ('interested', 'neutral', 'objection')),
-            evidence    VARCHAR[] NOT NULL
+            evidence    VARCHAR[] NOT NULL,
+            latency_s   DOUBLE NOT NULL,
+            interrupted BOOLEAN NOT NULL,
+            backchannels VARCHAR[] NOT NULL,
+            run_size    INTEGER NOT NULL
         )
         """
     )

@@ -1,20 +1,42 @@
-"""Each pitch phrase paired with the prospect's next turn, scored for interest.
+"""The prospect's reaction to each pitch, scored for interest.
 
-A first, transparent method: the reaction's text is matched against two short
-cue lists (phrases that signal interest, phrases that signal an objection).
-Longer cues are matched first and consume their words, so "not interested"
-counts as an objection and not also as interest. The score is
-(interest cues - objection cues) / (all cues), in [-1, 1]; above 0 is
-`interested`, below 0 `objection`, no cue or a tie `neutral`. The cues that
-fired are stored as the reaction's evidence.
+Pairing: consecutive pitch phrases with no prospect reply between them form a
+run; the run's reaction is the prospect speech that starts within
+`window_s` after the run ends (or interrupts it) and before the rep speaks
+again. Short prospect sounds during the run ("mm-hm", "yeah") are kept as
+backchannels, not as the reaction.
+
+Scoring, explainable, in two parts:
+1. cue lists: phrases that signal interest or an objection; longer cues are
+   matched first and consume their words, so "not interested" is one
+   objection and not also interest;
+2. nearest labelled examples: the reaction's embedding is compared with the
+   training reactions in `pipeline/data/reactions_train.csv`; each label's
+   score is the mean similarity of its K nearest examples.
+The label probabilities are softmax(TEMPERATURE * similarity + CUE_WEIGHT *
+cue count); interest = p(interested) - p(objection), in [-1, 1]. The stored
+evidence lists the cues that fired (+ interest, - objection) and the nearest
+example with its label.
 """
 
 from __future__ import annotations
 
+import csv
 import re
+from dataclasses import dataclass
+from importlib import resources
 from typing import Sequence
 
+import numpy as np
+
+from .embed import Embedder
 from .records import PROSPECT, Phrase, Reaction, Turn
+
+LABELS = ("interested", "neutral", "objection")
+K = 5
+TEMPERATURE = 20.0
+CUE_WEIGHT = 1.0
+BACKCHANNEL_MAX_WORDS = 3
 
 INTEREST_CUES = (
     "how does", "how do", "how would", "how much", "what does it cost", "what does that cost",
@@ -43,8 +65,8 @@ _CUES = sorted(
 )
 
 
-def score(text: str) -> tuple[float, str, tuple[str, ...]]:
-    """(interest in [-1, 1], label, evidence) for one reaction's text."""
+def cues(text: str) -> tuple[int, int, tuple[str, ...]]:
+    """(interest cues, objection cues, evidence) found in one reaction's text."""
     remaining = " " + re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("’", "'")) + " "
     pos = neg = 0
     evidence = []
@@ -55,30 +77,111 @@ def score(text: str) -> tuple[float, str, tuple[str, ...]]:
             evidence.extend([("+" if sign > 0 else "-") + cue] * hits)
             pos += hits if sign > 0 else 0
             neg += hits if sign < 0 else 0
-    interest = 0.0 if pos + neg == 0 else (pos - neg) / (pos + neg)
-    label = "interested" if interest > 0 else "objection" if interest < 0 else "neutral"
-    return round(interest, 4), label, tuple(evidence)
+    return pos, neg, tuple(evidence)
 
 
-def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], window_s: float) -> list[Reaction]:
-    """For each phrase, the first prospect turn after it that starts within `window_s`."""
-    prospect_turns = [t for t in turns if t.speaker == PROSPECT]
+@dataclass(frozen=True)
+class Score:
+    interest: float
+    label: str
+    evidence: tuple[str, ...]
+
+
+def load_examples(path=None) -> list[tuple[str, str]]:
+    """The labelled training reactions (text, label)."""
+    source = path or resources.files("pipeline").joinpath("data/reactions_train.csv")
+    with source.open(newline="", encoding="utf-8") as fh:
+        return [(row["text"], row["label"]) for row in csv.DictReader(fh)]
+
+
+class ReactionScorer:
+    """Cue lists plus nearest labelled examples; the examples are embedded once."""
+
+    def __init__(self, embedder: Embedder, examples: list[tuple[str, str]] | None = None):
+        examples = examples if examples is not None else load_examples()
+        self.embedder = embedder
+        self.texts = [t for t, _ in examples]
+        self.labels = np.array([label for _, label in examples])
+        self.vectors = embedder.embed(self.texts)
+
+    def score(self, texts: Sequence[str]) -> list[Score]:
+        if not texts:
+            return []
+        sims = self.embedder.embed(list(texts)) @ self.vectors.T
+        out = []
+        for text, row in zip(texts, sims):
+            pos, neg, evidence = cues(text)
+            knn = np.array([np.sort(row[self.labels == lab])[::-1][:K].mean() for lab in LABELS])
+            z = TEMPERATURE * knn + CUE_WEIGHT * np.array([pos, 0, neg])
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            nearest = int(np.argmax(row))
+            example = f"like “{self.texts[nearest]}” ({self.labels[nearest]}, {row[nearest]:.2f})"
+            out.append(Score(round(float(p[0] - p[2]), 4), LABELS[int(np.argmax(p))], (*evidence, example)))
+        return out
+
+
+def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], scorer: ReactionScorer, window_s: float) -> list[Reaction]:
+    """Reactions to the runs of pitch phrases; every phrase of a run shares its run's reaction."""
+    pitches = [p for p in phrases if p.kind == "pitch"]
+    found = [(run, *_reaction_turns(run, phrases, turns, window_s)) for run in _runs(pitches, turns)]
+    answered = [item for item in found if item[1]]
+    scores = scorer.score([" ".join(t.text for t in reply) for _, reply, _ in answered])
     reactions = []
-    for phrase in phrases:
-        nxt = next((t for t in prospect_turns if t.turn_idx > phrase.turn_idx), None)
-        if nxt is None or nxt.start_s - phrase.end_s > window_s:
-            continue
-        interest, label, evidence = score(nxt.text)
-        reactions.append(
-            Reaction(
-                phrase_idx=phrase.phrase_idx,
-                turn_idx=nxt.turn_idx,
-                start_s=nxt.start_s,
-                end_s=nxt.end_s,
-                text=nxt.text,
-                interest=interest,
-                label=label,
-                evidence=evidence,
+    for (run, reply, backchannels), score in zip(answered, scores):
+        run_end = run[-1].end_s
+        for phrase in run:
+            reactions.append(
+                Reaction(
+                    phrase_idx=phrase.phrase_idx,
+                    turn_idx=reply[0].turn_idx,
+                    start_s=reply[0].start_s,
+                    end_s=reply[-1].end_s,
+                    text=" ".join(t.text for t in reply),
+                    interest=score.interest,
+                    label=score.label,
+                    evidence=score.evidence,
+                    latency_s=round(float(reply[0].start_s - run_end), 3),
+                    interrupted=bool(reply[0].start_s < run_end),
+                    backchannels=tuple(t.text for t in backchannels),
+                    run_size=len(run),
+                )
             )
-        )
     return reactions
+
+
+def is_backchannel(turn: Turn) -> bool:
+    return turn.speaker == PROSPECT and len(turn.text.split()) <= BACKCHANNEL_MAX_WORDS
+
+
+def _runs(pitches: Sequence[Phrase], turns: Sequence[Turn]) -> list[list[Phrase]]:
+    """Consecutive pitch phrases not separated by a prospect turn other than a backchannel."""
+    runs: list[list[Phrase]] = []
+    for phrase in pitches:
+        if runs:
+            prev = runs[-1][-1]
+            between = [t for t in turns if prev.turn_idx < t.turn_idx < phrase.turn_idx and t.speaker == PROSPECT]
+            if prev.phrase_idx + 1 == phrase.phrase_idx and all(is_backchannel(t) for t in between):
+                runs[-1].append(phrase)
+                continue
+        runs.append([phrase])
+    return runs
+
+
+def _reaction_turns(run, phrases, turns, window_s) -> tuple[list[Turn], list[Turn]]:
+    """(reply turns, backchannel turns) for one run of pitch phrases."""
+    start, end = run[0].start_s, run[-1].end_s
+    next_rep = min((p.start_s for p in phrases if p.phrase_idx > run[-1].phrase_idx), default=float("inf"))
+    prospect = [t for t in turns if t.speaker == PROSPECT and t.end_s > start]
+    during = [t for t in prospect if t.start_s < end]
+    backchannels = [t for t in during if is_backchannel(t)]
+    interruption = [t for t in during if not is_backchannel(t)]
+    if interruption:
+        first = interruption[0].start_s
+    else:
+        after = [t for t in prospect if end <= t.start_s <= end + window_s and t.start_s < next_rep]
+        if not after:
+            return [], backchannels
+        first = after[0].start_s
+    reply = [t for t in prospect if first <= t.start_s < max(next_rep, first + 1e-9)]
+    return [t for t in reply if t not in backchannels], backchannels

@@ -60,20 +60,35 @@ class Phrase:
     end_s: float
     text: str
     descriptors: tuple[str, ...] = ()
+    kind: str = "pitch"  # pitch / greeting / discovery / close
+    kind_evidence: str = ""
 
 
 @dataclass(frozen=True)
 class Reaction:
-    """The prospect's next turn after a phrase, with its interest score."""
+    """The prospect's speech after a pitch phrase (or a run of them), with its interest score."""
 
     phrase_idx: int
-    turn_idx: int
+    turn_idx: int  # first prospect turn of the reaction
     start_s: float
     end_s: float
     text: str
     interest: float  # in [-1, 1]
     label: str  # interested / neutral / objection
     evidence: tuple[str, ...] = ()
+    latency_s: float = 0.0  # reaction start minus the end of the pitch run; negative = interrupted
+    interrupted: bool = False
+    backchannels: tuple[str, ...] = ()  # short prospect sounds heard during the pitch run
+    run_size: int = 1  # pitch phrases in the run this reaction answers
+
+
+@dataclass(frozen=True)
+class LeadGuess:
+    """The call's lead status inferred from the call itself."""
+
+    outcome: str  # INTERESTED or NOT_INTERESTED
+    confidence: float  # probability of that outcome, 0.5..1
+    evidence: str
 
 
 @dataclass(frozen=True)
@@ -97,3 +112,4 @@ class CallAnalysis:
     phrases: tuple[Phrase, ...]
     reactions: tuple[Reaction, ...]
     embeddings: tuple[tuple[float, ...], ...]
+    lead: LeadGuess | None = None

@@ -41,11 +41,12 @@ def write_call(con: duckdb.DuckDBPyConnection, call: CallAnalysis, size_bytes: i
         con.execute(
             """
             INSERT INTO calls (call_id, source_file, duration_s, channels, sample_rate, size_bytes,
-                               speaker_method, model)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                               speaker_method, model, outcome, outcome_source, outcome_confidence,
+                               outcome_evidence)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [cid, info.source_file, info.duration_s, info.channels, info.sample_rate, size_bytes,
-             call.speaker_method, call.model],
+             call.speaker_method, call.model, *_inferred(call)],
         )
         if call.turns:
             con.executemany(
@@ -54,9 +55,10 @@ def write_call(con: duckdb.DuckDBPyConnection, call: CallAnalysis, size_bytes: i
             )
         if call.phrases:
             con.executemany(
-                "INSERT INTO pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, embedding)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [[phrase_id(cid, p.phrase_idx), cid, p.turn_idx, p.start_s, p.end_s, p.text, list(vec)]
+                "INSERT INTO pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind,"
+                " kind_evidence, embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[phrase_id(cid, p.phrase_idx), cid, p.turn_idx, p.start_s, p.end_s, p.text, p.kind,
+                  p.kind_evidence, list(vec)]
                  for p, vec in zip(call.phrases, call.embeddings)],
             )
         terms = [[phrase_id(cid, p.phrase_idx), t] for p in call.phrases for t in p.descriptors]
@@ -64,22 +66,39 @@ def write_call(con: duckdb.DuckDBPyConnection, call: CallAnalysis, size_bytes: i
             con.executemany("INSERT INTO descriptors VALUES (?, ?)", terms)
         if call.reactions:
             con.executemany(
-                "INSERT INTO reactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO reactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [[reaction_id(cid, r.phrase_idx), phrase_id(cid, r.phrase_idx), cid, r.turn_idx,
-                  r.start_s, r.end_s, r.text, r.interest, r.label, list(r.evidence)]
+                  r.start_s, r.end_s, r.text, r.interest, r.label, list(r.evidence), r.latency_s,
+                  r.interrupted, list(r.backchannels), r.run_size]
                  for r in call.reactions],
             )
 
 
+def _inferred(call: CallAnalysis) -> list:
+    """outcome, outcome_source, outcome_confidence, outcome_evidence of a new call's guess."""
+    if call.lead is None:
+        return [None, None, None, None]
+    return [call.lead.outcome, "inferred", call.lead.confidence, call.lead.evidence]
+
+
 def apply_outcomes(con: duckdb.DuckDBPyConnection, outcomes: dict[str, Outcome]) -> int:
-    """Set outcome and rep of known calls from the user's labels; returns calls updated."""
-    rows = [[o.outcome, "label" if o.outcome else None, o.rep, cid] for cid, o in outcomes.items()]
-    if not rows:
+    """Set outcome and rep of known calls from the user's labels; returns calls updated.
+
+    A label always wins over an inferred outcome; a row with an empty outcome
+    only sets the rep.
+    """
+    labelled = [[o.outcome, cid] for cid, o in outcomes.items() if o.outcome]
+    reps = [[o.rep, cid] for cid, o in outcomes.items() if o.rep]
+    if not labelled and not reps:
         return 0
     with transaction(con):
-        con.executemany(
-            "UPDATE calls SET outcome = ?, outcome_source = ?, rep = coalesce(?, rep) WHERE call_id = ?",
-            rows,
-        )
+        if labelled:
+            con.executemany(
+                "UPDATE calls SET outcome = ?, outcome_source = 'label', outcome_confidence = 1.0, "
+                "outcome_evidence = NULL WHERE call_id = ?",
+                labelled,
+            )
+        if reps:
+            con.executemany("UPDATE calls SET rep = ? WHERE call_id = ?", reps)
     known = known_call_ids(con)
     return sum(1 for cid in outcomes if cid in known)

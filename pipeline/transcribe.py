@@ -53,7 +53,7 @@ class WhisperTranscriber:
             for w in segment.words or ():
                 text = w.word.strip()
                 if text:
-                    out.append(Word(round(w.start, 3), round(w.end, 3), text, None, seg_idx))
+                    out.append(Word(round(float(w.start), 3), round(float(w.end), 3), text, None, seg_idx))
         return out
 
 

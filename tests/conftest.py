@@ -92,11 +92,43 @@ class BagEmbedder:
         return out
 
 
+class RuleKinds:
+    """Fake phrase-kind classifier: '?' is discovery, hi/thanks greeting, demo/invite close, else pitch."""
+
+    def classify(self, texts, vectors):
+        from pipeline.kinds import Kind
+
+        out = []
+        for text in texts:
+            low = text.lower()
+            kind = ("discovery" if low.endswith("?") else "greeting" if low.startswith(("hi", "thanks"))
+                    else "close" if ("demo" in low or "invite" in low) else "pitch")
+            out.append(Kind(kind, "rule"))
+        return out
+
+
+class CueScorer:
+    """Fake reaction scorer: the cue lists only."""
+
+    def score(self, texts):
+        from pipeline.reactions import Score, cues
+
+        out = []
+        for text in texts:
+            pos, neg, evidence = cues(text)
+            interest = 0.0 if pos + neg == 0 else (pos - neg) / (pos + neg)
+            label = "interested" if interest > 0 else "objection" if interest < 0 else "neutral"
+            out.append(Score(interest, label, evidence))
+        return out
+
+
 class FakeModels:
     def __init__(self, transcriber, splitter=None, embedder=None):
         self.transcriber = transcriber
         self.splitter = splitter or SentenceSplitter()
         self.embedder = embedder or BagEmbedder()
+        self.kinds = RuleKinds()
+        self.scorer = CueScorer()
 
 
 @pytest.fixture

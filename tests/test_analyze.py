@@ -56,7 +56,8 @@ def test_batch_stores_turns_phrases_reactions_and_clusters(tmp_path, inbox):
         reactions = con.execute("SELECT p.text, r.text, r.label FROM reactions r JOIN pitch_phrases p "
                                 "USING (phrase_id) WHERE p.call_id = r.call_id ORDER BY r.reaction_id").fetchall()
         errors = con.execute("SELECT source_file FROM ingest_errors").fetchall()
-        unclustered = con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL").fetchone()[0]
+        unclustered = con.execute("SELECT kind, count(*) FROM pitch_phrases WHERE cluster_id IS NULL "
+                                  "GROUP BY kind").fetchall()
     assert calls == [("one.wav", 2, "Dana", "interested", "label", "channel"),
                      ("two.wav", 2, "Sam", "not_interested", "label", "channel")]
     assert turns == [
@@ -65,13 +66,27 @@ def test_batch_stores_turns_phrases_reactions_and_clusters(tmp_path, inbox):
         ("rep", "Every view syncs into Salesforce automatically."),
         ("prospect", "We already have a CRM."),
     ]
-    assert reactions[:3] == [
-        ("Hi, this is Dana from Clipcast.", "Oh nice, how does that work?", "interested"),
+    assert reactions[:2] == [  # the greeting is not a pitch, so it gets no reaction
         ("You see exactly who watched your video.", "Oh nice, how does that work?", "interested"),
         ("Every view syncs into Salesforce automatically.", "We already have a CRM.", "objection"),
     ]
     assert errors == [("broken.mp3",)]
-    assert unclustered == 0
+    assert unclustered == [("greeting", 2)]  # only pitches are clustered
+
+
+def test_calls_without_outcome_get_an_inferred_one_that_a_label_overrides(tmp_path, inbox):
+    _, settings = run(tmp_path, inbox)
+    with db.opened(settings.db, read_only=True) as con:
+        inferred = con.execute("SELECT outcome, outcome_source, outcome_confidence, outcome_evidence "
+                               "FROM calls WHERE source_file = 'one.wav'").fetchone()
+    # mean reaction interest (+1 - 1) / 2 = 0 and no close reply: a coin flip, said as such
+    assert inferred == ("interested", "inferred", 0.5,
+                        "no close reply; mean reaction interest +0.00 over 2")
+    run(tmp_path, inbox, outcomes=inbox / "outcomes.csv")
+    with db.opened(settings.db, read_only=True) as con:
+        labelled = con.execute("SELECT outcome, outcome_source, outcome_confidence, outcome_evidence "
+                               "FROM calls WHERE source_file = 'two.wav'").fetchone()
+    assert labelled == ("not_interested", "label", 1.0, None)
 
 
 def test_rerun_skips_known_calls_and_leaves_their_rows_unchanged(tmp_path, inbox):
@@ -84,7 +99,7 @@ def test_rerun_skips_known_calls_and_leaves_their_rows_unchanged(tmp_path, inbox
     stereo_call(inbox / "three.wav", freq=320)
     summary, _ = run(tmp_path, inbox, outcomes=inbox / "outcomes.csv")
     after = dump(settings.db)
-    assert summary.processed == 1 and summary.clustering == "assigned 3 new phrases to existing clusters"
+    assert summary.processed == 1 and summary.clustering == "assigned 2 new phrases to existing clusters"
     old_phrases = {row[0]: row for row in before["pitch_phrases"]}
     assert all(old_phrases[row[0]] == row for row in after["pitch_phrases"] if row[0] in old_phrases)
     assert len(after["calls"]) == 3

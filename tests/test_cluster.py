@@ -42,7 +42,8 @@ def test_class_based_tfidf_prefers_terms_specific_to_a_cluster():
 def insert_phrases(con, x, prefix, terms=()):
     for i, vec in enumerate(x):
         pid = f"{prefix}{i:03d}"
-        con.execute("INSERT INTO pitch_phrases VALUES (?, 'c', 0, 0, 1, ?, ?, NULL)", [pid, f"text {pid}", vec.tolist()])
+        con.execute("INSERT INTO pitch_phrases VALUES (?, 'c', 0, 0, 1, ?, 'pitch', '', ?, NULL)",
+                    [pid, f"text {pid}", vec.tolist()])
         for t in terms[i] if terms else ():
             con.execute("INSERT INTO descriptors VALUES (?, ?)", [pid, t])
 

@@ -27,9 +27,11 @@ def seed(con, calls, uses, reactions=()):
         con.execute("INSERT INTO clusters (cluster_id, label, size, example, centroid) VALUES (?, ?, 0, 'ex', ?)",
                     [cluster, f"c{cluster}", [0.0] * 384])
     for i, (cid, cluster) in enumerate(uses):
-        con.execute("INSERT INTO pitch_phrases VALUES (?, ?, 0, 0, 1, 'p', ?, ?)", [f"p{i}", cid, [0.0] * 384, cluster])
+        con.execute("INSERT INTO pitch_phrases VALUES (?, ?, 0, 0, 1, 'p', 'pitch', '', ?, ?)",
+                    [f"p{i}", cid, [0.0] * 384, cluster])
     for i, (pid, interest) in enumerate(reactions):
-        con.execute("INSERT INTO reactions VALUES (?, ?, 'a', 1, 1, 2, 'r', ?, 'neutral', [])", [f"r{i}", pid, interest])
+        con.execute("INSERT INTO reactions VALUES (?, ?, 'a', 1, 1, 2, 'r', ?, 'neutral', [], 0.5, false, [], 1)",
+                    [f"r{i}", pid, interest])
     con.execute("UPDATE clusters SET size = (SELECT count(*) FROM pitch_phrases p WHERE p.cluster_id = clusters.cluster_id)")
 
 
