@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo analyze leaderboard test test-fast clean-db help
+.PHONY: setup demo analyze leaderboard test test-fast bench bench-quick clean-db help
 
 help:
 	@echo "make demo      set everything up, analyze the demo calls into data/demo.duckdb, print the leaderboard"
 	@echo "make test      install what the tests need and run them"
 	@echo "make analyze   analyze new recordings in data/inbox into data/calls.duckdb (outcomes from data/outcomes.csv)"
 	@echo "make leaderboard  print the leaderboard of data/calls.duckdb"
+	@echo "make bench     measure speed and memory, write BENCHMARKS.md and BENCHMARKS.json (about 20 min on 2 idle cores)"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH, or run: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -40,6 +41,12 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not e2e"
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick --out /tmp/pitchlab-bench
 
 clean-db:
 	rm -f data/demo.duckdb data/demo.duckdb.wal

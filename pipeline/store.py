@@ -16,6 +16,11 @@ def reaction_id(call_id: str, phrase_idx: int) -> str:
     return f"{call_id[:16]}-r{phrase_idx:04d}"
 
 
+def vector_literal(vector) -> str:
+    """`[v1,v2,...]` with each float's shortest exact repr, for a `::FLOAT[n]` cast."""
+    return "[" + ",".join(repr(float(v)) for v in vector) + "]"
+
+
 def known_call_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT call_id FROM calls").fetchall()}
 
@@ -54,11 +59,13 @@ def write_call(con: duckdb.DuckDBPyConnection, call: CallAnalysis, size_bytes: i
                 [[cid, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text] for t in call.turns],
             )
         if call.phrases:
+            # Embeddings go in as text cast to FLOAT[384]: binding a 384-item Python list
+            # as a parameter costs about 90 ms per row (BENCHMARKS.md, "store").
             con.executemany(
                 "INSERT INTO pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind,"
-                " kind_evidence, embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f" kind_evidence, embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::FLOAT[{len(call.embeddings[0])}])",
                 [[phrase_id(cid, p.phrase_idx), cid, p.turn_idx, p.start_s, p.end_s, p.text, p.kind,
-                  p.kind_evidence, list(vec)]
+                  p.kind_evidence, vector_literal(vec)]
                  for p, vec in zip(call.phrases, call.embeddings)],
             )
         terms = [[phrase_id(cid, p.phrase_idx), t] for p in call.phrases for t in p.descriptors]

@@ -1,0 +1,31 @@
+"""One measurement in its own process: `python -m bench.child NAME '{"param": ...}'`; prints JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+from . import cluster_bench, pipeline_bench, store_bench, whisper_bench
+
+MEASUREMENTS = {
+    "throughput": pipeline_bench.throughput,
+    "incremental": pipeline_bench.incremental,
+    "naive": whisper_bench.naive_vs_channels,
+    "fit": cluster_bench.fit,
+    "kmeans_start": cluster_bench.kmeans_start,
+    "assign": cluster_bench.assign,
+    "write_call": store_bench.write_call,
+}
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    name, params = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
+    result = MEASUREMENTS[name](**params)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,145 @@
+"""The whole pipeline through pipeline.analyze.analyze, with each stage timed.
+
+Stages are timed by wrapping the stage functions that analyze() calls through their
+modules (ingest.decode, transcribe.transcribe, ...) for the duration of one run, so the
+product code runs unchanged. Whatever analyze() does outside those stages is `other`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from pipeline import analyze as analyze_mod
+from pipeline import cluster, ingest, phrases, reactions, speakers, store, transcribe
+from pipeline.settings import Settings
+
+from .common import Stopwatch, peak_rss_mb
+from .corpus import make_corpus, speech_seconds, truth
+
+# (module, function name, stage); stages after transcription are the ones the goal is about.
+STAGE_FUNCTIONS = [
+    (ingest, "find_recordings", "find+hash"),
+    (ingest, "decode", "decode"),
+    (transcribe, "transcribe", "transcribe"),
+    (speakers, "by_channel", "speakers"),
+    (speakers, "by_voice", "speakers"),
+    (speakers, "to_turns", "speakers"),
+    (phrases, "split_turns", "phrases"),
+    (reactions, "pair", "reactions"),
+    (store, "write_call", "store"),
+    (cluster, "update", "cluster"),
+]
+AFTER_TRANSCRIPTION = ("speakers", "phrases", "reactions", "embed", "store", "cluster")
+
+
+class _WhisperProbe:
+    """Stands in front of a WhisperModel to record how much audio Whisper decoded after VAD."""
+
+    def __init__(self, model, watch: Stopwatch):
+        self._model, self._watch = model, watch
+
+    def transcribe(self, audio, **kwargs):
+        segments, info = self._model.transcribe(audio, **kwargs)
+        self._watch.add("whisper_input_s", info.duration)
+        self._watch.add("whisper_after_vad_s", info.duration_after_vad)
+        return segments, info
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+
+@contextmanager
+def instrumented(models, watch: Stopwatch):
+    """Time every stage of analyze() into `watch` while the block runs."""
+    saved = []
+    try:
+        for module, name, stage in STAGE_FUNCTIONS:
+            if hasattr(module, name):
+                saved.append((module, name, getattr(module, name)))
+                setattr(module, name, watch.wrap(stage, getattr(module, name)))
+        embedder = models.embedder
+        saved.append((embedder, "embed", None))
+        embedder.embed = watch.wrap("embed", type(embedder).embed.__get__(embedder))
+        whisper = getattr(models.transcriber, "model", None)
+        if whisper is not None and hasattr(whisper, "transcribe"):
+            saved.append((models.transcriber, "model", whisper))
+            models.transcriber.model = _WhisperProbe(whisper, watch)
+        yield watch
+    finally:
+        for owner, name, original in reversed(saved):
+            if original is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+
+
+def load_models(settings: Settings, watch: Stopwatch):
+    """Load the three models up front so their load time is measured on its own."""
+    models = analyze_mod.Models(settings)
+    with watch.time("load:whisper"):
+        models.transcriber
+    with watch.time("load:spacy"):
+        models.splitter
+    with watch.time("load:embedder"):
+        models.embedder
+    return models
+
+
+def timed_analyze(settings: Settings, models, watch: Stopwatch) -> dict:
+    """One analyze() run with stage times; returns its figures."""
+    with instrumented(models, watch):
+        start = time.perf_counter()
+        summary = analyze_mod.analyze(settings, models=models)
+        wall = time.perf_counter() - start
+    stages = {k: v for k, v in watch.seconds.items() if not k.startswith(("load:", "whisper_"))}
+    stages["other"] = max(0.0, wall - sum(stages.values()))
+    return {"wall_s": wall, "audio_s": summary.audio_s, "processed": summary.processed,
+            "failed": len(summary.failed), "stages_s": stages, "clustering": summary.clustering}
+
+
+def throughput(*, model: str, calls: int) -> dict:
+    """The first `calls` demo calls into an empty database, models loaded first."""
+    with tempfile.TemporaryDirectory() as tmp:
+        made = make_corpus(Path(tmp) / "inbox", calls)
+        settings = Settings(inbox=Path(tmp) / "inbox", db=Path(tmp) / "b.duckdb", model=model, progress=False)
+        load = Stopwatch()
+        models = load_models(settings, load)
+        watch = Stopwatch()
+        run = timed_analyze(settings, models, watch)
+    known = truth()
+    run.update(
+        model=model,
+        calls=calls,
+        load_s=load.seconds,
+        speech_s=sum(speech_seconds(known[src]) for src in made.values()),
+        whisper_input_s=watch.seconds.get("whisper_input_s"),
+        whisper_after_vad_s=watch.seconds.get("whisper_after_vad_s"),
+        peak_rss_mb=peak_rss_mb(),
+    )
+    return run
+
+
+def incremental(*, db_calls: int, phrases_per_call: int = 15, turns_per_call: int = 20) -> dict:
+    """One new demo call into an empty database versus into one holding `db_calls` calls.
+
+    The big database is synthetic (rows generated in SQL, clusters already fitted), so
+    only the cost of adding to it is measured. Models are loaded once, before both runs.
+    """
+    from .synthetic import fill_calls
+
+    with tempfile.TemporaryDirectory() as tmp:
+        inbox = Path(tmp) / "inbox"
+        make_corpus(inbox, 1)
+        first = Settings(inbox=inbox, db=Path(tmp) / "first.duckdb", progress=False)
+        models = load_models(first, Stopwatch())
+        empty = timed_analyze(first, models, Stopwatch())
+        big_db = Path(tmp) / "big.duckdb"
+        start = time.perf_counter()
+        fill_calls(big_db, calls=db_calls, phrases_per_call=phrases_per_call, turns_per_call=turns_per_call)
+        build_s = time.perf_counter() - start
+        big = timed_analyze(Settings(inbox=inbox, db=big_db, progress=False), models, Stopwatch())
+    return {"db_calls": db_calls, "db_phrases": db_calls * phrases_per_call, "build_s": build_s,
+            "empty": empty, "big": big, "peak_rss_mb": peak_rss_mb()}
