@@ -86,6 +86,7 @@ def watch(
             loop.step()
             if wake.wait(timing.poll_s if not loop.busy else 0):
                 wake.clear()
+        loop.finish()
     except Stopped:
         pass
     finally:
@@ -118,6 +119,16 @@ class _Loop:
             unclustered = con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL").fetchone()[0]
         if unclustered:
             self.unclustered_since = self.last_write = time.monotonic() - self.timing.debounce_s
+
+    def finish(self) -> None:
+        """On a clean stop, refresh the clusters now rather than at the next start."""
+        if self.unclustered_since is None:
+            return
+        try:
+            with db.opened(self.settings.db) as con:
+                log.info("clusters: %s", cluster.update(con))
+        except DatabaseBusy:
+            log.warning("database busy: the clusters will be refreshed at the next start")
 
     def step(self) -> None:
         ready = self.ready_recordings()

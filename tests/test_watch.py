@@ -229,3 +229,52 @@ def test_bad_outcomes_file_is_a_log_line_not_a_crash(tmp_path):
     (tmp_path / "outcomes.csv").write_text("file,outcome\none.wav,yes\n")
     w.wait_until(lambda: w.query("SELECT outcome FROM calls") == [("interested",)])
     assert w.stop() == 0
+
+
+def music(path: Path, seconds: float = 8.0, rate: int = 16000) -> Path:
+    """Instrumental: a chord progression of harmonic tones, a note every quarter second."""
+    t = np.arange(int(seconds * rate)) / rate
+    roots = [220.0, 246.9, 261.6, 293.7, 329.6, 293.7, 261.6, 246.9]
+    signal_ = np.zeros_like(t)
+    for i, start in enumerate(np.arange(0, seconds, 0.25)):
+        f = roots[i % len(roots)]
+        mask = (t >= start) & (t < start + 0.25)
+        env = np.exp(-6 * (t[mask] - start))
+        for mult, amp in [(1, 0.3), (1.5, 0.15), (2, 0.1), (3, 0.05)]:
+            signal_[mask] += amp * env * np.sin(2 * np.pi * f * mult * t[mask])
+    return write_wav(path, [signal_.astype(np.float32) * 0.7])
+
+
+@pytest.mark.e2e
+def test_real_models_slow_copy_music_and_kill_9_mid_call_then_restart(tmp_path):
+    """`pitchlab watch` itself, with Whisper, spaCy and MiniLM, on the two committed test calls."""
+    from conftest import TEST_CALLS
+
+    command = [sys.executable, "-m", "pipeline", "watch", "--inbox", str(tmp_path / "inbox"),
+               "--db", str(tmp_path / "calls.duckdb"), "--settle", "1"]
+    w = Watcher(tmp_path, *command).start()
+    data = (TEST_CALLS / "short_mono.mp3").read_bytes()
+    with open(w.inbox / "short_mono.mp3", "wb") as out:
+        for i in range(0, len(data), len(data) // 8 + 1):
+            out.write(data[i:i + len(data) // 8 + 1])
+            out.flush()
+            time.sleep(0.25)
+    music(w.inbox / "music.wav")
+    w.wait_until(lambda: len(w.calls()) == 1 and len(w.errors()) == 1, timeout=240)
+
+    shutil.copy(TEST_CALLS / "short_stereo.wav", w.inbox / "short_stereo.wav")
+    w.wait_until(lambda: "analyzing short_stereo.wav" in w.log_text(), timeout=60)
+    w.kill9()  # mid-call: transcription has started, nothing of it is stored yet
+    assert [f for f, _ in w.calls()] == ["short_mono.mp3"]
+
+    w.start()
+    w.wait_until(lambda: len(w.calls()) == 2, timeout=240)
+    assert w.stop() == 0
+    assert w.calls() == [("short_mono.mp3", sha256_of(TEST_CALLS / "short_mono.mp3")),
+                         ("short_stereo.wav", sha256_of(TEST_CALLS / "short_stereo.wav"))]
+    assert w.errors() == [("music.wav", "no speech found")]
+    turns = w.query("SELECT call_id, count(*), count(DISTINCT turn_idx) FROM turns GROUP BY 1 ORDER BY 1")
+    assert len(turns) == 2 and all(n == distinct and n >= 4 for _, n, distinct in turns)
+    assert w.query("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL") == [(0,)]
+    assert w.query("SELECT count(*) > 0 FROM clusters") == [(True,)]
+    assert w.log_text().count("analyzing short_stereo.wav") == 2
