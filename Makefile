@@ -6,12 +6,14 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo analyze leaderboard test test-fast bench bench-quick clean-db help
+.PHONY: setup demo analyze watch status leaderboard test test-fast bench bench-quick clean-db help
 
 help:
 	@echo "make demo      set everything up, analyze the demo calls into data/demo.duckdb, print the leaderboard"
 	@echo "make test      install what the tests need and run them"
 	@echo "make analyze   analyze new recordings in data/inbox into data/calls.duckdb (outcomes from data/outcomes.csv)"
+	@echo "make watch     analyze recordings as they are dropped into data/inbox, until Ctrl-C"
+	@echo "make status    processed, pending and failed recordings of data/inbox"
 	@echo "make leaderboard  print the leaderboard of data/calls.duckdb"
 	@echo "make bench     measure speed and memory, write BENCHMARKS.md and BENCHMARKS.json (about 20 min on 2 idle cores)"
 
@@ -32,6 +34,13 @@ demo: $(STAMP)
 analyze: $(STAMP)
 	@mkdir -p data/inbox
 	$(BIN)/pitchlab analyze --inbox data/inbox --db data/calls.duckdb $(if $(wildcard data/outcomes.csv),--outcomes data/outcomes.csv,)
+
+watch: $(STAMP)
+	@mkdir -p data/inbox
+	$(BIN)/pitchlab watch --inbox data/inbox --db data/calls.duckdb --outcomes data/outcomes.csv
+
+status: $(STAMP)
+	$(BIN)/pitchlab status --inbox data/inbox --db data/calls.duckdb
 
 leaderboard: $(STAMP)
 	$(BIN)/pitchlab leaderboard --db data/calls.duckdb

@@ -55,7 +55,7 @@ def assign(*, n: int, repeats: int = 3) -> dict:
         assigned = cluster.assign_new(con)
         times.append(time.perf_counter() - start)
     seconds = median(times)
-    left = con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL").fetchone()[0]
+    left = con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL AND kind = 'pitch'").fetchone()[0]
     con.close()
     return {"n": n, "assigned": assigned, "unassigned_after": left, "assign_s": seconds,
             "build_s": build_s, "peak_rss_mb": peak_rss_mb()}

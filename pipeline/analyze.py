@@ -11,7 +11,7 @@ from . import cluster, db, ingest, leads, outcomes, phrases, reactions, speakers
 from .embed import Embedder
 from .errors import AudioError
 from .phrases import Splitter
-from .records import CallAnalysis
+from .records import CallAnalysis, Recording
 from .settings import Settings
 from .transcribe import Transcriber
 
@@ -102,6 +102,36 @@ def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings)
     )
 
 
+@dataclass(frozen=True, eq=False)
+class Processed:
+    """What became of one recording: a call, a one-line reason it failed, or neither (vanished)."""
+
+    recording: Recording
+    call: CallAnalysis | None = None
+    error: str | None = None
+
+
+def process_recording(recording: Recording, models: Models, settings: Settings) -> Processed:
+    """Decode and analyze one recording; needs no database, so nothing is held while it runs."""
+    try:
+        audio = ingest.decode(recording, max_duration_s=settings.max_call_s)
+        return Processed(recording, call=analyze_call(audio, models, settings))
+    except FileNotFoundError as exc:  # moved away mid-batch: not the file's fault
+        log.warning("%s", exc)
+        return Processed(recording)
+    except AudioError as exc:
+        log.warning("%s: %s", recording.source_file, exc)
+        return Processed(recording, error=str(exc))
+
+
+def save(con, result: Processed) -> None:
+    """Store a processed recording: the call's rows in one transaction, or its ingest error."""
+    if result.call is not None:
+        store.write_call(con, result.call, result.recording.size_bytes)
+    elif result.error is not None:
+        store.record_error(con, result.recording, result.error)
+
+
 def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
     """Analyze every new recording in the inbox into the database, then cluster.
 
@@ -117,28 +147,15 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
     processed, audio_s = 0, 0.0
     with db.opened(settings.db) as con:
         known, bad = store.known_call_ids(con), store.failed_hashes(con)
-        seen: set[str] = set()
-        todo = []
-        for rec in recordings:
-            if rec.call_id in known or rec.call_id in bad or rec.call_id in seen:
-                continue
-            seen.add(rec.call_id)  # the same recording dropped twice is one call
-            todo.append(rec)
+        todo = new_recordings(recordings, known | bad)
         for rec in _progress(todo, settings, "calls"):
-            try:
-                audio = ingest.decode(rec)
-                call = analyze_call(audio, models, settings)
-            except FileNotFoundError as exc:  # moved away mid-batch: not the file's fault
-                log.warning("%s", exc)
-                continue
-            except AudioError as exc:
-                log.warning("%s: %s", rec.source_file, exc)
-                store.record_error(con, rec, str(exc))
-                failed.append((rec.source_file, str(exc)))
-                continue
-            store.write_call(con, call, rec.size_bytes)
-            processed += 1
-            audio_s += call.info.duration_s
+            result = process_recording(rec, models, settings)
+            save(con, result)
+            if result.error is not None:
+                failed.append((rec.source_file, result.error))
+            elif result.call is not None:
+                processed += 1
+                audio_s += result.call.info.duration_s
         applied = store.apply_outcomes(con, labels)
         clustering = cluster.update(con)
         log.info("clusters: %s", clustering)
@@ -155,6 +172,17 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
         clustering=clustering,
         model=settings.model,
     )
+
+
+def new_recordings(recordings: list[Recording], skip: set[str]) -> list[Recording]:
+    """Recordings whose content is not in `skip`; the same recording dropped twice is one call."""
+    seen = set(skip)
+    todo = []
+    for rec in recordings:
+        if rec.call_id not in seen:
+            seen.add(rec.call_id)
+            todo.append(rec)
+    return todo
 
 
 def _progress(items, settings: Settings, unit: str):

@@ -41,6 +41,33 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=5, help="clusters shown at each end of the leaderboard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    w = sub.add_parser(
+        "watch",
+        help="analyze recordings as they are dropped into the inbox (runs until Ctrl-C)",
+        description="Analyze what is in INBOX (subfolders too), then each new recording once it has stopped "
+        "changing. Outcomes are re-read when outcomes.csv or a sidecar changes; clusters refresh once the "
+        "inbox is quiet. The database is held only while writing. Ctrl-C or SIGTERM stops after the current file.",
+    )
+    w.add_argument("--inbox", type=Path, help="folder to watch (default data/inbox, env PITCHLAB_INBOX)")
+    w.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
+    w.add_argument("--outcomes", type=Path, help="CSV with columns file,outcome[,rep], may appear later "
+                   "(env PITCHLAB_OUTCOMES)")
+    w.add_argument("--model", help="Whisper model (as for analyze; env PITCHLAB_MODEL)")
+    w.add_argument("--rep-channel", choices=["left", "right"], help="stereo: the rep's channel (default left)")
+    w.add_argument("--settle", type=float, default=3.0,
+                   help="seconds a file must stay unchanged before it is read (default 3)")
+
+    st = sub.add_parser("status", help="counts of processed, pending and failed recordings, and the last errors",
+                        description="Show how many recordings are analyzed, waiting or failed, and the last errors.")
+    st.add_argument("--inbox", type=Path, help="inbox folder (default data/inbox, env PITCHLAB_INBOX)")
+    st.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
+
+    rt = sub.add_parser("retry", help="try failed recordings again (all, or the files named)",
+                        description="Forget recorded failures so the next analyze or watch tries those files "
+                        "again (a running watcher picks them up within 30 s).")
+    rt.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
+    rt.add_argument("files", nargs="*", help="paths relative to the inbox, as `pitchlab status` shows them")
+
     lb = sub.add_parser("leaderboard", help="print the descriptor leaderboard from a database",
                         description="Print descriptor clusters ranked by interested-lead rate.")
     lb.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
@@ -83,7 +110,37 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"analyze": cmd_analyze, "leaderboard": cmd_leaderboard}
+def cmd_watch(args: argparse.Namespace) -> int:
+    from .watch import WatchTiming, stop_on_signals, watch
+
+    logging.getLogger("pipeline").setLevel(logging.INFO)  # a foreground service says what it does
+    settings = Settings.from_env(inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model,
+                                 rep_channel=args.rep_channel, progress=False)
+    summary = watch(settings, stop=stop_on_signals(), timing=WatchTiming(settle_s=args.settle))
+    print(f"stopped: {summary.processed} calls analyzed, {summary.failed} recordings failed")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .status import format_status, inbox_status
+
+    print(format_status(inbox_status(Settings.from_env(inbox=args.inbox, db=args.db))))
+    return 0
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    from .db import opened
+    from .store import clear_errors
+
+    settings = Settings.from_env(db=args.db)
+    with opened(settings.db) as con:
+        cleared = clear_errors(con, args.files or None)
+    print(f"{cleared} failures forgotten; the next analyze or watch tries those files again")
+    return 0
+
+
+COMMANDS = {"analyze": cmd_analyze, "watch": cmd_watch, "status": cmd_status, "retry": cmd_retry,
+            "leaderboard": cmd_leaderboard}
 
 
 def main(argv: list[str] | None = None) -> int:

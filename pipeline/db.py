@@ -9,7 +9,7 @@ from typing import Iterator
 import duckdb
 
 from . import migrations
-from .errors import PitchlabError
+from .errors import DatabaseBusy, PitchlabError
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -18,15 +18,24 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     if read_only:
         if not path.exists():
             raise PitchlabError(f"no database at {path}: run `pitchlab analyze` first")
-        return duckdb.connect(str(path), read_only=True)
+        return _connect(path, read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path))
-    except duckdb.IOException as exc:
-        first = str(exc).splitlines()[0]
-        raise PitchlabError(f"cannot open {path} for writing ({first}); is another pitchlab running?") from exc
+    con = _connect(path, read_only=False)
     apply_migrations(con)
     return con
+
+
+def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        first = str(exc).splitlines()[0]
+        if "lock" not in first.lower():
+            raise PitchlabError(f"cannot open {path} ({first})") from exc
+        raise DatabaseBusy(
+            f"{path} is in use by another process ({first}); close it (query with `duckdb -readonly`) "
+            "or wait for the other pitchlab to finish"
+        ) from exc
 
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -11,3 +11,7 @@ class AudioError(PitchlabError):
 
 class ModelIntegrityError(PitchlabError):
     """A model file's sha256 does not match the pinned value."""
+
+
+class DatabaseBusy(PitchlabError):
+    """Another process holds the DuckDB file (DuckDB allows one writing process)."""

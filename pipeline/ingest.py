@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from .settings import AUDIO_EXTENSIONS
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000  # what Whisper and the speaker features work at
+MAX_DURATION_S = 3 * 3600.0  # longer files are refused before decoding (16 kHz float32: 0.7 GB per 3 h)
+SILENCE_PEAK = 0.001  # -60 dBFS: below this everywhere, a file is silence
 
 
 def find_recordings(inbox: Path) -> list[Recording]:
@@ -25,16 +29,11 @@ def find_recordings(inbox: Path) -> list[Recording]:
             f"inbox {inbox} does not exist: create it and drop .wav/.mp3/.m4a files there"
         )
     recordings = []
-    for path in sorted(inbox.rglob("*")):
-        rel = path.relative_to(inbox)
-        if not path.is_file() or path.suffix.lower() not in AUDIO_EXTENSIONS:
-            continue
-        if any(part.startswith(".") for part in rel.parts):  # hidden files and folders
-            continue
+    for path, rel in candidates(inbox):
         recordings.append(
             Recording(
                 path=path,
-                source_file=rel.as_posix(),
+                source_file=rel,
                 call_id=sha256_of(path),
                 size_bytes=path.stat().st_size,
             )
@@ -44,6 +43,45 @@ def find_recordings(inbox: Path) -> list[Recording]:
             f"no audio in {inbox}: drop {'/'.join(AUDIO_EXTENSIONS)} files there"
         )
     return recordings
+
+
+TEMPORARY_SUFFIXES = (".part", ".crdownload", ".tmp", ".download", ".partial")
+
+
+def is_temporary(name: str) -> bool:
+    """Names that copy tools, browsers and editors give files still being written."""
+    lower = name.lower()
+    return name.startswith((".", "~$")) or lower.endswith(TEMPORARY_SUFFIXES)
+
+
+def candidates(inbox: Path) -> list[tuple[Path, str]]:
+    """(path, path relative to the inbox) of every audio file under `inbox`, sorted.
+
+    Hidden and temporary names are skipped, and so is any symlink (file or
+    folder) that points outside the inbox.
+    """
+    root = inbox.resolve()
+    out = []
+    for folder, dirs, files in os.walk(inbox, followlinks=False):
+        here = Path(folder)
+        dirs[:] = [d for d in dirs if not is_temporary(d)]  # symlinked folders are not walked
+        for name in files:
+            path = here / name
+            if is_temporary(name) or path.suffix.lower() not in AUDIO_EXTENSIONS:
+                continue
+            if _inside(path, root) and path.is_file():
+                out.append((path, path.relative_to(inbox).as_posix()))
+    return sorted(out, key=lambda pr: pr[1])
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """A symlink is followed only when its target lies inside the inbox."""
+    if not path.is_symlink():
+        return True
+    try:
+        return path.resolve(strict=True).is_relative_to(root)
+    except (OSError, RuntimeError):  # dangling or looping link
+        return False
 
 
 def sha256_of(path: Path) -> str:
@@ -65,29 +103,51 @@ class DecodedAudio:
     channels: tuple[np.ndarray, ...]  # (mono,) or (left, right)
 
 
-def probe(recording: Recording) -> tuple[int, int]:
-    """(channels, sample rate) of the first audio stream, or AudioError."""
+def probe(recording: Recording, *, max_duration_s: float = MAX_DURATION_S) -> tuple[int, int, float | None]:
+    """(channels, sample rate, declared seconds or None) of the first audio stream, or AudioError.
+
+    Cheap checks first, so bad files fail before anything is decoded or any
+    model is loaded: empty files, more than two channels, calls over the limit.
+    """
     import av
 
     if not recording.path.exists():
         raise FileNotFoundError(f"{recording.source_file} disappeared before it was read")
+    if recording.path.stat().st_size == 0:
+        raise AudioError("empty file (0 bytes)")
     try:
         with av.open(str(recording.path)) as container:
             if not container.streams.audio:
                 raise AudioError("no audio stream")
             stream = container.streams.audio[0]
-            return stream.codec_context.channels, stream.codec_context.sample_rate
+            channels, rate = stream.codec_context.channels, stream.codec_context.sample_rate
+            seconds = _declared_seconds(container, stream)
     except AudioError:
         raise
     except Exception as exc:  # PyAV raises many types for junk input
         raise AudioError(f"not readable as audio ({_one_line(exc)})") from exc
+    if channels > 2:
+        raise AudioError(f"{channels} channels: only mono or two-channel (stereo) calls can be analyzed")
+    if seconds is not None and seconds > max_duration_s:
+        raise AudioError(
+            f"too long: {seconds / 3600:.1f} h (limit {max_duration_s / 3600:g} h); split the recording"
+        )
+    return channels, rate, seconds
 
 
-def decode(recording: Recording) -> DecodedAudio:
+def _declared_seconds(container, stream) -> float | None:
+    if stream.duration is not None and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000  # av.time_base
+    return None
+
+
+def decode(recording: Recording, *, max_duration_s: float = MAX_DURATION_S) -> DecodedAudio:
     """Decode with PyAV (faster-whisper's decode_audio); stereo keeps both channels."""
     from faster_whisper.audio import decode_audio
 
-    channels, sample_rate = probe(recording)
+    channels, sample_rate, declared_s = probe(recording, max_duration_s=max_duration_s)
     try:
         if channels == 2:
             left, right = decode_audio(str(recording.path), sampling_rate=SAMPLE_RATE, split_stereo=True)
@@ -99,6 +159,14 @@ def decode(recording: Recording) -> DecodedAudio:
     samples = len(arrays[0])
     if samples == 0:
         raise AudioError("no audio samples (empty or truncated file)")
+    declared_s = _wav_header_seconds(recording.path) or declared_s
+    if declared_s and samples / SAMPLE_RATE < declared_s / 2:
+        raise AudioError(f"truncated: {samples / SAMPLE_RATE:.1f} s of the {declared_s:.1f} s its header declares")
+    if samples / SAMPLE_RATE > max_duration_s:  # the header said less, or nothing
+        raise AudioError(f"too long: {samples / SAMPLE_RATE / 3600:.1f} h (limit {max_duration_s / 3600:g} h); split the recording")
+    peak = max(float(np.abs(a).max()) for a in arrays)
+    if peak < SILENCE_PEAK:
+        raise AudioError("silence only (no sample above -60 dBFS)")
     info = AudioInfo(
         call_id=recording.call_id,
         source_file=recording.source_file,
@@ -107,6 +175,17 @@ def decode(recording: Recording) -> DecodedAudio:
         sample_rate=sample_rate,
     )
     return DecodedAudio(info=info, channels=arrays)
+
+
+def _wav_header_seconds(path: Path) -> float | None:
+    """The length a PCM wav's header declares (PyAV trusts the file size instead); None otherwise."""
+    if path.suffix.lower() != ".wav":
+        return None
+    try:
+        with wave.open(str(path)) as w:
+            return w.getnframes() / w.getframerate()
+    except (wave.Error, EOFError, OSError, ZeroDivisionError):
+        return None
 
 
 def is_fake_stereo(left: np.ndarray, right: np.ndarray, tolerance: float = 1e-3) -> bool:

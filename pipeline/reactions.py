@@ -33,8 +33,8 @@ from .embed import Embedder
 from .records import PROSPECT, Phrase, Reaction, Turn
 
 LABELS = ("interested", "neutral", "objection")
-K = 5
-TEMPERATURE = 20.0
+K = 9
+TEMPERATURE = 10.0
 CUE_WEIGHT = 1.0
 BACKCHANNEL_MAX_WORDS = 3
 

@@ -27,6 +27,7 @@ class Settings:
     beam_size: int = 5
     reaction_window_s: float = 15.0  # a reaction must start this soon after the phrase
     max_phrase_words: int = 25  # longer sentences are split into clauses
+    max_call_s: float = 3 * 3600.0  # longer recordings are refused before decoding
     progress: bool = True
 
     @classmethod

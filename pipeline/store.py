@@ -38,6 +38,15 @@ def record_error(con: duckdb.DuckDBPyConnection, recording: Recording, reason: s
     )
 
 
+def clear_errors(con: duckdb.DuckDBPyConnection, files: list[str] | None = None) -> int:
+    """Forget failures (all, or those of the given inbox-relative paths) so they are tried again."""
+    where, params = ("", []) if not files else (" WHERE source_file IN (SELECT unnest(?))", [files])
+    with transaction(con):
+        count = con.execute(f"SELECT count(*) FROM ingest_errors{where}", params).fetchone()[0]
+        con.execute(f"DELETE FROM ingest_errors{where}", params)
+    return count
+
+
 def write_call(con: duckdb.DuckDBPyConnection, call: CallAnalysis, size_bytes: int) -> None:
     """All rows of one call, or none of them."""
     info = call.info

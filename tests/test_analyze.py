@@ -113,13 +113,17 @@ def test_same_file_twice_in_one_batch_is_one_call(tmp_path, inbox):
         assert con.execute("SELECT count(*) FROM calls").fetchone()[0] == 2
 
 
-def test_silence_is_an_ingest_error_not_a_call(tmp_path):
+def test_silence_and_speechless_audio_are_ingest_errors_not_calls(tmp_path):
     box = tmp_path / "inbox"
     box.mkdir()
-    write_wav(box / "quiet.wav", [tone(2.0, 100, amp=0.0)])
+    write_wav(box / "quiet.wav", [tone(2.0, 100, amp=0.0005)])  # below -60 dBFS: never transcribed
+    write_wav(box / "hum.wav", [tone(2.0, 100)])  # a signal, but the transcriber finds no words
+    transcriber = ScriptTranscriber([[]])
     settings = Settings(inbox=box, db=tmp_path / "q.duckdb", progress=False)
-    summary = analyze(settings, models=FakeModels(ScriptTranscriber([[]])))
-    assert summary.failed == (("quiet.wav", "no speech found"),)
+    summary = analyze(settings, models=FakeModels(transcriber))
+    assert summary.failed == (("hum.wav", "no speech found"),
+                              ("quiet.wav", "silence only (no sample above -60 dBFS)"))
+    assert transcriber.calls == 1
 
 
 def test_a_file_that_vanishes_mid_batch_is_skipped_not_marked_failed(tmp_path, inbox, monkeypatch):

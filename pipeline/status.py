@@ -1,0 +1,56 @@
+"""`pitchlab status`: processed, pending and failed recordings, and the last errors."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from . import db, ingest, store
+from .errors import DatabaseBusy
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class InboxStatus:
+    processed: int  # calls in the database
+    pending: int  # recordings in the inbox that are neither a call nor a failure yet
+    failed: int  # distinct recordings (by content) that failed
+    last_errors: tuple[tuple[str, str, str], ...]  # (when, file, reason), newest first
+
+
+def inbox_status(settings: Settings, *, last: int = 5, wait_s: float = 10.0) -> InboxStatus:
+    """Counts from the database (read-only) and the inbox; waits up to `wait_s` for a writer."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            with db.opened(settings.db, read_only=True) as con:
+                known, failed = store.known_call_ids(con), store.failed_hashes(con)
+                rows = con.execute(
+                    "SELECT strftime(seen_at, '%Y-%m-%d %H:%M:%S'), source_file, reason FROM ingest_errors "
+                    "ORDER BY seen_at DESC, source_file LIMIT ?",
+                    [last],
+                ).fetchall()
+            break
+        except DatabaseBusy:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    pending = set()
+    if settings.inbox.is_dir():
+        for path, _rel in ingest.candidates(settings.inbox):
+            try:
+                digest = ingest.sha256_of(path)
+            except FileNotFoundError:
+                continue
+            if digest not in known and digest not in failed:
+                pending.add(digest)
+    return InboxStatus(processed=len(known), pending=len(pending), failed=len(failed - known),
+                       last_errors=tuple(rows))
+
+
+def format_status(status: InboxStatus) -> str:
+    lines = [f"{status.processed} processed, {status.pending} pending, {status.failed} failed"]
+    if status.last_errors:
+        lines.append("last errors:")
+        lines += [f"  {when}  {file}: {reason}" for when, file, reason in status.last_errors]
+    return "\n".join(lines)

@@ -1,0 +1,297 @@
+"""`pitchlab watch`: analyze recordings as they are dropped into a folder, day after day.
+
+A loop over three small steps, each reusing the batch pipeline's pieces:
+scan the inbox for files that have stopped changing, analyze each new one
+(no database held meanwhile) and store it in a short write, then, once the
+inbox has been quiet for a while, re-read outcomes and refresh the clusters.
+watchdog events wake the loop at once; it also rescans every `poll_s`
+seconds, which covers network drives whose changes raise no events.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from . import cluster, db, ingest, outcomes, store
+from .analyze import Models, new_recordings, process_recording, save
+from .errors import DatabaseBusy, PitchlabError
+from .records import Recording
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WatchTiming:
+    settle_s: float = 3.0  # a file is read once its size and mtime have not changed for this long
+    poll_s: float = 2.0  # rescan interval, with or without filesystem events
+    debounce_s: float = 5.0  # refresh clusters once no new call has been stored for this long
+    max_stale_s: float = 120.0  # ... or at the latest this long after the first unrefreshed call
+    busy_retry_s: float = 2.0  # wait between tries while another process holds the database
+    resync_s: float = 30.0  # re-read which files failed (for `pitchlab retry`)
+
+
+@dataclass(frozen=True)
+class WatchSummary:
+    processed: int
+    failed: int
+
+
+class Stopped(Exception):
+    """Asked to stop while waiting for the database."""
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or the first Ctrl-C; a second Ctrl-C interrupts at once."""
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        log.warning("stopping after the current file (Ctrl-C again to stop now)")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
+def watch(
+    settings: Settings,
+    *,
+    models: Models | None = None,
+    stop: threading.Event | None = None,
+    timing: WatchTiming = WatchTiming(),
+) -> WatchSummary:
+    """Process what is in the inbox, then every new recording, until `stop` is set."""
+    if not settings.inbox.is_dir():
+        raise PitchlabError(f"inbox {settings.inbox} does not exist: create it, then run `pitchlab watch` again")
+    stop = stop or threading.Event()
+    loop = _Loop(settings, models or Models(settings), stop, timing)
+    wake = threading.Event()
+    observer = _start_observer(settings.inbox, wake)
+    log.info("watching %s (database %s); Ctrl-C to stop", settings.inbox, settings.db)
+    try:
+        loop.start()
+        while not stop.is_set():
+            loop.step()
+            if wake.wait(timing.poll_s if not loop.busy else 0):
+                wake.clear()
+        loop.finish()
+    except Stopped:
+        pass
+    finally:
+        if observer is not None:
+            observer.stop()
+            observer.join(timeout=5)
+    log.info("stopped: %d calls analyzed, %d recordings failed", loop.processed, loop.failed)
+    return WatchSummary(processed=loop.processed, failed=loop.failed)
+
+
+class _Loop:
+    """The watcher's memory between scans: file signatures, hashes, what is done."""
+
+    def __init__(self, settings: Settings, models: Models, stop: threading.Event, timing: WatchTiming):
+        self.settings, self.models, self.stop, self.timing = settings, models, stop, timing
+        self.seen: dict[str, tuple[tuple[int, int], float]] = {}  # rel -> (size, mtime_ns), since
+        self.hashes: dict[str, tuple[tuple[int, int], str]] = {}  # rel -> (size, mtime_ns), sha256
+        self.known: set[str] = set()
+        self.failed_hashes: set[str] = set()
+        self.synced_at = float("-inf")
+        self.outcome_signature: tuple = ()
+        self.unclustered_since: float | None = None
+        self.last_write = 0.0
+        self.processed = self.failed = 0
+        self.busy = False  # more ready work than one step did
+
+    def start(self) -> None:
+        """Bring the schema up to date; finish the clustering a killed run may have left undone."""
+        with self.holding() as con:
+            unclustered = con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL AND kind = 'pitch'").fetchone()[0]
+        if unclustered:
+            self.unclustered_since = self.last_write = time.monotonic() - self.timing.debounce_s
+
+    def finish(self) -> None:
+        """On a clean stop, refresh the clusters now rather than at the next start."""
+        if self.unclustered_since is None:
+            return
+        try:
+            with db.opened(self.settings.db) as con:
+                log.info("clusters: %s", cluster.update(con))
+        except DatabaseBusy:
+            log.warning("database busy: the clusters will be refreshed at the next start")
+
+    def step(self) -> None:
+        ready = self.ready_recordings()
+        pending = [r for r in ready if r.call_id not in self.known]
+        stale = time.monotonic() - self.synced_at > self.timing.resync_s
+        if pending and (stale or any(r.call_id not in self.failed_hashes for r in pending)):
+            self.sync()  # what other processes stored, and failures forgotten by `pitchlab retry`
+        todo = new_recordings(ready, self.known | self.failed_hashes)
+        self.busy = False
+        for rec in todo:
+            if self.stop.is_set():
+                return
+            self.process(rec)
+            self.busy = True  # rescan before idling: more files may have arrived
+        if not self.busy:
+            self.refresh(ready)
+
+    def ready_recordings(self) -> list[Recording]:
+        """Recordings whose size and mtime have stood still for `settle_s`."""
+        now, wall = time.monotonic(), time.time()
+        ready, present = [], set()
+        for path, rel in ingest.candidates(self.settings.inbox):
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            present.add(rel)
+            signature = (st.st_size, st.st_mtime_ns)
+            previous = self.seen.get(rel)
+            if previous is None or previous[0] != signature:
+                self.seen[rel] = (signature, now)
+                if previous is None and wall - st.st_mtime_ns / 1e9 < self.timing.settle_s:
+                    log.info("%s: waiting until it stops changing", rel)
+                continue
+            quiet_wall = wall - st.st_mtime_ns / 1e9 >= self.timing.settle_s
+            if not quiet_wall and now - previous[1] < self.timing.settle_s:
+                continue
+            if self.hashes.get(rel, (None,))[0] != signature:
+                try:
+                    self.hashes[rel] = (signature, ingest.sha256_of(path))
+                except FileNotFoundError:
+                    continue
+            ready.append(Recording(path=path, source_file=rel, call_id=self.hashes[rel][1], size_bytes=st.st_size))
+        for rel in set(self.seen) - present:
+            del self.seen[rel]
+            self.hashes.pop(rel, None)
+        return ready
+
+    def process(self, rec: Recording) -> None:
+        log.info("analyzing %s", rec.source_file)
+        result = process_recording(rec, self.models, self.settings)
+        if not _unchanged(rec):
+            log.info("%s changed while it was analyzed; it will be read again", rec.source_file)
+            return
+        with self.holding() as con:
+            if rec.call_id in store.known_call_ids(con):  # another process stored it meanwhile
+                self.known.add(rec.call_id)
+                return
+            save(con, result)
+        if result.call is not None:
+            self.known.add(rec.call_id)
+            self.processed += 1
+            self.unclustered_since = self.unclustered_since or time.monotonic()
+            self.last_write = time.monotonic()
+            log.info("stored %s (%.0f s of audio, %d pitch phrases)", rec.source_file,
+                     result.call.info.duration_s, len(result.call.phrases))
+        elif result.error is not None:
+            self.failed_hashes.add(rec.call_id)
+            self.failed += 1
+
+    def refresh(self, ready: list[Recording]) -> None:
+        """Outcomes when their files changed; clusters once the inbox has been quiet (debounced)."""
+        now = time.monotonic()
+        due = self.unclustered_since is not None and (
+            now - self.last_write >= self.timing.debounce_s
+            or now - self.unclustered_since >= self.timing.max_stale_s
+        )
+        signature = self._outcome_signature(ready)
+        if not due and signature == self.outcome_signature:
+            return
+        labels = self._labels(ready) if signature != self.outcome_signature else None
+        if not due and not labels:
+            self.outcome_signature = signature
+            return
+        with self.holding() as con:
+            if labels:
+                log.info("outcomes applied to %d calls", store.apply_outcomes(con, labels))
+            if due:
+                log.info("clusters: %s", cluster.update(con))
+                self.unclustered_since = None
+        self.outcome_signature = signature
+
+    def _outcome_signature(self, ready: list[Recording]) -> tuple:
+        """Changes when the outcomes CSV, a sidecar, or the set of stored calls changes."""
+        files = [self.settings.outcomes] if self.settings.outcomes else []
+        files += [p for r in ready if (p := outcomes.sidecar_path(r)) is not None]
+        stats = []
+        for path in files:
+            try:
+                st = path.stat()
+                stats.append((str(path), st.st_size, st.st_mtime_ns))
+            except OSError:
+                stats.append((str(path), None, None))
+        return (tuple(stats), frozenset(r.call_id for r in ready if r.call_id in self.known))
+
+    def _labels(self, ready: list[Recording]) -> dict | None:
+        try:
+            csv_path = self.settings.outcomes
+            csv_rows = outcomes.load_csv(csv_path) if csv_path and csv_path.exists() else {}
+            return outcomes.resolve(ready, csv_rows)
+        except PitchlabError as exc:
+            log.warning("outcomes not updated: %s", exc)
+            return None
+
+    def sync(self) -> None:
+        with self.holding(read_only=True) as con:
+            self.known = store.known_call_ids(con)
+            self.failed_hashes = store.failed_hashes(con)
+        self.synced_at = time.monotonic()
+
+    @contextmanager
+    def holding(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The database, opened only for this short write; waits while another process holds it."""
+        waited = False
+        while True:
+            try:
+                con = db.connect(self.settings.db, read_only=read_only)
+                break
+            except DatabaseBusy as exc:
+                if not waited:
+                    log.warning("waiting for the database: %s; retrying every %g s", exc, self.timing.busy_retry_s)
+                    waited = True
+                if self.stop.wait(self.timing.busy_retry_s):
+                    raise Stopped from exc
+        if waited:
+            log.warning("database free again; continuing")
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def _unchanged(rec: Recording) -> bool:
+    try:
+        return rec.path.stat().st_size == rec.size_bytes and ingest.sha256_of(rec.path) == rec.call_id
+    except FileNotFoundError:
+        return False
+
+
+def _start_observer(inbox: Path, wake: threading.Event):
+    """watchdog events on the inbox (recursive) just wake the loop; None if they are unavailable."""
+    try:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        class Wake(FileSystemEventHandler):
+            def on_any_event(self, event):
+                wake.set()
+
+        observer = Observer()
+        observer.schedule(Wake(), str(inbox), recursive=True)
+        observer.start()
+        return observer
+    except Exception as exc:  # e.g. inotify watch limit reached: polling still works
+        log.warning("no filesystem events for %s (%s); polling every few seconds instead", inbox, exc)
+        return None
