@@ -7,11 +7,11 @@ import sys
 import time
 from dataclasses import dataclass
 
-from . import cluster, db, ingest, outcomes, phrases, reactions, speakers, store, transcribe
+from . import cluster, db, ingest, outcomes, phrases, reactions, speakers, store, transcribe, transcripts
 from .embed import Embedder
 from .errors import AudioError
 from .phrases import Splitter
-from .records import CallAnalysis
+from .records import AUDIO, TRANSCRIPT, AudioInfo, CallAnalysis, Outcome, Recording, Turn
 from .settings import Settings
 from .transcribe import Transcriber
 
@@ -71,17 +71,37 @@ def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings)
     else:
         who, method = speakers.by_voice(words, audio.channels[0]), "spectral-2means"
     turns = speakers.to_turns(words, who)
+    model = getattr(models.transcriber, "name", settings.model)
+    return analyze_turns(audio.info, turns, speaker_method=method, model=model, models=models, settings=settings)
+
+
+def analyze_transcript(recording: Recording, label: Outcome | None, models: Models, settings: Settings,
+                       rep_names: tuple[str, ...] = ()) -> CallAnalysis:
+    """One transcript file through parsing → phrases → reactions → embed (no audio models)."""
+    known = rep_names + ((label.rep,) if label and label.rep else ())
+    t = transcripts.read(recording, rep_names=known)
+    return analyze_turns(t.info, t.turns, speaker_method=t.speaker_method, model=None, models=models,
+                         settings=settings, source_kind=TRANSCRIPT, rep=t.rep, outcome=t.outcome)
+
+
+def analyze_turns(info: AudioInfo, turns: list[Turn] | tuple[Turn, ...], *, speaker_method: str,
+                  model: str | None, models: Models, settings: Settings, source_kind: str = AUDIO,
+                  rep: str | None = None, outcome: str | None = None) -> CallAnalysis:
+    """The back half shared by audio and transcripts: turns → phrases → reactions → embed."""
     pitch = phrases.split_turns(turns, models.splitter)
     paired = reactions.pair(pitch, turns, settings.reaction_window_s)
     vectors = models.embedder.embed([p.text for p in pitch])
     return CallAnalysis(
-        info=audio.info,
-        speaker_method=method,
-        model=getattr(models.transcriber, "name", settings.model),
+        info=info,
+        speaker_method=speaker_method,
+        model=model,
         turns=tuple(turns),
         phrases=tuple(pitch),
         reactions=tuple(paired),
         embeddings=tuple(tuple(float(v) for v in row) for row in vectors),
+        source_kind=source_kind,
+        rep=rep,
+        outcome=outcome,
     )
 
 
@@ -95,6 +115,7 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
     recordings = ingest.find_recordings(settings.inbox)
     csv_rows = outcomes.load_csv(settings.outcomes) if settings.outcomes else {}
     labels = outcomes.resolve(recordings, csv_rows)  # validate before any slow work
+    rep_names = settings.rep_names + transcripts.team_names(settings.team)
     models = models or Models(settings)
     failed: list[tuple[str, str]] = []
     processed, audio_s = 0, 0.0
@@ -109,8 +130,10 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
             todo.append(rec)
         for rec in _progress(todo, settings, "calls"):
             try:
-                audio = ingest.decode(rec)
-                call = analyze_call(audio, models, settings)
+                if rec.source_kind == TRANSCRIPT:
+                    call = analyze_transcript(rec, labels.get(rec.call_id), models, settings, rep_names)
+                else:
+                    call = analyze_call(ingest.decode(rec), models, settings)
             except FileNotFoundError as exc:  # moved away mid-batch: not the file's fault
                 log.warning("%s", exc)
                 continue
@@ -121,7 +144,7 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
                 continue
             store.write_call(con, call, rec.size_bytes)
             processed += 1
-            audio_s += call.info.duration_s
+            audio_s += call.info.duration_s or 0.0
         applied = store.apply_outcomes(con, labels)
         clustering = cluster.update(con)
         log.info("clusters: %s", clustering)

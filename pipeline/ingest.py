@@ -1,4 +1,4 @@
-"""Find recordings in the inbox, hash them, read their format and decode them."""
+"""Find recordings and transcripts in the inbox, hash them, read their format and decode them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AudioError, PitchlabError
-from .records import AudioInfo, Recording
+from .records import TRANSCRIPT_EXTENSIONS, AudioInfo, Recording
 from .settings import AUDIO_EXTENSIONS
 
 log = logging.getLogger(__name__)
@@ -19,18 +19,31 @@ SAMPLE_RATE = 16000  # what Whisper and the speaker features work at
 
 
 def find_recordings(inbox: Path) -> list[Recording]:
-    """Every audio file under `inbox` (recursively), sorted by relative path."""
+    """Every audio file and transcript under `inbox` (recursively), sorted by relative path.
+
+    A `.json` file is a transcript unless it is the outcome sidecar of another
+    call file beside it (`call.mp3.json` or `call.json` next to `call.mp3`).
+    """
     if not inbox.is_dir():
         raise PitchlabError(
             f"inbox {inbox} does not exist: create it and drop .wav/.mp3/.m4a files there"
         )
-    recordings = []
+    found = []
     for path in sorted(inbox.rglob("*")):
         rel = path.relative_to(inbox)
-        if not path.is_file() or path.suffix.lower() not in AUDIO_EXTENSIONS:
+        if not path.is_file() or path.suffix.lower() not in AUDIO_EXTENSIONS + TRANSCRIPT_EXTENSIONS:
             continue
         if any(part.startswith(".") for part in rel.parts):  # hidden files and folders
             continue
+        found.append(path)
+    sidecars = {p.with_name(p.name + ".json") for p in found} | {
+        p.with_suffix(".json") for p in found if p.suffix.lower() != ".json"
+    }
+    recordings = []
+    for path in found:
+        if path in sidecars:
+            continue
+        rel = path.relative_to(inbox)
         recordings.append(
             Recording(
                 path=path,
@@ -41,7 +54,8 @@ def find_recordings(inbox: Path) -> list[Recording]:
         )
     if not recordings:
         raise PitchlabError(
-            f"no audio in {inbox}: drop {'/'.join(AUDIO_EXTENSIONS)} files there"
+            f"no audio or transcripts in {inbox}: drop {'/'.join(AUDIO_EXTENSIONS + TRANSCRIPT_EXTENSIONS)}"
+            " files there"
         )
     return recordings
 

@@ -175,7 +175,19 @@ def m002_descriptor_performance(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def m003_transcript_calls(con: duckdb.DuckDBPyConnection) -> None:
+    """Calls from transcript files: where a call came from, and no audio fields or times."""
+    con.execute("ALTER TABLE calls ADD COLUMN source_kind VARCHAR DEFAULT 'audio'")
+    for column in ("duration_s", "channels", "sample_rate", "model"):
+        con.execute(f"ALTER TABLE calls ALTER COLUMN {column} DROP NOT NULL")
+    for table in ("turns", "pitch_phrases", "reactions"):  # a transcript may carry no times
+        for column in ("start_s", "end_s"):
+            con.execute(f"ALTER TABLE {table} ALTER COLUMN {column} DROP NOT NULL")
+    con.execute("ALTER TABLE turns ADD COLUMN speaker_name VARCHAR")
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m001_core_tables,
     m002_descriptor_performance,
+    m003_transcript_calls,
 ]

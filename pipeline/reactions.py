@@ -61,12 +61,13 @@ def score(text: str) -> tuple[float, str, tuple[str, ...]]:
 
 
 def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], window_s: float) -> list[Reaction]:
-    """For each phrase, the first prospect turn after it that starts within `window_s`."""
+    """For each phrase, the first prospect turn after it that starts within `window_s`
+    (any next prospect turn when the times are unknown)."""
     prospect_turns = [t for t in turns if t.speaker == PROSPECT]
     reactions = []
     for phrase in phrases:
         nxt = next((t for t in prospect_turns if t.turn_idx > phrase.turn_idx), None)
-        if nxt is None or nxt.start_s - phrase.end_s > window_s:
+        if nxt is None or _too_late(nxt.start_s, phrase.end_s, window_s):
             continue
         interest, label, evidence = score(nxt.text)
         reactions.append(
@@ -82,3 +83,10 @@ def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], window_s: float) -> l
             )
         )
     return reactions
+
+
+def _too_late(reply_start: float | None, phrase_end: float | None, window_s: float) -> bool:
+    """Without times (a transcript that has none) the next prospect turn is the reaction."""
+    if reply_start is None or phrase_end is None:
+        return False
+    return reply_start - phrase_end > window_s

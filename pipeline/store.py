@@ -41,16 +41,18 @@ def write_call(con: duckdb.DuckDBPyConnection, call: CallAnalysis, size_bytes: i
         con.execute(
             """
             INSERT INTO calls (call_id, source_file, duration_s, channels, sample_rate, size_bytes,
-                               speaker_method, model)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                               speaker_method, model, source_kind, rep, outcome, outcome_source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [cid, info.source_file, info.duration_s, info.channels, info.sample_rate, size_bytes,
-             call.speaker_method, call.model],
+             call.speaker_method, call.model, call.source_kind, call.rep, call.outcome,
+             "label" if call.outcome else None],
         )
         if call.turns:
             con.executemany(
-                "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?)",
-                [[cid, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text] for t in call.turns],
+                "INSERT INTO turns (call_id, turn_idx, speaker, start_s, end_s, text, speaker_name)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [[cid, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text, t.name] for t in call.turns],
             )
         if call.phrases:
             con.executemany(
