@@ -2,9 +2,10 @@
 
 import shutil
 
+import numpy as np
 import pytest
 
-from conftest import ROOT, FakeModels, ScriptTranscriber
+from conftest import ROOT, BagEmbedder, FakeModels, ScriptTranscriber
 from pipeline import db, ingest, reactions, transcripts
 from pipeline.analyze import analyze
 from pipeline.errors import AudioError
@@ -165,6 +166,7 @@ def test_transcripts_and_audio_in_one_batch(tmp_path):
                             " USING (phrase_id) JOIN calls c ON c.call_id = p.call_id"
                             " WHERE c.source_file = 'notes.json' ORDER BY p.phrase_id").fetchall()
         unclustered = con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL").fetchone()[0]
+        stored = con.execute("SELECT text, embedding FROM pitch_phrases ORDER BY phrase_id").fetchall()
         errors = con.execute("SELECT source_file, reason FROM ingest_errors ORDER BY 1").fetchall()
     assert calls == [
         ("notes.json", "transcript", None, None, None, None, "Dana", "interested", "transcript-roles"),
@@ -182,6 +184,8 @@ def test_transcripts_and_audio_in_one_batch(tmp_path):
         ("You see exactly who watched your video and when.", None, "Sounds good, let's book a demo.", "interested"),
     ]
     assert unclustered == 0
+    texts = [t for t, _ in stored]
+    assert np.array_equal(np.array([e for _, e in stored], dtype=np.float32), BagEmbedder().embed(texts))
     assert [f for f, _ in errors] == ["bad.json", "empty.vtt"]
 
 
