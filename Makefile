@@ -33,7 +33,7 @@ demo: $(STAMP)
 
 analyze: $(STAMP)
 	@mkdir -p data/inbox
-	$(BIN)/pitchlab analyze --inbox data/inbox --db data/calls.duckdb $(if $(wildcard data/outcomes.csv),--outcomes data/outcomes.csv,)
+	$(BIN)/pitchlab analyze --inbox data/inbox --db data/calls.duckdb $(if $(wildcard data/outcomes.csv),--outcomes data/outcomes.csv,) $(if $(wildcard data/team.txt),--team data/team.txt,)
 
 watch: $(STAMP)
 	@mkdir -p data/inbox

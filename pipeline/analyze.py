@@ -7,11 +7,11 @@ import sys
 import time
 from dataclasses import dataclass, replace
 
-from . import cluster, db, ingest, leads, outcomes, phrases, reactions, speakers, store, transcribe
+from . import cluster, db, ingest, leads, outcomes, phrases, reactions, speakers, store, transcribe, transcripts
 from .embed import Embedder
 from .errors import AudioError
 from .phrases import Splitter
-from .records import CallAnalysis, Recording
+from .records import AUDIO, TRANSCRIPT, AudioInfo, CallAnalysis, Outcome, Recording, Turn
 from .settings import Settings
 from .transcribe import Transcriber
 
@@ -85,20 +85,40 @@ def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings)
     else:
         who, method = speakers.by_voice(words, audio.channels[0]), "spectral-2means"
     turns = speakers.to_turns(words, who)
+    model = getattr(models.transcriber, "name", settings.model)
+    return analyze_turns(audio.info, turns, speaker_method=method, model=model, models=models, settings=settings)
+
+
+def analyze_transcript(recording: Recording, label: Outcome | None, models: Models, settings: Settings,
+                       rep_names: tuple[str, ...] = ()) -> CallAnalysis:
+    """One transcript file through parsing → phrases → embed → kinds → reactions (no audio models)."""
+    known = rep_names + ((label.rep,) if label and label.rep else ())
+    t = transcripts.read(recording, rep_names=known)
+    return analyze_turns(t.info, t.turns, speaker_method=t.speaker_method, model=None, models=models,
+                         settings=settings, source_kind=TRANSCRIPT, rep=t.rep, outcome=t.outcome)
+
+
+def analyze_turns(info: AudioInfo, turns: list[Turn] | tuple[Turn, ...], *, speaker_method: str,
+                  model: str | None, models: Models, settings: Settings, source_kind: str = AUDIO,
+                  rep: str | None = None, outcome: str | None = None) -> CallAnalysis:
+    """The back half shared by audio and transcripts: turns → phrases → embed → kinds → reactions."""
     split = phrases.split_turns(turns, models.splitter)
     vectors = models.embedder.embed([p.text for p in split])
     kinds = models.kinds.classify([p.text for p in split], vectors)
     pitch = [replace(p, kind=k.kind, kind_evidence=k.evidence) for p, k in zip(split, kinds)]
     paired = reactions.pair(pitch, turns, models.scorer, settings.reaction_window_s)
     return CallAnalysis(
-        info=audio.info,
-        speaker_method=method,
-        model=getattr(models.transcriber, "name", settings.model),
+        info=info,
+        speaker_method=speaker_method,
+        model=model,
         turns=tuple(turns),
         phrases=tuple(pitch),
         reactions=tuple(paired),
         embeddings=tuple(tuple(float(v) for v in row) for row in vectors),
         lead=leads.infer(pitch, paired, turns, models.scorer),
+        source_kind=source_kind,
+        rep=rep,
+        outcome=outcome,
     )
 
 
@@ -111,9 +131,12 @@ class Processed:
     error: str | None = None
 
 
-def process_recording(recording: Recording, models: Models, settings: Settings) -> Processed:
-    """Decode and analyze one recording; needs no database, so nothing is held while it runs."""
+def process_recording(recording: Recording, models: Models, settings: Settings, *,
+                      label: Outcome | None = None, rep_names: tuple[str, ...] = ()) -> Processed:
+    """Decode (or parse) and analyze one recording; needs no database, so nothing is held while it runs."""
     try:
+        if recording.source_kind == TRANSCRIPT:
+            return Processed(recording, call=analyze_transcript(recording, label, models, settings, rep_names))
         audio = ingest.decode(recording, max_duration_s=settings.max_call_s)
         return Processed(recording, call=analyze_call(audio, models, settings))
     except FileNotFoundError as exc:  # moved away mid-batch: not the file's fault
@@ -142,6 +165,7 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
     recordings = ingest.find_recordings(settings.inbox)
     csv_rows = outcomes.load_csv(settings.outcomes) if settings.outcomes else {}
     labels = outcomes.resolve(recordings, csv_rows)  # validate before any slow work
+    rep_names = settings.rep_names + transcripts.team_names(settings.team)
     models = models or Models(settings)
     failed: list[tuple[str, str]] = []
     processed, audio_s = 0, 0.0
@@ -149,13 +173,13 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
         known, bad = store.known_call_ids(con), store.failed_hashes(con)
         todo = new_recordings(recordings, known | bad)
         for rec in _progress(todo, settings, "calls"):
-            result = process_recording(rec, models, settings)
+            result = process_recording(rec, models, settings, label=labels.get(rec.call_id), rep_names=rep_names)
             save(con, result)
             if result.error is not None:
                 failed.append((rec.source_file, result.error))
             elif result.call is not None:
                 processed += 1
-                audio_s += result.call.info.duration_s
+                audio_s += result.call.info.duration_s or 0.0
         applied = store.apply_outcomes(con, labels)
         clustering = cluster.update(con)
         log.info("clusters: %s", clustering)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import PitchlabError
-from .settings import Settings
+from .settings import Settings, split_names
 
 log = logging.getLogger("pipeline")
 
@@ -26,18 +26,23 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "analyze",
-        help="transcribe and analyze new recordings in an inbox folder, then print the leaderboard",
-        description="Analyze every recording in INBOX not already in the database (matched by "
+        help="transcribe and analyze new recordings and transcripts in an inbox folder, then print the leaderboard",
+        description="Analyze every recording or transcript (.vtt/.srt/.json) in INBOX not already in the database (matched by "
         "content hash), store the results in the DuckDB file, re-cluster the phrases and print the "
         "descriptor leaderboard.",
     )
-    p.add_argument("--inbox", type=Path, help="folder of recordings (default data/inbox, env PITCHLAB_INBOX)")
+    p.add_argument("--inbox", type=Path, help="folder of recordings and transcripts (default data/inbox, env PITCHLAB_INBOX)")
     p.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
     p.add_argument("--outcomes", type=Path, help="CSV with columns file,outcome[,rep] (env PITCHLAB_OUTCOMES)")
     p.add_argument("--model", help="Whisper model: tiny.en (default, bundled), base (bundled), "
                    "a faster-whisper model name, or a local model folder (env PITCHLAB_MODEL)")
     p.add_argument("--rep-channel", choices=["left", "right"],
                    help="stereo recordings: the rep's channel (default left, env PITCHLAB_REP_CHANNEL)")
+    p.add_argument("--rep", action="append", metavar="NAME",
+                   help="transcripts: a rep's name as it appears there (repeatable, or comma-separated; "
+                   "env PITCHLAB_REPS)")
+    p.add_argument("--team", type=Path, help="transcripts: file of the team's rep names, one a line "
+                   "(env PITCHLAB_TEAM)")
     p.add_argument("--top", type=int, default=5, help="clusters shown at each end of the leaderboard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -82,7 +87,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(
         inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model,
-        rep_channel=args.rep_channel, progress=not args.no_progress,
+        rep_channel=args.rep_channel, progress=not args.no_progress, team=args.team,
+        rep_names=split_names(",".join(args.rep)) if args.rep else None,
     )
     summary = analyze(settings)
     print(
@@ -133,7 +139,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     from .store import clear_errors
 
     settings = Settings.from_env(db=args.db)
-    with opened(settings.db) as con:
+    with opened(settings.db, wait_s=30) as con:  # a running watcher holds it only briefly
         cleared = clear_errors(con, args.files or None)
     print(f"{cleared} failures forgotten; the next analyze or watch tries those files again")
     return 0

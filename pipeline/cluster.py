@@ -196,8 +196,13 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0) -> str:
                 "INSERT INTO clusters (cluster_id, label, size, example, centroid) VALUES (?, ?, ?, ?, ?)",
                 [cid, label, len(idx), example, centroid.astype(np.float32).tolist()],
             )
-        con.executemany(
-            "UPDATE pitch_phrases SET cluster_id = ? WHERE phrase_id = ?",
-            [[new_id[int(result.labels[i])], ids[i]] for i in range(len(ids))],
+        # One statement: executemany would plan an UPDATE per phrase (minutes at 100k phrases).
+        con.execute(
+            """
+            UPDATE pitch_phrases SET cluster_id = a.cluster_id
+            FROM (SELECT unnest(?) AS phrase_id, unnest(?) AS cluster_id) a
+            WHERE pitch_phrases.phrase_id = a.phrase_id
+            """,
+            [ids, [new_id[int(label)] for label in result.labels]],
         )
     return f"fitted {len(new_id)} clusters over {len(ids)} phrases (silhouette {result.silhouette:.3f})"

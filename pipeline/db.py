@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -12,9 +13,22 @@ from . import migrations
 from .errors import DatabaseBusy, PitchlabError
 
 
-def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the database and bring its schema up to date."""
-    path = Path(path)
+def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the database and bring its schema up to date.
+
+    When another process holds the file, keep trying for up to `wait_s` seconds.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return _open(Path(path), read_only=read_only)
+        except DatabaseBusy:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
+
+
+def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     if read_only:
         if not path.exists():
             raise PitchlabError(f"no database at {path}: run `pitchlab analyze` first")
@@ -65,8 +79,8 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 
 @contextmanager
-def opened(path: Path | str, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(path, read_only=read_only)
+def opened(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only, wait_s=wait_s)
     try:
         yield con
     finally:

@@ -1,4 +1,4 @@
-"""Find recordings in the inbox, hash them, read their format and decode them."""
+"""Find recordings and transcripts in the inbox, hash them, read their format and decode them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AudioError, PitchlabError
-from .records import AudioInfo, Recording
+from .records import TRANSCRIPT_EXTENSIONS, AudioInfo, Recording
 from .settings import AUDIO_EXTENSIONS
 
 log = logging.getLogger(__name__)
@@ -23,13 +23,24 @@ SILENCE_PEAK = 0.001  # -60 dBFS: below this everywhere, a file is silence
 
 
 def find_recordings(inbox: Path) -> list[Recording]:
-    """Every audio file under `inbox` (recursively), sorted by relative path."""
+    """Every audio file and transcript under `inbox` (recursively), sorted by relative path.
+
+    A `.json` file is a transcript unless it is the outcome sidecar of another
+    call file beside it (`call.mp3.json` or `call.json` next to `call.mp3`).
+    """
     if not inbox.is_dir():
         raise PitchlabError(
             f"inbox {inbox} does not exist: create it and drop .wav/.mp3/.m4a files there"
         )
+    found = candidates(inbox)
+    paths = {path for path, _ in found}
+    sidecars = {p.with_name(p.name + ".json") for p in paths} | {
+        p.with_suffix(".json") for p in paths if p.suffix.lower() != ".json"
+    }
     recordings = []
-    for path, rel in candidates(inbox):
+    for path, rel in found:
+        if path in sidecars:
+            continue
         recordings.append(
             Recording(
                 path=path,
@@ -40,7 +51,8 @@ def find_recordings(inbox: Path) -> list[Recording]:
         )
     if not recordings:
         raise PitchlabError(
-            f"no audio in {inbox}: drop {'/'.join(AUDIO_EXTENSIONS)} files there"
+            f"no audio or transcripts in {inbox}: drop {'/'.join(AUDIO_EXTENSIONS + TRANSCRIPT_EXTENSIONS)}"
+            " files there"
         )
     return recordings
 
@@ -55,7 +67,7 @@ def is_temporary(name: str) -> bool:
 
 
 def candidates(inbox: Path) -> list[tuple[Path, str]]:
-    """(path, path relative to the inbox) of every audio file under `inbox`, sorted.
+    """(path, path relative to the inbox) of every audio or transcript file under `inbox`, sorted.
 
     Hidden and temporary names are skipped, and so is any symlink (file or
     folder) that points outside the inbox.
@@ -67,7 +79,7 @@ def candidates(inbox: Path) -> list[tuple[Path, str]]:
         dirs[:] = [d for d in dirs if not is_temporary(d)]  # symlinked folders are not walked
         for name in files:
             path = here / name
-            if is_temporary(name) or path.suffix.lower() not in AUDIO_EXTENSIONS:
+            if is_temporary(name) or path.suffix.lower() not in AUDIO_EXTENSIONS + TRANSCRIPT_EXTENSIONS:
                 continue
             if _inside(path, root) and path.is_file():
                 out.append((path, path.relative_to(inbox).as_posix()))

@@ -6,7 +6,7 @@ Two signals, both from the prospect's own words:
 - the balance of the prospect's reactions to the pitches (mean interest).
 score = CLOSE_WEIGHT * close interest + mean reaction interest;
 P(interested) = 1 / (1 + exp(-SLOPE * score)). The outcome is the likelier
-side and its probability the confidence. Explicit outcomes always win over
+side and its probability the confidence; a score of exactly 0 leaves it unknown. Explicit outcomes always win over
 this guess (outcome_source 'label' vs 'inferred').
 """
 
@@ -21,16 +21,13 @@ from .records import INTERESTED, NOT_INTERESTED, PROSPECT, LeadGuess, Phrase, Re
 
 CLOSE_WEIGHT = 2.0
 SLOPE = 2.5
-CLOSE_WINDOW_S = 15.0
 
 
 def close_reply(phrases: Sequence[Phrase], turns: Sequence[Turn]) -> str | None:
-    """The prospect's words after the last close phrase that got a reply."""
-    for phrase in sorted((p for p in phrases if p.kind == CLOSE), key=lambda p: p.start_s, reverse=True):
-        later = [p.start_s for p in phrases if p.start_s > phrase.end_s]
-        until = min(later, default=float("inf"))
-        reply = [t.text for t in turns if t.speaker == PROSPECT
-                 and phrase.end_s - 0.5 <= t.start_s <= phrase.end_s + CLOSE_WINDOW_S and t.start_s < until]
+    """The prospect's words after the last close phrase that got a reply (before the rep's next phrase)."""
+    for phrase in sorted((p for p in phrases if p.kind == CLOSE), key=lambda p: p.phrase_idx, reverse=True):
+        until = min((p.turn_idx for p in phrases if p.turn_idx > phrase.turn_idx), default=len(turns) + 1)
+        reply = [t.text for t in turns if t.speaker == PROSPECT and phrase.turn_idx < t.turn_idx < until]
         if reply:
             return " ".join(reply)
     return None
@@ -45,6 +42,8 @@ def infer(phrases: Sequence[Phrase], reactions: Sequence[Reaction], turns: Seque
         return None
     mean = sum(per_run.values()) / len(per_run) if per_run else 0.0
     score = CLOSE_WEIGHT * (close.interest if close else 0.0) + mean
+    if score == 0:
+        return None  # no evidence either way: the outcome stays unknown
     p = 1 / (1 + math.exp(-SLOPE * score))
     outcome = INTERESTED if p >= 0.5 else NOT_INTERESTED
     parts = [f"close reply “{reply}” ({close.label}, {close.interest:+.2f})" if close else "no close reply"]

@@ -87,7 +87,7 @@ def m001_core_tables(con: duckdb.DuckDBPyConnection) -> None:
             interest    DOUBLE NOT NULL CHECK (interest BETWEEN -1 AND 1),
             label       VARCHAR NOT NULL CHECK (label IN ('interested', 'neutral', 'objection')),
             evidence    VARCHAR[] NOT NULL,
-            latency_s   DOUBLE NOT NULL,
+            latency_s   DOUBLE,
             interrupted BOOLEAN NOT NULL,
             backchannels VARCHAR[] NOT NULL,
             run_size    INTEGER NOT NULL
@@ -183,7 +183,19 @@ def m002_descriptor_performance(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def m003_transcript_calls(con: duckdb.DuckDBPyConnection) -> None:
+    """Calls from transcript files: where a call came from, and no audio fields or times."""
+    con.execute("ALTER TABLE calls ADD COLUMN source_kind VARCHAR DEFAULT 'audio'")
+    for column in ("duration_s", "channels", "sample_rate", "model"):
+        con.execute(f"ALTER TABLE calls ALTER COLUMN {column} DROP NOT NULL")
+    for table in ("turns", "pitch_phrases", "reactions"):  # a transcript may carry no times
+        for column in ("start_s", "end_s"):
+            con.execute(f"ALTER TABLE {table} ALTER COLUMN {column} DROP NOT NULL")
+    con.execute("ALTER TABLE turns ADD COLUMN speaker_name VARCHAR")
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m001_core_tables,
     m002_descriptor_performance,
+    m003_transcript_calls,
 ]

@@ -61,7 +61,7 @@ def sidecar_path(recording: Recording) -> Path | None:
         recording.path.with_name(recording.path.name + ".json"),
         recording.path.with_suffix(".json"),
     ):
-        if candidate.is_file():
+        if candidate != recording.path and candidate.is_file():  # a JSON transcript is not its own sidecar
             return candidate
     return None
 

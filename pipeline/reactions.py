@@ -130,6 +130,7 @@ def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], scorer: ReactionScore
     reactions = []
     for (run, reply, backchannels), score in zip(answered, scores):
         run_end = run[-1].end_s
+        timeless = run_end is None or reply[0].start_s is None
         for phrase in run:
             reactions.append(
                 Reaction(
@@ -141,8 +142,8 @@ def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], scorer: ReactionScore
                     interest=score.interest,
                     label=score.label,
                     evidence=score.evidence,
-                    latency_s=round(float(reply[0].start_s - run_end), 3),
-                    interrupted=bool(reply[0].start_s < run_end),
+                    latency_s=None if timeless else round(float(reply[0].start_s - run_end), 3),
+                    interrupted=False if timeless else bool(reply[0].start_s < run_end),
                     backchannels=tuple(t.text for t in backchannels),
                     run_size=len(run),
                 )
@@ -152,6 +153,14 @@ def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], scorer: ReactionScore
 
 def is_backchannel(turn: Turn) -> bool:
     return turn.speaker == PROSPECT and len(turn.text.split()) <= BACKCHANNEL_MAX_WORDS
+
+
+def _reply_by_order(run, phrases, turns) -> list[Turn]:
+    """Without times (a transcript that has none): the prospect turns before the rep's next phrase."""
+    last = run[-1]
+    next_rep = min((p.turn_idx for p in phrases if p.phrase_idx > last.phrase_idx and p.turn_idx > last.turn_idx),
+                   default=len(turns) + 1)
+    return [t for t in turns if t.speaker == PROSPECT and last.turn_idx < t.turn_idx < next_rep]
 
 
 def _runs(pitches: Sequence[Phrase], turns: Sequence[Turn]) -> list[list[Phrase]]:
@@ -171,6 +180,8 @@ def _runs(pitches: Sequence[Phrase], turns: Sequence[Turn]) -> list[list[Phrase]
 def _reaction_turns(run, phrases, turns, window_s) -> tuple[list[Turn], list[Turn]]:
     """(reply turns, backchannel turns) for one run of pitch phrases."""
     start, end = run[0].start_s, run[-1].end_s
+    if start is None or end is None or any(t.start_s is None for t in turns):
+        return _reply_by_order(run, phrases, turns), []
     next_rep = min((p.start_s for p in phrases if p.phrase_idx > run[-1].phrase_idx), default=float("inf"))
     prospect = [t for t in turns if t.speaker == PROSPECT and t.end_s > start]
     during = [t for t in prospect if t.start_s < end]

@@ -8,6 +8,10 @@ from pathlib import Path
 REP = "rep"
 PROSPECT = "prospect"
 
+AUDIO = "audio"  # calls.source_kind
+TRANSCRIPT = "transcript"
+TRANSCRIPT_EXTENSIONS = (".vtt", ".srt", ".json")
+
 INTERESTED = "interested"
 NOT_INTERESTED = "not_interested"
 
@@ -21,20 +25,27 @@ class Recording:
     call_id: str
     size_bytes: int
 
+    @property
+    def source_kind(self) -> str:
+        """AUDIO for a recording, TRANSCRIPT for a .vtt/.srt/.json transcript."""
+        return TRANSCRIPT if self.path.suffix.lower() in TRANSCRIPT_EXTENSIONS else AUDIO
+
 
 @dataclass(frozen=True)
 class AudioInfo:
+    """What is known of a call's source; a transcript has no channels or sample rate."""
+
     call_id: str
     source_file: str
-    duration_s: float
-    channels: int
-    sample_rate: int
+    duration_s: float | None
+    channels: int | None = None
+    sample_rate: int | None = None
 
 
 @dataclass(frozen=True)
 class Word:
-    start_s: float
-    end_s: float
+    start_s: float | None  # None: a transcript without times
+    end_s: float | None
     text: str
     channel: int | None = None  # 0 = left, 1 = right; None for mono
     segment: int = 0  # index of the Whisper segment the word came from
@@ -44,10 +55,11 @@ class Word:
 class Turn:
     turn_idx: int
     speaker: str  # REP or PROSPECT
-    start_s: float
-    end_s: float
+    start_s: float | None  # None: a transcript without times
+    end_s: float | None
     text: str
     words: tuple[Word, ...] = field(default=(), compare=False, repr=False)
+    name: str | None = None  # the person, when a transcript names them
 
 
 @dataclass(frozen=True)
@@ -56,8 +68,8 @@ class Phrase:
 
     phrase_idx: int
     turn_idx: int
-    start_s: float
-    end_s: float
+    start_s: float | None
+    end_s: float | None
     text: str
     descriptors: tuple[str, ...] = ()
     kind: str = "pitch"  # pitch / greeting / discovery / close
@@ -70,13 +82,13 @@ class Reaction:
 
     phrase_idx: int
     turn_idx: int  # first prospect turn of the reaction
-    start_s: float
-    end_s: float
+    start_s: float | None  # None for transcripts without times
+    end_s: float | None
     text: str
     interest: float  # in [-1, 1]
     label: str  # interested / neutral / objection
     evidence: tuple[str, ...] = ()
-    latency_s: float = 0.0  # reaction start minus the end of the pitch run; negative = interrupted
+    latency_s: float | None = 0.0  # reaction start minus the end of the pitch run; negative = interrupted
     interrupted: bool = False
     backchannels: tuple[str, ...] = ()  # short prospect sounds heard during the pitch run
     run_size: int = 1  # pitch phrases in the run this reaction answers
@@ -103,13 +115,16 @@ class Outcome:
 
 @dataclass(frozen=True)
 class CallAnalysis:
-    """Everything the pipeline derives from one recording, written in one transaction."""
+    """Everything the pipeline derives from one call, written in one transaction."""
 
     info: AudioInfo
     speaker_method: str
-    model: str
+    model: str | None  # None for a transcript
     turns: tuple[Turn, ...]
     phrases: tuple[Phrase, ...]
     reactions: tuple[Reaction, ...]
     embeddings: tuple[tuple[float, ...], ...]
     lead: LeadGuess | None = None
+    source_kind: str = AUDIO
+    rep: str | None = None  # as the transcript itself says; outcomes.csv and sidecars win
+    outcome: str | None = None

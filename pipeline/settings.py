@@ -13,6 +13,11 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+def split_names(text: str) -> tuple[str, ...]:
+    """"Dana Smith, Sam" -> ("Dana Smith", "Sam")."""
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     inbox: Path = Path("data/inbox")
@@ -29,6 +34,8 @@ class Settings:
     max_phrase_words: int = 25  # longer sentences are split into clauses
     max_call_s: float = 3 * 3600.0  # longer recordings are refused before decoding
     progress: bool = True
+    rep_names: tuple[str, ...] = ()  # transcripts: known reps (--rep, PITCHLAB_REPS)
+    team: Path | None = None  # transcripts: a file of rep names, one a line
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -41,6 +48,10 @@ class Settings:
             rep_channel=_env("PITCHLAB_REP_CHANNEL", cls.rep_channel),
             cpu_threads=int(_env("PITCHLAB_THREADS", str(cls.cpu_threads))),
         )
+        if os.environ.get("PITCHLAB_REPS"):
+            values["rep_names"] = split_names(os.environ["PITCHLAB_REPS"])
+        if "PITCHLAB_TEAM" in os.environ:
+            values["team"] = Path(os.environ["PITCHLAB_TEAM"])
         if "PITCHLAB_OUTCOMES" in os.environ:
             values["outcomes"] = Path(os.environ["PITCHLAB_OUTCOMES"])
         values.update({k: v for k, v in overrides.items() if v is not None})

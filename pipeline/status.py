@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from . import db, ingest, store
-from .errors import DatabaseBusy
 from .settings import Settings
 
 
@@ -20,21 +18,13 @@ class InboxStatus:
 
 def inbox_status(settings: Settings, *, last: int = 5, wait_s: float = 10.0) -> InboxStatus:
     """Counts from the database (read-only) and the inbox; waits up to `wait_s` for a writer."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            with db.opened(settings.db, read_only=True) as con:
-                known, failed = store.known_call_ids(con), store.failed_hashes(con)
-                rows = con.execute(
-                    "SELECT strftime(seen_at, '%Y-%m-%d %H:%M:%S'), source_file, reason FROM ingest_errors "
-                    "ORDER BY seen_at DESC, source_file LIMIT ?",
-                    [last],
-                ).fetchall()
-            break
-        except DatabaseBusy:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+    with db.opened(settings.db, read_only=True, wait_s=wait_s) as con:
+        known, failed = store.known_call_ids(con), store.failed_hashes(con)
+        rows = con.execute(
+            "SELECT strftime(seen_at, '%Y-%m-%d %H:%M:%S'), source_file, reason FROM ingest_errors "
+            "ORDER BY seen_at DESC, source_file LIMIT ?",
+            [last],
+        ).fetchall()
     pending = set()
     if settings.inbox.is_dir():
         for path, _rel in ingest.candidates(settings.inbox):

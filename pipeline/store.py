@@ -55,43 +55,51 @@ def write_call(con: duckdb.DuckDBPyConnection, call: CallAnalysis, size_bytes: i
         con.execute(
             """
             INSERT INTO calls (call_id, source_file, duration_s, channels, sample_rate, size_bytes,
-                               speaker_method, model, outcome, outcome_source, outcome_confidence,
-                               outcome_evidence)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               speaker_method, model, source_kind, rep, outcome, outcome_source,
+                               outcome_confidence, outcome_evidence)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [cid, info.source_file, info.duration_s, info.channels, info.sample_rate, size_bytes,
-             call.speaker_method, call.model, *_inferred(call)],
+             call.speaker_method, call.model, call.source_kind, call.rep, *_outcome(call)],
         )
         if call.turns:
-            con.executemany(
-                "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?)",
-                [[cid, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text] for t in call.turns],
-            )
+            _insert(con, "turns (call_id, turn_idx, speaker, start_s, end_s, text, speaker_name)",
+                    [[cid, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text, t.name] for t in call.turns])
         if call.phrases:
             # Embeddings go in as text cast to FLOAT[384]: binding a 384-item Python list
             # as a parameter costs about 90 ms per row (BENCHMARKS.md, "store").
-            con.executemany(
-                "INSERT INTO pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind,"
-                f" kind_evidence, embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::FLOAT[{len(call.embeddings[0])}])",
-                [[phrase_id(cid, p.phrase_idx), cid, p.turn_idx, p.start_s, p.end_s, p.text, p.kind,
-                  p.kind_evidence, vector_literal(vec)]
-                 for p, vec in zip(call.phrases, call.embeddings)],
-            )
+            _insert(con, "pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind, kind_evidence,"
+                    " embedding)",
+                    [[phrase_id(cid, p.phrase_idx), cid, p.turn_idx, p.start_s, p.end_s, p.text, p.kind,
+                      p.kind_evidence, vector_literal(vec)]
+                     for p, vec in zip(call.phrases, call.embeddings)],
+                    casts={8: f"FLOAT[{len(call.embeddings[0])}]"})
         terms = [[phrase_id(cid, p.phrase_idx), t] for p in call.phrases for t in p.descriptors]
         if terms:
-            con.executemany("INSERT INTO descriptors VALUES (?, ?)", terms)
+            _insert(con, "descriptors (phrase_id, term)", terms)
         if call.reactions:
-            con.executemany(
-                "INSERT INTO reactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[reaction_id(cid, r.phrase_idx), phrase_id(cid, r.phrase_idx), cid, r.turn_idx,
-                  r.start_s, r.end_s, r.text, r.interest, r.label, list(r.evidence), r.latency_s,
-                  r.interrupted, list(r.backchannels), r.run_size]
-                 for r in call.reactions],
-            )
+            _insert(con, "reactions (reaction_id, phrase_id, call_id, turn_idx, start_s, end_s, text, interest,"
+                    " label, evidence, latency_s, interrupted, backchannels, run_size)",
+                    [[reaction_id(cid, r.phrase_idx), phrase_id(cid, r.phrase_idx), cid, r.turn_idx,
+                      r.start_s, r.end_s, r.text, r.interest, r.label, list(r.evidence), r.latency_s,
+                      r.interrupted, list(r.backchannels), r.run_size]
+                     for r in call.reactions])
 
 
-def _inferred(call: CallAnalysis) -> list:
-    """outcome, outcome_source, outcome_confidence, outcome_evidence of a new call's guess."""
+def _insert(con: duckdb.DuckDBPyConnection, target: str, rows: list[list], casts: dict[int, str] | None = None) -> None:
+    """Many rows in one statement (DuckDB's executemany plans every row anew: ~100x slower)."""
+    casts = casts or {}
+    marks = "(" + ", ".join(f"?::{casts[i]}" if i in casts else "?" for i in range(len(rows[0]))) + ")"
+    con.execute(f"INSERT INTO {target} VALUES " + ", ".join([marks] * len(rows)), [v for r in rows for v in r])
+
+
+def _outcome(call: CallAnalysis) -> list:
+    """outcome, outcome_source, outcome_confidence, outcome_evidence of a new call.
+
+    An outcome the transcript itself states is a label; otherwise the call's inferred guess.
+    """
+    if call.outcome:
+        return [call.outcome, "label", 1.0, None]
     if call.lead is None:
         return [None, None, None, None]
     return [call.lead.outcome, "inferred", call.lead.confidence, call.lead.evidence]

@@ -28,7 +28,7 @@ def test_missing_inbox_is_one_line_not_a_traceback(tmp_path):
 def test_empty_inbox_and_bad_outcomes_are_one_line(tmp_path):
     out = run_cli("analyze", "--inbox", str(tmp_path), "--db", str(tmp_path / "x.duckdb"))
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
-    assert "no audio in" in out.stderr
+    assert "no audio or transcripts in" in out.stderr
     (tmp_path / "a.wav").write_bytes(b"RIFF")
     (tmp_path / "o.csv").write_text("file,outcome\na.wav,perhaps\n")
     out = run_cli("analyze", "--inbox", str(tmp_path), "--db", str(tmp_path / "x.duckdb"), "--outcomes", str(tmp_path / "o.csv"))

@@ -26,7 +26,7 @@ def test_finds_audio_recursively_skipping_hidden_and_other_files(tmp_path):
 def test_missing_or_empty_inbox_is_a_clear_error(tmp_path):
     with pytest.raises(PitchlabError, match="does not exist"):
         ingest.find_recordings(tmp_path / "nope")
-    with pytest.raises(PitchlabError, match="no audio in .*drop .wav"):
+    with pytest.raises(PitchlabError, match="no audio or transcripts in .*drop .wav.*vtt"):
         ingest.find_recordings(tmp_path)
 
 

@@ -60,3 +60,18 @@ def test_a_failed_migration_rolls_back_and_is_not_recorded(tmp_path, monkeypatch
         versions = [r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()]
     assert "half_done" not in tables
     assert versions == list(range(1, len(migrations.MIGRATIONS) + 1))
+
+
+def test_m003_marks_existing_calls_as_audio_and_allows_transcript_calls(tmp_path, monkeypatch):
+    path = tmp_path / "old.duckdb"
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
+    with db.opened(path) as con:
+        con.execute("INSERT INTO calls (call_id, source_file, duration_s, channels, sample_rate, size_bytes,"
+                    " speaker_method, model) VALUES ('a', 'a.wav', 3.5, 2, 16000, 10, 'channel', 'tiny.en')")
+    monkeypatch.undo()
+    with db.opened(path) as con:
+        con.execute("INSERT INTO calls (call_id, source_file, size_bytes, speaker_method, source_kind)"
+                    " VALUES ('b', 'b.json', 5, 'transcript-roles', 'transcript')")
+        con.execute("INSERT INTO turns (call_id, turn_idx, speaker, text) VALUES ('b', 0, 'rep', 'hi')")
+        calls = con.execute("SELECT call_id, source_kind, duration_s, channels, model FROM calls ORDER BY 1").fetchall()
+    assert calls == [("a", "audio", 3.5, 2, "tiny.en"), ("b", "transcript", None, None, None)]

@@ -1,0 +1,203 @@
+"""Transcript files (committed examples of each format) into turns, and their one-line errors."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, BagEmbedder, CueScorer, FakeModels, ScriptTranscriber
+from pipeline import db, ingest, reactions, transcripts
+from pipeline.analyze import analyze
+from pipeline.errors import AudioError
+from pipeline.records import Phrase, Recording, Turn
+from pipeline.settings import Settings
+
+EXAMPLES = ROOT / "tests" / "data" / "transcripts"
+
+
+def read(path, rep_names=()):
+    return transcripts.read(Recording(path, path.name, "0" * 64, path.stat().st_size), rep_names=rep_names)
+
+
+def rows(transcript):
+    return [(t.speaker, t.name, t.start_s, t.end_s, t.text) for t in transcript.turns]
+
+
+def test_zoom_vtt_with_three_participants_maps_the_whole_selling_side_to_rep():
+    t = read(EXAMPLES / "zoom_three.vtt", rep_names=["dana smith", "Lee"])
+    assert (t.speaker_method, t.rep, t.outcome, t.info.duration_s) == ("transcript-names", "Dana Smith, Lee Park", None, 28.0)
+    assert (t.info.channels, t.info.sample_rate) == (None, None)
+    assert rows(t) == [
+        ("rep", "Dana Smith", 1.0, 9.5,
+         "Hi Priya, thanks for making time today. With Clipcast you see exactly who watched your video, and for how long."),
+        ("prospect", "Priya Shah", 10.0, 12.0, "Oh nice, how does that work?"),
+        ("rep", "Lee Park", 12.5, 17.5, "Every view syncs into Salesforce automatically, on the contact record."),
+        ("prospect", "Priya Shah", 18.0, 21.0, "We already have a CRM plugin for that."),
+        ("rep", "Dana Smith", 21.5, 25.5, "The dashboard shows which buyers watched to the end."),
+        ("prospect", "Priya Shah", 26.0, 28.0, "Can you show me the dashboard?"),
+    ]
+    first_words = t.turns[0].words[:2]
+    assert [(w.text, w.start_s, w.end_s) for w in first_words] == [("Hi", 1.0, 1.154), ("Priya,", 1.231, 1.692)]
+
+
+def test_without_known_names_the_first_speaker_is_the_rep_and_everyone_else_a_prospect():
+    t = read(EXAMPLES / "zoom_three.vtt")
+    assert (t.speaker_method, t.rep) == ("transcript-first-speaker", "Dana Smith")
+    assert [(s, n) for s, n, *_ in rows(t)] == [
+        ("rep", "Dana Smith"), ("prospect", "Priya Shah"), ("prospect", "Lee Park"),
+        ("prospect", "Priya Shah"), ("rep", "Dana Smith"), ("prospect", "Priya Shah"),
+    ]
+
+
+def test_teams_vtt_voice_tags_merge_consecutive_cues_and_unescape_entities():
+    t = read(EXAMPLES / "teams_voice.vtt", rep_names=["Sam"])
+    assert (t.speaker_method, t.rep, t.info.duration_s) == ("transcript-names", "Sam Lee", 16.5)
+    assert rows(t) == [
+        ("rep", "Sam Lee", 0.5, 7.0,
+         "Good morning, Alex. This is Sam from Clipcast. Our AI-powered editor trims your recordings for you."),
+        ("prospect", "Alex Romero", 7.5, 9.5, "Not sure we need that & we are busy."),
+        ("rep", "Sam Lee", 10.0, 14.0, "It takes two clicks to send a personal video to a lead."),
+        ("prospect", "Alex Romero", 14.5, 16.5, "Interesting, send me a link."),
+    ]
+
+
+def test_srt_with_name_prefixes():
+    t = read(EXAMPLES / "short_call.srt", rep_names=["Dana"])
+    assert rows(t) == [
+        ("rep", "Dana", 0.8, 8.2,
+         "Hello, this is Dana calling from Clipcast. Your reps record one video and send it to every lead."),
+        ("prospect", "Jordan", 8.6, 10.6, "What does that cost?"),
+        ("rep", "Dana", 11.0, 14.0, "Pricing starts at twenty dollars per seat."),
+        ("prospect", "Jordan", 14.5, 16.0, "Too expensive for us right now."),
+    ]
+
+
+def test_json_turns_without_times_keep_their_order_and_carry_rep_and_outcome():
+    t = read(EXAMPLES / "notes.json")
+    assert (t.speaker_method, t.rep, t.outcome, t.info.duration_s) == ("transcript-roles", "Dana", "interested", None)
+    assert [(s, n, a, b) for s, n, a, b, _ in rows(t)] == [("rep", None, None, None), ("prospect", None, None, None)] * 2
+    assert rows(t)[1][4] == "Wow, tell me more."
+
+
+def test_json_names_are_mapped_by_its_rep_field(tmp_path):
+    path = tmp_path / "named.json"
+    path.write_text('{"rep": "Dana", "turns": [{"speaker": "Kim", "text": "Hello, who is this?", "start": 0, "end": 1.5},'
+                    ' {"speaker": "Dana Smith", "text": "Dana from Clipcast, about your video outreach.", "start": 2, "end": 4}]}')
+    t = read(path)
+    assert t.speaker_method == "transcript-names"
+    assert rows(t) == [("prospect", "Kim", 0.0, 1.5, "Hello, who is this?"),
+                       ("rep", "Dana Smith", 2.0, 4.0, "Dana from Clipcast, about your video outreach.")]
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("bad.json", '{"turns": [\n  {"speaker": "rep", "text": "hi"}\n  {"speaker": "prospect"}\n]}',
+     "line 3: not valid JSON (Expecting ',' delimiter, column 3)"),
+    ("no_speaker.json", '{"turns": [\n {"speaker": "rep", "text": "Hello there, friend."},\n {"text": "who?"}\n]}',
+     'line 3: turn 2 has no "speaker" (rep, prospect or a name)'),
+    ("mixed_times.json", '{"rep": "Dana",\n "turns": [\n  {"speaker": "rep", "text": "a b c", "start": 0, "end": 1},\n'
+     '  {"speaker": "prospect", "text": "d e f"}]}',
+     "line 4: turn 2: give start and end on every turn or on none"),
+    ("bad_outcome.json", '{\n "outcome": "maybe",\n "turns": [{"speaker": "rep", "text": "x"}, {"speaker": "prospect", "text": "y"}]}',
+     "line 2: unknown outcome 'maybe' (use interested/won/yes/1 or not_interested/lost/no/0)"),
+    ("not_turns.json", '[1, 2]', 'line 1: expected an object with a non-empty "turns" list '
+     '(each {"speaker": ..., "text": ..., "start"?: s, "end"?: s})'),
+    ("empty.vtt", "WEBVTT\n\nNOTE nothing here\n", "line 3: no cues found (WebVTT needs 'start --> end' timing lines)"),
+    ("header.vtt", "Dana: hi\n", "line 1: not WebVTT (the first line must be WEBVTT)"),
+    ("anonymous.vtt", "WEBVTT\n\n00:00.000 --> 00:02.000\n- Hello there, how are you?\n",
+     "line 4: cue text without a speaker (write <v Name>text or 'Name: text')"),
+    ("solo.srt", "1\n00:00:00,000 --> 00:00:02,000\nDana: Hello?\n\n2\n00:00:02,500 --> 00:00:03,000\nDana: Anyone?\n",
+     "line 3: no prospect among the speakers (Dana); a call needs a prospect too"),
+    ("backwards.srt", "1\n00:00:05,000 --> 00:00:02,000\nDana: Hello?\n",
+     "line 2: cue ends before it starts (00:00:05,000 --> 00:00:02,000)"),
+])
+def test_a_malformed_transcript_is_one_line_naming_the_line(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(AudioError) as err:
+        read(path)
+    assert str(err.value) == reason
+
+
+def test_only_prospects_named_by_role_is_an_unknown_layout(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('{"turns": [{"speaker": "prospect", "text": "hi"},\n{"speaker": "Kim", "text": "hello"}]}')
+    with pytest.raises(AudioError, match=r"^line 1: no rep among the speakers \(prospect, Kim\); name the rep"):
+        read(path)
+
+
+def test_reactions_without_times_pair_with_the_next_prospect_turn():
+    turns = [Turn(0, "rep", None, None, "One two three."), Turn(1, "prospect", None, None, "Nice, show me.")]
+    paired = reactions.pair([Phrase(0, 0, None, None, "One two three.")], turns, CueScorer(), window_s=15.0)
+    assert [(r.turn_idx, r.label, r.start_s, r.latency_s, r.interrupted) for r in paired] == [
+        (1, "interested", None, None, False)]
+
+
+def test_inbox_finds_transcripts_but_not_outcome_sidecars(tmp_path):
+    shutil.copy(EXAMPLES / "notes.json", tmp_path / "notes.json")
+    shutil.copy(EXAMPLES / "short_call.srt", tmp_path / "short_call.srt")
+    (tmp_path / "short_call.srt.json").write_text('{"outcome": "lost"}')
+    (tmp_path / "call.wav").write_bytes(b"RIFF")
+    (tmp_path / "call.json").write_text('{"outcome": "won"}')
+    found = ingest.find_recordings(tmp_path)
+    assert [(r.source_file, r.source_kind) for r in found] == [
+        ("call.wav", "audio"), ("notes.json", "transcript"), ("short_call.srt", "transcript")]
+
+
+def test_transcripts_and_audio_in_one_batch(tmp_path):
+    from test_analyze import PROSPECT_SCRIPT, REP_SCRIPT, stereo_call
+
+    box = tmp_path / "inbox"
+    shutil.copytree(EXAMPLES, box)
+    stereo_call(box / "one.wav")
+    (box / "bad.json").write_text('{"turns": [\n  {"speaker": "rep" "text": "hi"}\n]}')
+    (box / "empty.vtt").write_text("WEBVTT\n")
+    (box / "outcomes.csv").write_text("file,outcome,rep\nzoom_three.vtt,won,Lee Park\nshort_call.srt,lost,\n")
+    settings = Settings(inbox=box, db=tmp_path / "t.duckdb", outcomes=box / "outcomes.csv",
+                        rep_names=("Dana Smith",), progress=False)
+    summary = analyze(settings, models=FakeModels(ScriptTranscriber([REP_SCRIPT, PROSPECT_SCRIPT])))
+    assert (summary.found, summary.processed) == (7, 5)
+    assert summary.failed == (("bad.json", "line 2: not valid JSON (Expecting ',' delimiter, column 21)"),
+                              ("empty.vtt", "line 1: no cues found (WebVTT needs 'start --> end' timing lines)"))
+    with db.opened(settings.db, read_only=True) as con:
+        calls = con.execute("SELECT source_file, source_kind, duration_s, channels, sample_rate, model, rep, outcome, outcome_source,"
+                            " speaker_method FROM calls ORDER BY source_file").fetchall()
+        zoom = con.execute("SELECT t.speaker, t.speaker_name FROM turns t JOIN calls c USING (call_id)"
+                           " WHERE c.source_file = 'zoom_three.vtt' ORDER BY turn_idx").fetchall()
+        notes = con.execute("SELECT p.text, p.start_s, r.text, r.label FROM pitch_phrases p JOIN reactions r"
+                            " USING (phrase_id) JOIN calls c ON c.call_id = p.call_id"
+                            " WHERE c.source_file = 'notes.json' ORDER BY p.phrase_id").fetchall()
+        unclustered = con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL AND kind = 'pitch'"
+                                  ).fetchone()[0]
+        stored = con.execute("SELECT text, embedding FROM pitch_phrases ORDER BY phrase_id").fetchall()
+        errors = con.execute("SELECT source_file, reason FROM ingest_errors ORDER BY 1").fetchall()
+    assert calls == [
+        ("notes.json", "transcript", None, None, None, None, "Dana", "interested", "label", "transcript-roles"),
+        ("one.wav", "audio", 15.0, 2, 16000, "fake", None, None, None, "channel"),
+        ("short_call.srt", "transcript", 16.0, None, None, None, "Dana", "not_interested", "label",
+         "transcript-names"),
+        # no outcome given: inferred from its reactions (mean interest +0.5)
+        ("teams_voice.vtt", "transcript", 16.5, None, None, None, "Sam Lee", "interested", "inferred",
+         "transcript-first-speaker"),
+        ("zoom_three.vtt", "transcript", 28.0, None, None, None, "Lee Park", "interested", "label",
+         "transcript-names"),
+    ]
+    # Lee Park is a rep because the outcomes CSV names them as this call's rep.
+    assert zoom == [("rep", "Dana Smith"), ("prospect", "Priya Shah"), ("rep", "Lee Park"),
+                    ("prospect", "Priya Shah"), ("rep", "Dana Smith"), ("prospect", "Priya Shah")]
+    assert notes == [
+        # the greeting is not a pitch, so it has no reaction
+        ("Videos get answered three times as often as plain emails.", None, "Wow, tell me more.", "interested"),
+        ("You see exactly who watched your video and when.", None, "Sounds good, let's book a demo.", "interested"),
+    ]
+    assert unclustered == 0
+    texts = [t for t, _ in stored]
+    assert np.array_equal(np.array([e for _, e in stored], dtype=np.float32), BagEmbedder().embed(texts))
+    assert [f for f, _ in errors] == ["bad.json", "empty.vtt"]
+
+
+def test_team_file_names_and_a_missing_one_is_a_clear_error(tmp_path):
+    team = tmp_path / "team.txt"
+    team.write_text("# our reps\nDana Smith\n\nLee Park  # SE\n")
+    assert transcripts.team_names(team) == ("Dana Smith", "Lee Park")
+    with pytest.raises(Exception, match="team file .* not found"):
+        transcripts.team_names(tmp_path / "none.txt")
