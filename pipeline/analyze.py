@@ -7,13 +7,14 @@ import sys
 import time
 from dataclasses import dataclass, replace
 
-from . import cluster, db, ingest, leads, outcomes, phrases, reactions, speakers, store, transcribe, transcripts
+from . import cluster, db, diarize, ingest, leads, outcomes, phrases, reactions, speakers, store, transcribe, transcripts
 from .embed import Embedder
 from .errors import AudioError
 from .phrases import Splitter
 from .records import AUDIO, TRANSCRIPT, AudioInfo, CallAnalysis, Outcome, Recording, Turn
 from .settings import Settings
 from .transcribe import Transcriber
+from .voice import VoiceEncoder
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ class Models:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._transcriber = self._splitter = self._embedder = self._kinds = self._scorer = None
+        self._transcriber = self._splitter = self._embedder = self._kinds = self._scorer = self._voice_encoder = None
 
     @property
     def transcriber(self) -> Transcriber:
@@ -36,6 +37,14 @@ class Models:
         if self._splitter is None:
             self._splitter = phrases.SpacySplitter(max_words=self.settings.max_phrase_words)
         return self._splitter
+
+    @property
+    def voice_encoder(self) -> VoiceEncoder:
+        if self._voice_encoder is None:
+            from .voice import ResemblyzerEncoder
+
+            self._voice_encoder = ResemblyzerEncoder()
+        return self._voice_encoder
 
     @property
     def embedder(self) -> Embedder:
@@ -83,7 +92,7 @@ def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings)
     if len(audio.channels) == 2:
         who, method = speakers.by_channel(words, settings.rep_channel), "channel"
     else:
-        who, method = speakers.by_voice(words, audio.channels[0]), "spectral-2means"
+        who, method = diarize.diarize(words, audio.channels[0], models.voice_encoder).speakers, "voice-print"
     turns = speakers.to_turns(words, who)
     model = getattr(models.transcriber, "name", settings.model)
     return analyze_turns(audio.info, turns, speaker_method=method, model=model, models=models, settings=settings)

@@ -30,7 +30,7 @@ def m001_core_tables(con: duckdb.DuckDBPyConnection) -> None:
             outcome_source VARCHAR CHECK (outcome_source IN ('label', 'inferred')),
             outcome_confidence DOUBLE,           -- 1.0 for labels; P(outcome) when inferred
             outcome_evidence VARCHAR,            -- why it was inferred
-            speaker_method VARCHAR NOT NULL,     -- 'channel' or 'spectral-2means'
+            speaker_method VARCHAR NOT NULL,     -- 'channel', 'voice-print' or 'transcript-*'
             model          VARCHAR NOT NULL,
             processed_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
         )

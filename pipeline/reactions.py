@@ -183,7 +183,7 @@ def _reaction_turns(run, phrases, turns, window_s) -> tuple[list[Turn], list[Tur
     if start is None or end is None or any(t.start_s is None for t in turns):
         return _reply_by_order(run, phrases, turns), []
     next_rep = min((p.start_s for p in phrases if p.phrase_idx > run[-1].phrase_idx), default=float("inf"))
-    prospect = [t for t in turns if t.speaker == PROSPECT and t.end_s > start]
+    prospect = [t for t in turns if t.speaker == PROSPECT and t.start_s >= start]  # said after the run began
     during = [t for t in prospect if t.start_s < end]
     backchannels = [t for t in during if is_backchannel(t)]
     interruption = [t for t in during if not is_backchannel(t)]

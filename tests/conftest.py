@@ -122,13 +122,28 @@ class CueScorer:
         return out
 
 
+class BandEncoder:
+    """Fake VoiceEncoder: a clip's print is the square root of each band's share of its power (16 bands, 80 Hz-4 kHz)."""
+
+    def embed(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        edges = np.geomspace(80, 4000, 17)
+        out = []
+        for clip in clips:
+            power = np.abs(np.fft.rfft(clip.astype(np.float64))) ** 2
+            freqs = np.fft.rfftfreq(len(clip), 1 / 16000)
+            bands = np.array([power[(freqs >= a) & (freqs < b)].sum() for a, b in zip(edges[:-1], edges[1:])])
+            out.append(np.sqrt(bands / (bands.sum() or 1.0)))
+        return np.array(out, dtype=np.float32)
+
+
 class FakeModels:
-    def __init__(self, transcriber, splitter=None, embedder=None):
+    def __init__(self, transcriber, splitter=None, embedder=None, voice_encoder=None):
         self.transcriber = transcriber
         self.splitter = splitter or SentenceSplitter()
         self.embedder = embedder or BagEmbedder()
         self.kinds = RuleKinds()
         self.scorer = CueScorer()
+        self.voice_encoder = voice_encoder or BandEncoder()
 
 
 @pytest.fixture

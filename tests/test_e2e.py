@@ -66,7 +66,7 @@ def test_both_calls_are_analyzed_and_outcomes_imported(analyzed):
         calls = calls_by_file(con)
     assert {f: c[1:] for f, c in calls.items()} == {
         "short_stereo.wav": (2, "channel", "Dana", "interested"),
-        "short_mono.mp3": (1, "spectral-2means", "Sam", "not_interested"),
+        "short_mono.mp3": (1, "voice-print", "Sam", "not_interested"),
     }
 
 

@@ -84,3 +84,14 @@ def test_phrases_that_are_not_pitches_get_no_reaction():
     turns = call((REP, "Hi there, thanks for the time.", 0), (PROSPECT, "Sure, no problem.", 3))
     ps = [Phrase(0, 0, 0.0, 1.74, "Hi there, thanks for the time.", kind="greeting")]
     assert reactions.pair(ps, turns, CueScorer(), window_s=15) == []
+
+
+def test_a_reply_that_overlaps_the_start_of_the_next_pitch_belongs_to_the_earlier_one():
+    turns = [Turn(0, REP, 0.0, 3.0, "You see who watched."), Turn(1, PROSPECT, 3.5, 5.2, "Oh nice, how does that work?"),
+             Turn(2, REP, 5.1, 7.0, "It is the cheapest option."), Turn(3, PROSPECT, 7.5, 9.0, "We already have one.")]
+    ps = [Phrase(0, 0, 0.0, 3.0, "You see who watched."), Phrase(1, 2, 5.1, 7.0, "It is the cheapest option.")]
+    got = reactions.pair(ps, turns, CueScorer(), window_s=15)
+    assert [(r.phrase_idx, r.text, r.label, r.interrupted) for r in got] == [
+        (0, "Oh nice, how does that work?", "interested", False),
+        (1, "We already have one.", "objection", False),
+    ]

@@ -1,0 +1,173 @@
+"""Mono calls: which of two voices said each word, from voice prints.
+
+1. Speech: WebRTC VAD frames of 30 ms (`voice.speech_frames`).
+2. Windows of WINDOW_S every HOP_S over the speech (at least half voiced)
+   each get a voice print from the speaker encoder.
+3. The prints are centred (the call's mean print, mostly the line and the
+   room, is subtracted) and split into two voices by spherical 2-means
+   (cosine), started from the two least similar windows.
+4. Each word is scored by the windows near it, weighted by how close the
+   word is to each window's centre, using only windows inside the word's own
+   pause-separated run of words when there are any; a run shorter
+   than SHORT_S (a short reply such as "yes, sounds great") is also printed on
+   its own and its own print counts as much as the windows, so a short reply
+   is not swallowed by the long turns around it.
+5. Which voice is the rep: an enrolled rep's print when given (closest
+   centroid), otherwise the voice heard most in the call's first OPENING_S
+   seconds of speech (the rep opens the call).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .records import PROSPECT, REP, Word
+from .speakers import chunks
+from .voice import SAMPLE_RATE, VAD_FRAME_S, VoiceEncoder, normalize_volume, speech_frames
+
+log = logging.getLogger(__name__)
+
+WINDOW_S = 1.6  # the encoder's training length (resemblyzer's partial utterance)
+HOP_S = 0.4
+MIN_VOICED = 0.5  # a window is used when at least this share of its frames is speech
+SHORT_S = 2.0  # runs of words shorter than this are also printed on their own
+CHUNK_GAP_S = 0.25  # a pause this long separates runs of words
+MIN_CLIP_S = 0.5  # shorter runs are padded with their surroundings to this length
+OPENING_S = 5.0
+RUN_SLACK_S = 0.2  # a window is inside a run of words when it strays at most this far
+
+
+@dataclass(frozen=True)
+class Diarization:
+    speakers: tuple[str, ...]  # REP or PROSPECT per word
+    rep_by: str  # how the rep voice was chosen: "opening" or "enrolled:<name>"
+    voice_similarity: float  # cosine between the two voices' centroids (1 = one voice)
+
+
+def windows(frames: np.ndarray, duration_s: float) -> list[tuple[float, float]]:
+    """(start, end) of the analysis windows that are mostly speech."""
+    out = []
+    start = 0.0
+    per = int(round(WINDOW_S / VAD_FRAME_S))
+    while start + WINDOW_S <= duration_s + 1e-9 or not out and start == 0.0:
+        f0 = int(start / VAD_FRAME_S)
+        voiced = frames[f0 : f0 + per]
+        if len(voiced) and voiced.mean() >= MIN_VOICED:
+            out.append((start, min(start + WINDOW_S, duration_s)))
+        start = round(start + HOP_S, 6)
+        if start + WINDOW_S > duration_s + 1e-9:
+            break
+    return out
+
+
+def two_voices(prints: np.ndarray, iterations: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """Labels 0/1 and the two unit centroids: spherical 2-means from the least similar pair."""
+    if len(prints) < 2:
+        return np.zeros(len(prints), dtype=int), np.stack([prints[0], prints[0]]) if len(prints) else np.zeros((2, 0))
+    sim = prints @ prints.T
+    a, b = np.unravel_index(np.argmin(sim), sim.shape)
+    centroids = prints[[a, b]].copy()
+    labels = np.full(len(prints), -1)
+    for _ in range(iterations):
+        new = (prints @ centroids.T).argmax(axis=1)
+        if (new == labels).all():
+            break
+        labels = new
+        for k in (0, 1):
+            if (labels == k).any():
+                c = prints[labels == k].mean(axis=0)
+                centroids[k] = c / (np.linalg.norm(c) or 1.0)
+    return labels, centroids
+
+
+def _clip(samples: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
+    mid, half = (start_s + end_s) / 2, max(end_s - start_s, MIN_CLIP_S) / 2
+    a, b = max(0, int((mid - half) * SAMPLE_RATE)), int((mid + half) * SAMPLE_RATE)
+    return samples[a:b]
+
+
+def diarize(
+    words: Sequence[Word],
+    samples: np.ndarray,
+    encoder: VoiceEncoder,
+    *,
+    rep_prints: dict[str, np.ndarray] | None = None,
+) -> Diarization:
+    """REP/PROSPECT for each word of a mono call."""
+    if not words:
+        return Diarization((), "opening", 1.0)
+    samples = normalize_volume(samples.astype(np.float32))
+    duration = len(samples) / SAMPLE_RATE
+    spans = windows(speech_frames(samples), duration)
+    if len(spans) < 2:  # too little speech for windows: one print per run of words
+        spans = [(words[g[0]].start_s, words[g[-1]].end_s) for g in chunks(words, CHUNK_GAP_S)]
+    prints = encoder.embed([_clip(samples, a, b) for a, b in spans])
+    mean = prints.mean(axis=0)
+    labels, centroids = two_voices(_centred(prints, mean))
+    score = _word_scores(words, spans, _centred(prints, mean) @ (centroids[0] - centroids[1]))
+    runs = [g for g in chunks(words, CHUNK_GAP_S) if words[g[-1]].end_s - words[g[0]].start_s < SHORT_S]
+    if runs:
+        run_prints = encoder.embed([_clip(samples, words[g[0]].start_s, words[g[-1]].end_s) for g in runs])
+        run_score = _centred(run_prints, mean) @ (centroids[0] - centroids[1])
+        for g, s in zip(runs, run_score):
+            score[g] = (score[g] + s) / 2
+    voice = (score < 0).astype(int)  # 0 or 1
+    voices = np.stack([_unit(prints[labels == k].mean(axis=0)) if (labels == k).any() else _unit(mean) for k in (0, 1)])
+    rep_voice, rep_by = _rep_voice(words, voice, voices, rep_prints)
+    speakers = tuple(REP if v == rep_voice else PROSPECT for v in voice)
+    return Diarization(speakers, rep_by, float(voices[0] @ voices[1]))
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / (np.linalg.norm(v) or 1.0)
+
+
+def _centred(prints: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    c = prints - mean
+    return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-9)
+
+
+def _word_scores(words: Sequence[Word], spans: list[tuple[float, float]], window_score: np.ndarray) -> np.ndarray:
+    """Per word: centre-weighted mean score of the windows near it.
+
+    Windows that lie inside the word's pause-separated run of words are used
+    when there are any, so the voice across a pause (often the other speaker,
+    e.g. a short reply) does not bleed into the words next to it.
+    """
+    starts = np.array([a for a, _ in spans])
+    ends = np.array([b for _, b in spans])
+    centres = (starts + ends) / 2
+    out = np.zeros(len(words))
+    for run in chunks(words, CHUNK_GAP_S):
+        r0, r1 = words[run[0]].start_s - RUN_SLACK_S, words[run[-1]].end_s + RUN_SLACK_S
+        inside = (starts >= r0) & (ends <= r1)
+        for i in run:
+            mid = (words[i].start_s + words[i].end_s) / 2
+            weight = np.clip(1 - np.abs(centres - mid) / (WINDOW_S / 2 + 0.2), 0, None)
+            if (weight * inside).sum() > 0:
+                weight = weight * inside
+            if weight.sum() == 0:  # no window near: the nearest one decides
+                weight = (np.abs(centres - mid) == np.abs(centres - mid).min()).astype(float)
+            out[i] = float(weight @ window_score / weight.sum())
+    return out
+
+
+def _rep_voice(
+    words: Sequence[Word], voice: np.ndarray, centroids: np.ndarray, rep_prints: dict[str, np.ndarray] | None
+) -> tuple[int, str]:
+    if rep_prints:
+        name, best = max(
+            ((n, centroids @ p) for n, p in rep_prints.items()), key=lambda item: float(np.abs(item[1][0] - item[1][1]))
+        )
+        return int(np.argmax(best)), f"enrolled:{name}"
+    opening_end = words[0].start_s + OPENING_S
+    talk = np.zeros(2)
+    for w, v in zip(words, voice):
+        talk[v] += max(0.0, min(w.end_s, opening_end) - w.start_s)
+    if talk[0] == talk[1]:
+        return int(voice[0]), "opening"
+    return int(np.argmax(talk)), "opening"

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Mono speaker attribution, measured: word accuracy and diarization error rate.
+
+    .venv/bin/python scripts/eval_diarization.py [--cache /tmp/words.json]
+
+Transcribes (Whisper tiny.en, as the pipeline does) and diarizes
+  * ../shared/data/speech/diarization/pyannote_sample.wav (real speech, two
+    speakers with overlap) against its .rttm reference, and
+  * every mono call of the demo corpus against data/demo_truth.json,
+with the voice-print method (pipeline/diarize.py). (The pitch split it replaced
+was measured by this script at commit 8191dc6.) A word's true speaker is the reference speaker whose
+turns overlap the word most (the nearest turn when none does).
+  word accuracy: share of words given the true speaker; on the pyannote clip
+    (no rep) under the better of the two speaker mappings, on the demo as rep
+    or prospect, so choosing the rep is part of it;
+  DER: (missed + false alarm + confused speech) / reference speech, in 10 ms
+    frames, no collar, hypothesis speech = our turns' spans.
+--cache keeps the Whisper words between runs (only the transcription is cached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from faster_whisper.audio import decode_audio  # noqa: E402
+
+from pipeline import diarize, speakers  # noqa: E402
+from pipeline.records import PROSPECT, REP, Word  # noqa: E402
+from pipeline.settings import Settings  # noqa: E402
+from pipeline.voice import ResemblyzerEncoder  # noqa: E402
+
+SPEECH = ROOT.parent / "shared" / "data" / "speech"
+FRAME = 0.01
+
+
+def read_rttm(path: Path) -> list[tuple[str, float, float]]:
+    out = []
+    for line in path.read_text().splitlines():
+        f = line.split()
+        if f and f[0] == "SPEAKER":
+            out.append((f[7], float(f[3]), float(f[3]) + float(f[4])))
+    return out
+
+
+def true_speaker(word: Word, ref: list[tuple[str, float, float]]) -> str:
+    overlap: dict[str, float] = {}
+    for spk, a, b in ref:
+        overlap[spk] = overlap.get(spk, 0.0) + max(0.0, min(b, word.end_s) - max(a, word.start_s))
+    best = max(overlap, key=overlap.get)
+    if overlap[best] > 0:
+        return best
+    mid = (word.start_s + word.end_s) / 2
+    return min(ref, key=lambda r: max(r[1] - mid, mid - r[2], 0.0))[0]
+
+
+def der(hyp: list[tuple[str, float, float]], ref: list[tuple[str, float, float]], mapping: dict[str, str]) -> float:
+    end = max(b for _, _, b in ref + hyp)
+    n = int(end / FRAME) + 1
+    speakers_ = sorted({s for s, _, _ in ref})
+    r = np.zeros((len(speakers_), n), dtype=bool)
+    h = np.zeros((len(speakers_), n), dtype=bool)
+    for s, a, b in ref:
+        r[speakers_.index(s), int(a / FRAME) : int(b / FRAME)] = True
+    for s, a, b in hyp:
+        h[speakers_.index(mapping[s]), int(a / FRAME) : int(b / FRAME)] = True
+    n_ref, n_hyp = r.sum(axis=0), h.sum(axis=0)
+    correct = (r & h).sum(axis=0)
+    return float((np.maximum(n_ref, n_hyp) - correct).sum() / n_ref.sum())
+
+
+def score(words, who, ref, mappings):
+    """(accuracy, DER) under the best of the given mappings hypothesis label -> reference label."""
+    truth = [true_speaker(w, ref) for w in words]
+    turns = speakers.to_turns(words, who)
+    hyp = [(t.speaker, t.start_s, t.end_s) for t in turns]
+    results = []
+    for m in mappings:
+        acc = sum(m[s] == t for s, t in zip(who, truth)) / len(words)
+        results.append((acc, der(hyp, ref, m), m))
+    return max(results, key=lambda x: x[0])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cache", type=Path, help="JSON file keeping the Whisper words between runs")
+    args = ap.parse_args()
+    cache = json.loads(args.cache.read_text()) if args.cache and args.cache.exists() else {}
+    transcriber = None
+    encoder = ResemblyzerEncoder()
+
+    def words_of(key: str, samples: np.ndarray) -> list[Word]:
+        nonlocal transcriber
+        if key not in cache:
+            if transcriber is None:
+                from pipeline.transcribe import WhisperTranscriber
+
+                transcriber = WhisperTranscriber(Settings())
+            cache[key] = [w.__dict__ for w in transcriber.words(samples)]
+        return [Word(**w) for w in cache[key]]
+
+    cases = []
+    sample = SPEECH / "diarization" / "pyannote_sample.wav"
+    ref = read_rttm(sample.with_suffix(".rttm"))
+    a, b = sorted({s for s, _, _ in ref})
+    cases.append(("pyannote_sample.wav", decode_audio(str(sample), sampling_rate=16000), ref,
+                  [{REP: a, PROSPECT: b}, {REP: b, PROSPECT: a}]))
+    truth = json.loads((ROOT / "data" / "demo_truth.json").read_text())["calls"]
+    for call in truth:
+        if call["channels"] != 1:
+            continue
+        ref = [(t["speaker"], t["start_s"], t["end_s"]) for t in call["turns"]]
+        cases.append((call["file"], decode_audio(str(ROOT / "data" / "demo" / call["file"]), sampling_rate=16000),
+                      ref, [{REP: REP, PROSPECT: PROSPECT}]))
+
+    totals: dict[tuple[str, str], list[float]] = {}
+    for name, samples, ref, mappings in cases:
+        words = words_of(name, samples)
+        started = time.monotonic()
+        d = diarize.diarize(words, samples, encoder)
+        took = time.monotonic() - started
+        methods = {"voice-print": list(d.speakers)}
+        group = "pyannote" if name.startswith("pyannote") else "demo mono"
+        for method, who in methods.items():
+            acc, err, _ = score(words, who, ref, mappings)
+            t = totals.setdefault((group, method), [0, 0, 0.0, 0.0])
+            t[0] += acc * len(words)
+            t[1] += len(words)
+            t[2] += err * sum(b - a for _, a, b in ref)
+            t[3] += sum(b - a for _, a, b in ref)
+            print(f"{name:24s} {method:12s} words {len(words):4d}  accuracy {100 * acc:5.1f}%  DER {100 * err:5.1f}%"
+                  + (f"  ({took:.1f} s, voices cos {d.voice_similarity:.2f})" if method == "voice-print" else ""))
+    if args.cache:
+        args.cache.write_text(json.dumps(cache))
+    print()
+    print("| audio | method | words | word accuracy | DER |")
+    print("|---|---|---|---|---|")
+    for (group, method), (right, n, err, ref_s) in totals.items():
+        print(f"| {group} | {method} | {int(n)} | {100 * right / n:.1f}% | {100 * err / ref_s:.1f}% |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

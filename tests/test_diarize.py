@@ -1,0 +1,101 @@
+import numpy as np
+import pytest
+
+from conftest import BandEncoder, words
+from pipeline import diarize, voice
+from pipeline.records import PROSPECT, REP
+
+RATE = 16000
+
+
+def speech(seconds, f0, brightness):
+    """A buzzy harmonic voice with a 4 Hz syllable rhythm, so the VAD hears speech."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    sig = sum((brightness ** h) * np.sin(2 * np.pi * f0 * (h + 1) * t) for h in range(12))
+    envelope = 0.55 + 0.45 * np.sin(2 * np.pi * 4 * t)
+    return (0.2 * envelope * sig / np.abs(sig).max()).astype(np.float32)
+
+
+def rep(seconds):
+    return speech(seconds, 110, 0.8)
+
+
+def prospect(seconds):
+    return speech(seconds, 230, 0.4)
+
+
+def gap(seconds):
+    return np.zeros(int(seconds * RATE), dtype=np.float32)
+
+
+def test_two_voices_split_by_print_and_the_opening_voice_is_the_rep():
+    # rep 0-4 s, prospect 4.3-7.3, rep 7.6-11.6, prospect 11.9-14.9
+    audio = np.concatenate([rep(4), gap(0.3), prospect(3), gap(0.3), rep(4), gap(0.3), prospect(3)])
+    ws = (words("a b c d e f g h i j k l", 0.1) + words("m n o p q r s t u", 4.4, segment=1)
+          + words("a b c d e f g h i j k l", 7.7, segment=2) + words("m n o p q r s t u", 12.0, segment=3))
+    result = diarize.diarize(ws, audio, BandEncoder())
+    assert result.speakers == tuple([REP] * 12 + [PROSPECT] * 9 + [REP] * 12 + [PROSPECT] * 9)
+    assert result.rep_by == "opening"
+
+
+def test_a_short_reply_between_long_turns_keeps_its_own_speaker():
+    # rep talks 0-5 s, the prospect says "yes sounds great" at 5.3-6.1 s, the rep goes on at 6.4-11.4 s
+    audio = np.concatenate([rep(5), gap(0.3), prospect(0.8), gap(0.3), rep(5)])
+    ws = words("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen", 0.1)
+    ws += words("yes sounds great", 5.35, step=0.25, segment=1)
+    ws += words("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen", 6.45, segment=2)
+    result = diarize.diarize(ws, audio, BandEncoder())
+    assert result.speakers == tuple([REP] * 15 + [PROSPECT] * 3 + [REP] * 15)
+
+
+def test_an_enrolled_rep_voice_decides_who_is_the_rep_even_when_the_prospect_opens():
+    audio = np.concatenate([prospect(3), gap(0.3), rep(4), gap(0.3), prospect(3), gap(0.3), rep(4)])
+    ws = (words("m n o p q r s t u", 0.1) + words("a b c d e f g h i j k l", 3.4, segment=1)
+          + words("m n o p q r s t u", 7.8, segment=2) + words("a b c d e f g h i j k l", 11.1, segment=3))
+    encoder = BandEncoder()
+    opening = diarize.diarize(ws, audio, encoder)
+    assert opening.speakers[:9] == (REP,) * 9  # without enrollment the opening voice is taken for the rep
+    enrolled = diarize.diarize(ws, audio, encoder, rep_prints={"Dana": encoder.embed([rep(3)])[0]})
+    assert enrolled.speakers == tuple([PROSPECT] * 9 + [REP] * 12 + [PROSPECT] * 9 + [REP] * 12)
+    assert enrolled.rep_by == "enrolled:Dana"
+
+
+def test_windows_cover_only_speech():
+    frames = np.array([False] * 100 + [True] * 100)  # 3 s silence, then 3 s speech (30 ms frames)
+    spans = diarize.windows(frames, 6.0)
+    assert spans[0][0] == pytest.approx(2.4) and spans[-1] == pytest.approx((4.4, 6.0))
+    assert all(b - a == pytest.approx(diarize.WINDOW_S) for a, b in spans)
+
+
+def test_mel_filters_match_librosa_slaney_values():
+    filters = voice.mel_filters()
+    assert filters.shape == (40, 201)
+    # Slaney scale: 8 kHz is 15 + 27 ln(8) / ln(6.4) = 45.246 mel, so the first triangle runs
+    # 0 - 73.57 - 147.14 Hz (linear below 1 kHz) with height 2 / 147.14; bins are 40 Hz apart.
+    height = 2 / 147.14
+    assert filters[0, :4] == pytest.approx([0, height * 40 / 73.57, height * (147.14 - 80) / 73.57,
+                                            height * (147.14 - 120) / 73.57], rel=2e-3)
+    assert (filters.sum(axis=0)[1:-1] > 0).all()
+
+
+def test_speech_frames_hear_speech_and_not_silence():
+    audio = np.concatenate([gap(1.0), rep(1.0)])
+    frames = voice.speech_frames(audio)
+    assert len(frames) == 66
+    assert not frames[:30].any() and frames[36:].mean() > 0.9
+
+
+@pytest.mark.e2e
+def test_the_bundled_encoder_tells_two_real_voices_apart(shared_speech):
+    from faster_whisper.audio import decode_audio
+
+    audio = decode_audio(str(shared_speech / "diarization" / "pyannote_sample.wav"), sampling_rate=RATE)
+    # single-speaker stretches of the reference .rttm: speaker90 twice, then speaker91 twice
+    spans = [(10.6, 14.4), (18.6, 21.4), (21.9, 25.0), (25.0, 28.3)]
+    encoder = voice.ResemblyzerEncoder()
+    prints = encoder.embed([voice.normalize_volume(audio[int(a * RATE) : int(b * RATE)]) for a, b in spans])
+    assert prints.shape == (4, 256)
+    assert np.linalg.norm(prints, axis=1) == pytest.approx([1, 1, 1, 1], abs=1e-5)
+    same = min(prints[0] @ prints[1], prints[2] @ prints[3])
+    across = max(prints[i] @ prints[j] for i in (0, 1) for j in (2, 3))
+    assert same > across, (same, across)
