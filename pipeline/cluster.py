@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 MAX_K = 20
 SILHOUETTE_SAMPLE = 2000
+SELECT_SAMPLE = 2000  # phrases k is chosen on
+FINAL_ITERATIONS = 20  # k-means passes over all phrases from the sample's centroids
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,12 +34,13 @@ class Fit:
     silhouette: float
 
 
-def kmeans(x: np.ndarray, k: int, *, seed: int = 0, n_init: int = 4, iterations: int = 100) -> tuple[np.ndarray, np.ndarray, float]:
-    """Spherical k-means with k-means++ starts; returns (labels, centroids, inertia)."""
+def kmeans(x: np.ndarray, k: int, *, seed: int = 0, n_init: int = 4, iterations: int = 100,
+           init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Spherical k-means with k-means++ starts (or the given `init` centroids); returns (labels, centroids, inertia)."""
     rng = np.random.default_rng(seed)
     best = None
-    for _ in range(n_init):
-        centers = _kmeanspp(x, k, rng)
+    for _ in range(1 if init is not None else n_init):
+        centers = init.copy() if init is not None else _kmeanspp(x, k, rng)
         labels = np.full(len(x), -1)
         for _ in range(iterations):
             sims = x @ centers.T
@@ -45,10 +48,10 @@ def kmeans(x: np.ndarray, k: int, *, seed: int = 0, n_init: int = 4, iterations:
             if (new == labels).all():
                 break
             labels = new
-            for c in range(k):
-                members = x[labels == c]
-                if len(members):
-                    centers[c] = _unit(members.sum(axis=0))
+            sums = np.zeros_like(centers)
+            np.add.at(sums, labels, x)
+            filled = np.bincount(labels, minlength=k) > 0
+            centers[filled] = _unit(sums[filled])
         inertia = float((1 - (x @ centers.T)[np.arange(len(x)), labels]).sum())
         if best is None or inertia < best[2]:
             best = (labels.copy(), centers.copy(), inertia)
@@ -91,21 +94,29 @@ def silhouette(x: np.ndarray, labels: np.ndarray, *, seed: int = 0) -> float:
 
 
 def fit(vectors: np.ndarray, *, seed: int = 0, max_k: int = MAX_K) -> Fit:
-    """Choose k in 2..max_k (at most one cluster per 3 phrases) by silhouette.
+    """Choose k in 2..max_k (at most one cluster per 3 phrases) by silhouette, then fit all phrases.
 
-    Fewer than 6 phrases make one cluster.
+    k is chosen on a fixed random sample of at most SELECT_SAMPLE phrases (all of
+    them on small data); the chosen sample centroids then seed k-means over every
+    phrase, so large batches cost a few passes, not a search. Fewer than 6 phrases
+    make one cluster.
     """
     x = _unit(vectors.astype(np.float64))
     if len(x) < 6:
         return Fit(np.zeros(len(x), dtype=int), _unit(x.sum(axis=0, keepdims=True)), 0.0)
+    rng = np.random.default_rng(seed)
+    sample = x if len(x) <= SELECT_SAMPLE else x[np.sort(rng.choice(len(x), SELECT_SAMPLE, replace=False))]
     best = None
-    for k in range(2, min(max_k, len(x) // 3) + 1):
-        labels, centers, _ = kmeans(x, k, seed=seed)
-        score = silhouette(x, labels, seed=seed)
+    for k in range(2, min(max_k, len(sample) // 3) + 1):
+        labels, centers, _ = kmeans(sample, k, seed=seed)
+        score = silhouette(sample, labels, seed=seed)
         log.debug("k=%d silhouette=%.4f", k, score)
         if best is None or score > best.silhouette:
             best = Fit(labels, centers, score)
-    return best
+    if sample is x:
+        return best
+    labels, centers, _ = kmeans(x, len(best.centroids), init=best.centroids, iterations=FINAL_ITERATIONS)
+    return Fit(labels, centers, best.silhouette)
 
 
 def label_terms(cluster_terms: list[list[str]], top: int = 2) -> list[list[str]]:

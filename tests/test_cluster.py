@@ -67,3 +67,11 @@ def test_first_batch_fits_later_batches_are_assigned_in_sql_without_moving_ids(t
     assert all(after[f"b{j:03d}"] == family_cluster[int(truth[i])] for j, i in enumerate(later))
     assert sizes == {c: 10 for c in labels}
     assert sorted(labels.values()) == ["family0", "family1", "family2"]
+
+
+def test_large_batches_choose_k_on_a_sample_then_fit_every_phrase(monkeypatch):
+    monkeypatch.setattr(cluster, "SELECT_SAMPLE", 30)
+    x, truth = blobs(25, 4)  # 100 phrases, k chosen on 30 of them
+    result = cluster.fit(x)
+    assert len(result.centroids) == 4 and len(result.labels) == 100
+    assert same_partition(result.labels, truth)
