@@ -77,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
                         description="Print descriptor clusters ranked by interested-lead rate.")
     lb.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
     lb.add_argument("--top", type=int, default=5, help="clusters shown at each end")
+    lb.add_argument("--labels-only", action="store_true",
+                    help="count only the outcomes you gave, not those inferred from the calls")
     return parser
 
 
@@ -111,8 +113,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from .stats import format_leaderboard, leaderboard
 
     settings = Settings.from_env(db=args.db)
-    with opened(settings.db, read_only=True) as con:
-        print(format_leaderboard(leaderboard(con), top=args.top))
+    with opened(settings.db, read_only=True, wait_s=10) as con:
+        print(format_leaderboard(leaderboard(con, include_inferred=not args.labels_only), top=args.top))
     return 0
 
 

@@ -119,14 +119,19 @@ def m001_core_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def m002_descriptor_performance(con: duckdb.DuckDBPyConnection) -> None:
-    """One row per cluster: interested-lead rate with vs. without it, lift, 90% Wilson interval."""
+    """One row per cluster: interested-lead rate with vs. without it, lift, 90% Wilson interval.
+
+    The table macro `descriptor_stats(include_inferred)` computes it with or
+    without inferred outcomes; the view uses both labels and inferred outcomes.
+    """
     z = WILSON_Z90
     con.execute(
         f"""
-        CREATE VIEW descriptor_performance AS
+        CREATE MACRO descriptor_stats(include_inferred) AS TABLE
         WITH labeled AS (
             SELECT call_id, (outcome = 'interested')::INTEGER AS y
-            FROM calls WHERE outcome IS NOT NULL
+            FROM calls
+            WHERE outcome IS NOT NULL AND (include_inferred OR outcome_source = 'label')
         ),
         overall AS (SELECT count(*) AS n, coalesce(sum(y), 0)::BIGINT AS k FROM labeled),
         used AS (
@@ -181,6 +186,7 @@ def m002_descriptor_performance(con: duckdb.DuckDBPyConnection) -> None:
         FROM rates
         """
     )
+    con.execute("CREATE VIEW descriptor_performance AS SELECT * FROM descriptor_stats(true)")
 
 
 def m003_transcript_calls(con: duckdb.DuckDBPyConnection) -> None:

@@ -24,13 +24,16 @@ class LeaderRow:
     low_support: bool
 
 
-def leaderboard(con: duckdb.DuckDBPyConnection) -> list[LeaderRow]:
-    """All clusters, best interested-lead rate first (ties: more calls first); unknown rates last."""
+def leaderboard(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True) -> list[LeaderRow]:
+    """All clusters, best interested-lead rate first (ties: more calls first); unknown rates last.
+
+    Without `include_inferred` only the outcomes you gave count.
+    """
     rows = con.execute(
-        """
+        f"""
         SELECT cluster_id, label, example, phrases, calls, calls_with_outcome, interested_calls,
                interest_rate, lift, ci_low, ci_high, reaction_interest, low_support
-        FROM descriptor_performance
+        FROM descriptor_stats({'true' if include_inferred else 'false'})
         ORDER BY interest_rate DESC NULLS LAST, calls_with_outcome DESC, cluster_id
         """
     ).fetchall()

@@ -75,3 +75,16 @@ def test_leaderboard_orders_by_rate_and_prints_top_and_bottom(tmp_path):
 
 def test_empty_leaderboard_says_what_to_do():
     assert format_leaderboard([]) == "no clusters yet: analyze some calls first"
+
+
+def test_inferred_outcomes_count_unless_left_out(tmp_path):
+    calls = {"a": "interested", "b": "not_interested", "c": "interested"}
+    uses = [("a", 1), ("b", 1), ("c", 1)]
+    with db.opened(tmp_path / "s.duckdb") as con:
+        seed(con, calls, uses)
+        con.execute("UPDATE calls SET outcome_source = CASE WHEN call_id = 'c' THEN 'inferred' ELSE 'label' END")
+        both = [(r.calls_with_outcome, r.interested_calls) for r in leaderboard(con)]
+        labels = [(r.calls_with_outcome, r.interested_calls) for r in leaderboard(con, include_inferred=False)]
+        view = con.execute("SELECT calls_with_outcome, interested_calls FROM descriptor_performance").fetchall()
+    assert both == view == [(3, 2)]
+    assert labels == [(2, 1)]
