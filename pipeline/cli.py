@@ -73,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     rt.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
     rt.add_argument("files", nargs="*", help="paths relative to the inbox, as `pitchlab status` shows them")
 
+    rc = sub.add_parser(
+        "recluster", help="fit the descriptor clusters again over every pitch phrase, keeping matching ids",
+        description="Cluster every pitch phrase from scratch. A new cluster whose centroid is close to an old "
+        "one (cosine >= 0.8) keeps the old id; replaced clusters are kept in cluster_history.")
+    rc.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
+
     lb = sub.add_parser("leaderboard", help="print the descriptor leaderboard from a database",
                         description="Print descriptor clusters ranked by interested-lead rate.")
     lb.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
@@ -147,7 +153,19 @@ def cmd_retry(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"analyze": cmd_analyze, "watch": cmd_watch, "status": cmd_status, "retry": cmd_retry,
+def cmd_recluster(args: argparse.Namespace) -> int:
+    from .cluster import refit
+    from .db import opened
+
+    settings = Settings.from_env(db=args.db)
+    if not settings.db.exists():
+        raise PitchlabError(f"no database at {settings.db}: run `pitchlab analyze` first")
+    with opened(settings.db, wait_s=30) as con:
+        print(refit(con, keep_ids=True))
+    return 0
+
+
+COMMANDS = {"analyze": cmd_analyze, "watch": cmd_watch, "status": cmd_status, "retry": cmd_retry, "recluster": cmd_recluster,
             "leaderboard": cmd_leaderboard}
 
 

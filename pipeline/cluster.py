@@ -174,8 +174,14 @@ def _refresh_sizes(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0) -> str:
-    """Cluster every phrase from scratch and replace the clusters table."""
+def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = False) -> str:
+    """Cluster every pitch phrase from scratch and replace the clusters table.
+
+    With `keep_ids` (`pitchlab recluster`), a new cluster whose centroid is
+    close to an old one (cosine >= MATCH_SIMILARITY, best pairs first) keeps the
+    old id; the others get fresh ids. Every replaced cluster is kept in
+    `cluster_history` with the id that succeeded it.
+    """
     rows = con.execute(
         "SELECT phrase_id, text, embedding FROM pitch_phrases WHERE kind = 'pitch' ORDER BY phrase_id"
     ).fetchall()
@@ -188,24 +194,34 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0) -> str:
     terms_by_phrase: dict[str, list[str]] = {}
     for pid, term in con.execute("SELECT phrase_id, term FROM descriptors").fetchall():
         terms_by_phrase.setdefault(pid, []).append(term)
-    # Cluster ids 1..k by size, largest first.
     k = len(result.centroids)
-    order = sorted(range(k), key=lambda c: (-(result.labels == c).sum(), c))
-    new_id = {old: i + 1 for i, old in enumerate(order) if (result.labels == old).any()}
-    members = {c: np.flatnonzero(result.labels == c) for c in new_id}
-    names = label_terms([[t for i in members[c] for t in terms_by_phrase.get(ids[i], [])] for c in new_id])
+    order = [c for c in sorted(range(k), key=lambda c: (-(result.labels == c).sum(), c)) if (result.labels == c).any()]
+    old = con.execute("SELECT cluster_id, centroid FROM clusters ORDER BY cluster_id").fetchall()
+    new_id, similarity = _ids_for(order, result.centroids, old if keep_ids else [], con)
+    members = {c: np.flatnonzero(result.labels == c) for c in order}
+    names = label_terms([[t for i in members[c] for t in terms_by_phrase.get(ids[i], [])] for c in order])
     with transaction(con):
+        for old_id, _ in old:  # a kept cluster's successor is itself; a retired one has none
+            con.execute(
+                """
+                INSERT INTO cluster_history (cluster_id, label, size, example, centroid, fitted_at,
+                                             successor_id, successor_similarity)
+                SELECT cluster_id, label, size, example, centroid, fitted_at, ?, ? FROM clusters
+                WHERE cluster_id = ?
+                """,
+                [old_id if old_id in similarity else None, similarity.get(old_id), old_id],
+            )
         con.execute("UPDATE pitch_phrases SET cluster_id = NULL")
         con.execute("DELETE FROM clusters")
-        for (old, cid), name in zip(new_id.items(), names):
-            idx = members[old]
-            centroid = result.centroids[old]
+        for c, name in zip(order, names):
+            idx = members[c]
+            centroid = result.centroids[c]
             central = idx[np.argmax(x[idx] @ centroid)]
             example = texts[central]
             label = " · ".join(name) if name else " ".join(example.split()[:4])
             con.execute(
                 "INSERT INTO clusters (cluster_id, label, size, example, centroid) VALUES (?, ?, ?, ?, ?)",
-                [cid, label, len(idx), example, centroid.astype(np.float32).tolist()],
+                [new_id[c], label, len(idx), example, centroid.astype(np.float32).tolist()],
             )
         # One statement: executemany would plan an UPDATE per phrase (minutes at 100k phrases).
         con.execute(
@@ -216,4 +232,38 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0) -> str:
             """,
             [ids, [new_id[int(label)] for label in result.labels]],
         )
-    return f"fitted {len(new_id)} clusters over {len(ids)} phrases (silhouette {result.silhouette:.3f})"
+    kept = len(similarity)
+    note = f"; {kept} of {len(old)} earlier clusters kept their ids" if keep_ids and old else ""
+    return f"fitted {len(order)} clusters over {len(ids)} phrases (silhouette {result.silhouette:.3f}){note}"
+
+
+MATCH_SIMILARITY = 0.8
+
+
+def _ids_for(order: list[int], centroids: np.ndarray, old: list, con) -> tuple[dict[int, int], dict[int, float]]:
+    """New cluster index -> id: matched old ids first (greedy on similarity), then fresh ids by size."""
+    new_id: dict[int, int] = {}
+    similarity: dict[int, float] = {}
+    if old:
+        old_ids = [o[0] for o in old]
+        sims = centroids[order] @ _unit(np.array([o[1] for o in old], dtype=np.float64)).T
+        pairs = sorted(((sims[i, j], i, j) for i in range(len(order)) for j in range(len(old_ids))), reverse=True)
+        used_new, used_old = set(), set()
+        for sim, i, j in pairs:
+            if sim < MATCH_SIMILARITY:
+                break
+            if i in used_new or j in used_old:
+                continue
+            used_new.add(i)
+            used_old.add(j)
+            new_id[order[i]] = old_ids[j]
+            similarity[old_ids[j]] = round(float(sim), 4)
+    top = con.execute(
+        "SELECT greatest((SELECT coalesce(max(cluster_id), 0) FROM clusters),"
+        " (SELECT coalesce(max(cluster_id), 0) FROM cluster_history))"
+    ).fetchone()[0] if old else 0
+    for c in order:
+        if c not in new_id:
+            top += 1
+            new_id[c] = top
+    return new_id, similarity

@@ -107,6 +107,21 @@ def m001_core_tables(con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     con.execute(
+        f"""
+        CREATE TABLE cluster_history (
+            cluster_id INTEGER NOT NULL,
+            label      VARCHAR NOT NULL,
+            size       INTEGER NOT NULL,
+            example    VARCHAR NOT NULL,
+            centroid   FLOAT[{EMBEDDING_DIM}] NOT NULL,
+            fitted_at  TIMESTAMP NOT NULL,
+            retired_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            successor_id INTEGER,            -- the cluster that took its place (same id when kept)
+            successor_similarity DOUBLE      -- cosine similarity of the two centroids
+        )
+        """
+    )
+    con.execute(
         """
         CREATE TABLE ingest_errors (
             file_sha256 VARCHAR,   -- NULL when the file could not even be read

@@ -75,3 +75,24 @@ def test_large_batches_choose_k_on_a_sample_then_fit_every_phrase(monkeypatch):
     result = cluster.fit(x)
     assert len(result.centroids) == 4 and len(result.labels) == 100
     assert same_partition(result.labels, truth)
+
+
+def test_recluster_keeps_the_ids_of_matching_clusters_and_records_history(tmp_path):
+    x, truth = blobs(10, 4)
+    first = np.flatnonzero(truth < 3)  # three families first, the fourth arrives later
+    with db.opened(tmp_path / "r.duckdb") as con:
+        insert_phrases(con, x[first], "a", [[f"family{truth[i]}"] for i in first])
+        cluster.update(con)
+        ids_before = dict(con.execute("SELECT label, cluster_id FROM clusters").fetchall())
+        later = np.flatnonzero(truth == 3)
+        insert_phrases(con, x[later], "b", [["family3"]] * len(later))
+        assert cluster.update(con) == "assigned 10 new phrases to existing clusters"
+        message = cluster.refit(con, keep_ids=True)
+        ids_after = dict(con.execute("SELECT label, cluster_id FROM clusters").fetchall())
+        history = con.execute("SELECT cluster_id, successor_id, successor_similarity > 0.8 FROM cluster_history "
+                              "ORDER BY cluster_id").fetchall()
+    assert message == "fitted 4 clusters over 40 phrases (silhouette {s}); 3 of 3 earlier clusters kept their ids".format(
+        s=message.split("silhouette ")[1].split(")")[0])
+    assert {label: ids_after[label] for label in ids_before} == ids_before
+    assert ids_after["family3"] == 4
+    assert history == [(1, 1, True), (2, 2, True), (3, 3, True)]
