@@ -134,20 +134,35 @@ def m001_core_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def m002_descriptor_performance(con: duckdb.DuckDBPyConnection) -> None:
-    """One row per cluster: interested-lead rate with vs. without it, lift, 90% Wilson interval.
+    """Per cluster and per descriptor term: interested-lead rate with vs. without it, lift, 90% Wilson interval.
 
-    The table macro `descriptor_stats(include_inferred)` computes it with or
-    without inferred outcomes; the view uses both labels and inferred outcomes.
+    The table macro `descriptor_stats(include_inferred)` computes the cluster
+    rows with or without inferred outcomes; the `descriptor_performance` view
+    uses both labels and inferred outcomes. `wilson_low(k, n)` and
+    `wilson_high(k, n)` are the 90% Wilson score interval of k successes in n.
     """
     z = WILSON_Z90
+    for name, sign in (("wilson_low", "-"), ("wilson_high", "+")):
+        con.execute(
+            f"""
+            CREATE MACRO {name}(k, n) AS CASE WHEN n > 0 THEN
+                (k / n + {z}^2 / (2 * n)
+                 {sign} {z} * sqrt((k / n) * (1 - k / n) / n + {z}^2 / (4 * n ^ 2)))
+                / (1 + {z}^2 / n) END
+            """
+        )
     con.execute(
-        f"""
+        """
+        CREATE MACRO labeled_calls(include_inferred) AS TABLE
+        SELECT call_id, (outcome = 'interested')::INTEGER AS y
+        FROM calls
+        WHERE outcome IS NOT NULL AND (include_inferred OR outcome_source = 'label')
+        """
+    )
+    con.execute(
+        """
         CREATE MACRO descriptor_stats(include_inferred) AS TABLE
-        WITH labeled AS (
-            SELECT call_id, (outcome = 'interested')::INTEGER AS y
-            FROM calls
-            WHERE outcome IS NOT NULL AND (include_inferred OR outcome_source = 'label')
-        ),
+        WITH labeled AS (SELECT * FROM labeled_calls(include_inferred)),
         overall AS (SELECT count(*) AS n, coalesce(sum(y), 0)::BIGINT AS k FROM labeled),
         used AS (
             SELECT DISTINCT cluster_id, call_id FROM pitch_phrases WHERE cluster_id IS NOT NULL
@@ -185,16 +200,8 @@ def m002_descriptor_performance(con: duckdb.DuckDBPyConnection) -> None:
         SELECT cluster_id, label, phrases, calls, calls_with_outcome, interested_calls,
                interest_rate, rate_without,
                CASE WHEN rate_without > 0 THEN interest_rate / rate_without END AS lift,
-               CASE WHEN calls_with_outcome > 0 THEN
-                   (interest_rate + {z}^2 / (2 * calls_with_outcome)
-                    - {z} * sqrt(interest_rate * (1 - interest_rate) / calls_with_outcome
-                                 + {z}^2 / (4 * calls_with_outcome ^ 2)))
-                   / (1 + {z}^2 / calls_with_outcome) END AS ci_low,
-               CASE WHEN calls_with_outcome > 0 THEN
-                   (interest_rate + {z}^2 / (2 * calls_with_outcome)
-                    + {z} * sqrt(interest_rate * (1 - interest_rate) / calls_with_outcome
-                                 + {z}^2 / (4 * calls_with_outcome ^ 2)))
-                   / (1 + {z}^2 / calls_with_outcome) END AS ci_high,
+               wilson_low(interested_calls, calls_with_outcome) AS ci_low,
+               wilson_high(interested_calls, calls_with_outcome) AS ci_high,
                reaction_interest, reactions,
                calls_with_outcome < 5 AS low_support,
                example
@@ -202,6 +209,39 @@ def m002_descriptor_performance(con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     con.execute("CREATE VIEW descriptor_performance AS SELECT * FROM descriptor_stats(true)")
+    con.execute(
+        """
+        CREATE VIEW descriptor_terms AS
+        WITH labeled AS (SELECT * FROM labeled_calls(true)),
+        overall AS (SELECT count(*) AS n, coalesce(sum(y), 0)::BIGINT AS k FROM labeled),
+        pitch_terms AS (
+            SELECT d.term, p.call_id FROM descriptors d JOIN pitch_phrases p USING (phrase_id)
+            WHERE p.kind = 'pitch'
+        ),
+        per_term AS (
+            SELECT u.term, count(*) AS calls, count(l.call_id) AS calls_with_outcome,
+                   coalesce(sum(l.y), 0)::BIGINT AS interested_calls
+            FROM (SELECT DISTINCT term, call_id FROM pitch_terms) u LEFT JOIN labeled l USING (call_id)
+            GROUP BY u.term
+        ),
+        rates AS (
+            SELECT t.term, (SELECT count(*) FROM pitch_terms pt WHERE pt.term = t.term) AS phrases,
+                   t.calls, t.calls_with_outcome, t.interested_calls,
+                   CASE WHEN t.calls_with_outcome > 0 THEN t.interested_calls / t.calls_with_outcome END
+                       AS interest_rate,
+                   CASE WHEN o.n - t.calls_with_outcome > 0
+                        THEN (o.k - t.interested_calls) / (o.n - t.calls_with_outcome) END AS rate_without
+            FROM per_term t CROSS JOIN overall o
+            WHERE t.calls >= 2
+        )
+        SELECT term, phrases, calls, calls_with_outcome, interested_calls, interest_rate, rate_without,
+               CASE WHEN rate_without > 0 THEN interest_rate / rate_without END AS lift,
+               wilson_low(interested_calls, calls_with_outcome) AS ci_low,
+               wilson_high(interested_calls, calls_with_outcome) AS ci_high,
+               calls_with_outcome < 5 AS low_support
+        FROM rates
+        """
+    )
 
 
 def m003_transcript_calls(con: duckdb.DuckDBPyConnection) -> None:

@@ -88,3 +88,42 @@ def test_inferred_outcomes_count_unless_left_out(tmp_path):
         view = con.execute("SELECT calls_with_outcome, interested_calls FROM descriptor_performance").fetchall()
     assert both == view == [(3, 2)]
     assert labels == [(2, 1)]
+
+
+def test_descriptor_terms_rate_each_term_over_the_calls_that_used_it(tmp_path):
+    calls = {"a": "interested", "b": "interested", "c": "not_interested", "d": "not_interested"}
+    uses = [("a", 1), ("b", 1), ("c", 1), ("d", 1)]
+    with db.opened(tmp_path / "s.duckdb") as con:
+        seed(con, calls, uses)
+        terms = {"p0": ["viewer analytic"], "p1": ["viewer analytic", "salesforce"], "p2": ["salesforce"],
+                 "p3": ["price"]}
+        for pid, ts in terms.items():
+            for t in ts:
+                con.execute("INSERT INTO descriptors VALUES (?, ?)", [pid, t])
+        rows = con.execute("SELECT term, phrases, calls, interested_calls, interest_rate, rate_without, lift, "
+                           "ci_low, ci_high FROM descriptor_terms ORDER BY term").fetchall()
+    # "price" is in one call only: not enough support to be listed
+    assert [r[:7] for r in rows] == [
+        ("salesforce", 2, 2, 1, 0.5, 0.5, 1.0),
+        ("viewer analytic", 2, 2, 2, 1.0, 0.0, None),
+    ]
+    assert rows[1][7:] == (pytest.approx(wilson(2, 2)[0]), pytest.approx(wilson(2, 2)[1]))
+
+
+def test_the_90_percent_interval_covers_the_true_rate_in_simulation(tmp_path):
+    """Synthetic outcomes with known rates: the Wilson interval must cover them >= 85% of the time."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    draws = [(p, n, int(rng.binomial(n, p))) for p in (0.1, 0.3, 0.5, 0.7, 0.9) for n in (8, 20, 50)
+             for _ in range(300)]
+    with db.opened(tmp_path / "s.duckdb") as con:
+        con.execute("CREATE TEMP TABLE sims (p DOUBLE, n INTEGER, k INTEGER)")
+        con.execute("INSERT INTO sims SELECT * FROM (SELECT unnest(?) , unnest(?), unnest(?))",
+                    [[d[0] for d in draws], [d[1] for d in draws], [d[2] for d in draws]])
+        coverage = con.execute(
+            "SELECT p, n, avg((p BETWEEN wilson_low(k, n) AND wilson_high(k, n))::INTEGER) FROM sims "
+            "GROUP BY p, n ORDER BY p, n").fetchall()
+    assert len(coverage) == 15
+    assert all(c >= 0.85 for _, _, c in coverage), coverage
+    assert sum(c for _, _, c in coverage) / 15 == pytest.approx(0.9, abs=0.03)
