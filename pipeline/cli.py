@@ -91,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .analyze import analyze
     from .db import opened
+    from .evidence import cluster_evidence
     from .stats import format_leaderboard, leaderboard
 
     settings = Settings.from_env(
@@ -109,18 +110,21 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     print(f"outcomes applied to {summary.outcomes_applied} calls; {summary.clustering}")
     print()
     with opened(settings.db, read_only=True) as con:
-        print(format_leaderboard(leaderboard(con), top=args.top))
+        print(format_leaderboard(leaderboard(con), top=args.top, evidence=cluster_evidence(con)))
     print(f"\nquery it: .venv/bin/duckdb -readonly {settings.db}")
     return 0
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from .db import opened
+    from .evidence import cluster_evidence
     from .stats import format_leaderboard, leaderboard
 
     settings = Settings.from_env(db=args.db)
     with opened(settings.db, read_only=True, wait_s=10) as con:
-        print(format_leaderboard(leaderboard(con, include_inferred=not args.labels_only), top=args.top))
+        inferred = not args.labels_only
+        print(format_leaderboard(leaderboard(con, include_inferred=inferred), top=args.top,
+                                 evidence=cluster_evidence(con, include_inferred=inferred)))
     return 0
 
 

@@ -44,12 +44,14 @@ def _pct(x: float | None) -> str:
     return "  –  " if x is None else f"{100 * x:4.0f}%"
 
 
-def format_leaderboard(rows: list[LeaderRow], *, top: int = 5) -> str:
-    """Top and bottom clusters as a plain-text table."""
+def format_leaderboard(rows: list[LeaderRow], *, top: int = 5, evidence: dict | None = None) -> str:
+    """Top and bottom clusters as a plain-text table, then what to test next (given `evidence`)."""
     if not rows:
         return "no clusters yet: analyze some calls first"
+    evidence = evidence or {}
     shown = rows if len(rows) <= 2 * top else rows[:top] + [None] + rows[-top:]
-    header = f"{'#':>3}  {'descriptor cluster':<34} {'calls':>5} {'rate':>5} {'90% interval':>13} {'lift':>5} {'react':>6}"
+    header = (f"{'#':>3}  {'descriptor cluster':<34} {'calls':>5} {'rate':>5} {'90% interval':>13} {'lift':>5} "
+              f"{'react':>6} {'q':>5} {'P(best)':>7}")
     lines = [header, "-" * len(header)]
     for row in shown:
         if row is None:
@@ -58,16 +60,32 @@ def format_leaderboard(rows: list[LeaderRow], *, top: int = 5) -> str:
         interval = "" if row.ci_low is None else f"{_pct(row.ci_low)}–{_pct(row.ci_high).strip()}"
         lift = "  –" if row.lift is None else f"{row.lift:5.2f}"
         react = "   –" if row.reaction_interest is None else f"{row.reaction_interest:+6.2f}"
+        ev = evidence.get(row.cluster_id)
+        q = "    –" if ev is None or ev.q_value is None else f"{ev.q_value:5.2f}"
+        best = "      –" if ev is None else f"{100 * ev.p_best:6.0f}%"
         label = row.label if len(row.label) <= 34 else row.label[:33] + "…"
         flag = "  (few calls)" if row.low_support else ""
         lines.append(
             f"{row.cluster_id:>3}  {label:<34} {row.calls_with_outcome:>5} {_pct(row.interest_rate)} "
-            f"{interval:>13} {lift:>5} {react:>6}{flag}"
+            f"{interval:>13} {lift:>5} {react:>6} {q} {best}{flag}"
         )
         example = row.example if len(row.example) <= 70 else row.example[:69] + "…"
         lines.append(f"{'':>5}“{example}”")
     lines.append(
         "rate = interested-lead rate of calls that used the cluster; lift = rate / rate of calls that did not;"
     )
-    lines.append("react = mean interest of the prospect's immediate reactions (-1..1).")
+    lines.append("react = mean interest of the prospect's immediate reactions (-1..1); q = Benjamini-Hochberg")
+    lines.append("adjusted Fisher p-value; P(best) = posterior probability that it has the highest rate.")
+    by_id = {r.cluster_id: r for r in rows}
+    keep = [by_id[c] for c, e in evidence.items() if e.advice == "exploit"]
+    explore = sorted((by_id[c] for c, e in evidence.items() if e.advice == "explore"),
+                     key=lambda r: -evidence[r.cluster_id].p_best)
+    if keep or explore:
+        lines.append("")
+        lines.append("What to test next:")
+        for r in keep:
+            lines.append(f"  keep using   #{r.cluster_id} {r.label} (P(best) {100 * evidence[r.cluster_id].p_best:.0f}%)")
+        for r in explore:
+            lines.append(f"  say more of  #{r.cluster_id} {r.label}: could be best "
+                         f"({100 * evidence[r.cluster_id].p_best:.0f}%), only {r.calls_with_outcome} calls so far")
     return "\n".join(lines)

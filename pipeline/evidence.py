@@ -1,0 +1,111 @@
+"""How sure we are: per-cluster tests, a rep-adjusted estimate and what to test next.
+
+- p-value: two-sided Fisher exact test of interested-lead rate in calls that
+  used the cluster against calls that did not; q-value: Benjamini-Hochberg
+  across clusters.
+- rep-adjusted odds ratio: Mantel-Haenszel over strata of calls by rep (calls
+  without a rep form one stratum), because good reps may say different things.
+- P(best): each cluster's rate gets a Beta(1 + interested, 1 + not) posterior;
+  P(best) is the share of DRAWS joint draws in which it is the highest.
+- advice: `exploit` for the most probably best cluster with enough calls,
+  `explore` for clusters that could still be best (P(best) >= EXPLORE_P) but
+  have few calls: say them more often to learn faster.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+DRAWS = 20000
+EXPLORE_P = 0.1
+MIN_CALLS = 5
+
+
+@dataclass(frozen=True)
+class Evidence:
+    cluster_id: int
+    p_value: float | None
+    q_value: float | None
+    rep_adjusted_odds_ratio: float | None
+    p_best: float
+    advice: str  # exploit / explore / ""
+
+
+def fisher_p(k1: int, n1: int, k0: int, n0: int) -> float:
+    """Two-sided Fisher exact p-value for k1/n1 vs k0/n0."""
+    total_k, total_n = k1 + k0, n1 + n0
+
+    def prob(x: int) -> float:
+        return math.comb(total_k, x) * math.comb(total_n - total_k, n1 - x) / math.comb(total_n, n1)
+
+    observed = prob(k1)
+    lo, hi = max(0, n1 - (total_n - total_k)), min(n1, total_k)
+    return min(1.0, sum(p for x in range(lo, hi + 1) if (p := prob(x)) <= observed * (1 + 1e-9)))
+
+
+def benjamini_hochberg(pvalues: list[float]) -> list[float]:
+    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
+    q = [0.0] * len(pvalues)
+    running = 1.0
+    for rank, i in reversed(list(enumerate(order, start=1))):
+        running = min(running, pvalues[i] * len(pvalues) / rank)
+        q[i] = running
+    return q
+
+
+def mantel_haenszel(strata: list[tuple[int, int, int, int]]) -> float | None:
+    """Common odds ratio over strata of (used & interested, used & not, unused & interested, unused & not)."""
+    num = den = 0.0
+    for a, b, c, d in strata:
+        n = a + b + c + d
+        if n:
+            num += a * d / n
+            den += b * c / n
+    return None if den == 0 else num / den
+
+
+def cluster_evidence(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True, seed: int = 0) -> dict[int, Evidence]:
+    flag = "true" if include_inferred else "false"
+    labelled = con.execute(
+        f"SELECT l.call_id, l.y, coalesce(c.rep, '') FROM labeled_calls({flag}) l JOIN calls c USING (call_id)"
+    ).fetchall()
+    clusters = [r[0] for r in con.execute("SELECT cluster_id FROM clusters ORDER BY cluster_id").fetchall()]
+    if not clusters:
+        return {}
+    used: dict[int, set[str]] = {c: set() for c in clusters}
+    for cid, call in con.execute(
+        "SELECT DISTINCT cluster_id, call_id FROM pitch_phrases WHERE cluster_id IS NOT NULL"
+    ).fetchall():
+        used[cid].add(call)
+    reps = sorted({rep for _, _, rep in labelled})
+    pvals, ors, counts = {}, {}, {}
+    for cid in clusters:
+        k1 = n1 = k0 = n0 = 0
+        strata = {rep: [0, 0, 0, 0] for rep in reps}
+        for call, y, rep in labelled:
+            inside = call in used[cid]
+            strata[rep][(0 if inside else 2) + (0 if y else 1)] += 1
+            if inside:
+                n1, k1 = n1 + 1, k1 + y
+            else:
+                n0, k0 = n0 + 1, k0 + y
+        counts[cid] = (k1, n1)
+        pvals[cid] = fisher_p(k1, n1, k0, n0) if n1 and n0 else None
+        ors[cid] = mantel_haenszel([tuple(s) for s in strata.values()])
+    tested = [c for c in clusters if pvals[c] is not None]
+    qvals = dict(zip(tested, benjamini_hochberg([pvals[c] for c in tested])))
+    rng = np.random.default_rng(seed)
+    draws = np.stack([rng.beta(1 + k, 1 + n - k, DRAWS) for k, n in (counts[c] for c in clusters)])
+    p_best = np.bincount(draws.argmax(axis=0), minlength=len(clusters)) / DRAWS
+    best = int(np.argmax(p_best))
+    out = {}
+    for i, cid in enumerate(clusters):
+        n = counts[cid][1]
+        advice = ("exploit" if i == best and n >= MIN_CALLS
+                  else "explore" if p_best[i] >= EXPLORE_P and n < MIN_CALLS * 2 else "")
+        out[cid] = Evidence(cid, pvals[cid], qvals.get(cid), ors[cid], round(float(p_best[i]), 4), advice)
+    return out

@@ -1,0 +1,35 @@
+import pytest
+
+from pipeline import db, evidence
+from test_stats import seed
+
+
+def test_fisher_exact_matches_hand_computed_values():
+    # 3/3 vs 0/3: hypergeometric tables as extreme or more: 2 * (1/20)
+    assert evidence.fisher_p(3, 3, 0, 3) == pytest.approx(0.1)
+    assert evidence.fisher_p(1, 2, 1, 2) == pytest.approx(1.0)
+
+
+def test_benjamini_hochberg_is_monotone_and_scaled():
+    # ranks 1..4 of 0.01, 0.03, 0.04, 0.5 give 0.04, 0.06, 0.0533, 0.5; then the running minimum from the top
+    assert evidence.benjamini_hochberg([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.5])
+
+
+def test_mantel_haenszel_adjusts_for_rep():
+    # within each rep the cluster makes no difference (odds ratio 1), though overall it seems to
+    assert evidence.mantel_haenszel([(4, 1, 4, 1), (1, 4, 1, 4)]) == pytest.approx(1.0)
+    assert evidence.mantel_haenszel([(3, 1, 1, 3)]) == pytest.approx(9.0)
+    assert evidence.mantel_haenszel([(3, 0, 0, 3)]) is None  # no discordant cell: unbounded
+
+
+def test_cluster_evidence_ranks_p_best_and_advises(tmp_path):
+    calls = {f"c{i}": ("interested" if i < 8 else "not_interested") for i in range(16)}
+    uses = [(f"c{i}", 1) for i in range(7)] + [(f"c{i}", 2) for i in range(7, 16)] + [("c0", 3), ("c1", 3)]
+    with db.opened(tmp_path / "e.duckdb") as con:
+        seed(con, calls, uses)
+        ev = evidence.cluster_evidence(con)
+    assert ev[1].p_best > 0.6 and ev[1].advice == "exploit"
+    assert ev[2].p_best < 0.01 and ev[2].advice == ""
+    assert ev[3].p_best >= evidence.EXPLORE_P and ev[3].advice == "explore"  # 2 of 2: too few calls to know
+    assert ev[1].p_value == pytest.approx(evidence.fisher_p(7, 7, 1, 9))
+    assert ev[1].q_value >= ev[1].p_value
