@@ -23,24 +23,13 @@ SILENCE_PEAK = 0.001  # -60 dBFS: below this everywhere, a file is silence
 
 
 def find_recordings(inbox: Path) -> list[Recording]:
-    """Every audio file and transcript under `inbox` (recursively), sorted by relative path.
-
-    A `.json` file is a transcript unless it is the outcome sidecar of another
-    call file beside it (`call.mp3.json` or `call.json` next to `call.mp3`).
-    """
+    """Every audio file and transcript under `inbox` (recursively, see `candidates`), sorted by relative path."""
     if not inbox.is_dir():
         raise PitchlabError(
             f"inbox {inbox} does not exist: create it and drop .wav/.mp3/.m4a files there"
         )
-    found = candidates(inbox)
-    paths = {path for path, _ in found}
-    sidecars = {p.with_name(p.name + ".json") for p in paths} | {
-        p.with_suffix(".json") for p in paths if p.suffix.lower() != ".json"
-    }
     recordings = []
-    for path, rel in found:
-        if path in sidecars:
-            continue
+    for path, rel in candidates(inbox):
         recordings.append(
             Recording(
                 path=path,
@@ -70,7 +59,9 @@ def candidates(inbox: Path) -> list[tuple[Path, str]]:
     """(path, path relative to the inbox) of every audio or transcript file under `inbox`, sorted.
 
     Hidden and temporary names are skipped, and so is any symlink (file or
-    folder) that points outside the inbox.
+    folder) that points outside the inbox. A `.json` file is a transcript unless
+    it is the outcome sidecar of another call file beside it (`call.mp3.json`,
+    or `call.json` next to `call.mp3`).
     """
     root = inbox.resolve()
     out = []
@@ -83,7 +74,11 @@ def candidates(inbox: Path) -> list[tuple[Path, str]]:
                 continue
             if _inside(path, root) and path.is_file():
                 out.append((path, path.relative_to(inbox).as_posix()))
-    return sorted(out, key=lambda pr: pr[1])
+    paths = {path for path, _ in out}
+    sidecars = {p.with_name(p.name + ".json") for p in paths} | {
+        p.with_suffix(".json") for p in paths if p.suffix.lower() != ".json"
+    }
+    return sorted(((p, rel) for p, rel in out if p not in sidecars), key=lambda pr: pr[1])
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -57,3 +57,10 @@ def test_unreadable_files_raise_audio_error_with_one_line_reason(tmp_path):
         with pytest.raises(AudioError) as info:
             ingest.decode(rec)
         assert "\n" not in str(info.value)
+
+
+def test_the_watchers_candidate_list_skips_outcome_sidecars(tmp_path):
+    write_wav(tmp_path / "a.wav", [tone(0.5, 440)])
+    (tmp_path / "a.wav.json").write_text('{"outcome": "won"}')
+    (tmp_path / "notes.json").write_text('{"turns": []}')  # a transcript, not a sidecar
+    assert [rel for _, rel in ingest.candidates(tmp_path)] == ["a.wav", "notes.json"]
