@@ -141,10 +141,11 @@ class Processed:
 
 
 def process_recording(recording: Recording, models: Models, settings: Settings, *,
-                      label: Outcome | None = None, rep_names: tuple[str, ...] = ()) -> Processed:
+                      label: Outcome | None = None) -> Processed:
     """Decode (or parse) and analyze one recording; needs no database, so nothing is held while it runs."""
     try:
         if recording.source_kind == TRANSCRIPT:
+            rep_names = settings.rep_names + transcripts.team_names(settings.team)
             return Processed(recording, call=analyze_transcript(recording, label, models, settings, rep_names))
         audio = ingest.decode(recording, max_duration_s=settings.max_call_s)
         return Processed(recording, call=analyze_call(audio, models, settings))
@@ -174,7 +175,7 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
     recordings = ingest.find_recordings(settings.inbox)
     csv_rows = outcomes.load_csv(settings.outcomes) if settings.outcomes else {}
     labels = outcomes.resolve(recordings, csv_rows)  # validate before any slow work
-    rep_names = settings.rep_names + transcripts.team_names(settings.team)
+    transcripts.team_names(settings.team)  # a missing team file is an error before any slow work
     models = models or Models(settings)
     failed: list[tuple[str, str]] = []
     processed, audio_s = 0, 0.0
@@ -182,7 +183,7 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
         known, bad = store.known_call_ids(con), store.failed_hashes(con)
         todo = new_recordings(recordings, known | bad)
         for rec in _progress(todo, settings, "calls"):
-            result = process_recording(rec, models, settings, label=labels.get(rec.call_id), rep_names=rep_names)
+            result = process_recording(rec, models, settings, label=labels.get(rec.call_id))
             save(con, result)
             if result.error is not None:
                 failed.append((rec.source_file, result.error))

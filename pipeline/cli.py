@@ -31,18 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         "content hash), store the results in the DuckDB file, re-cluster the phrases and print the "
         "descriptor leaderboard.",
     )
-    p.add_argument("--inbox", type=Path, help="folder of recordings and transcripts (default data/inbox, env PITCHLAB_INBOX)")
-    p.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
-    p.add_argument("--outcomes", type=Path, help="CSV with columns file,outcome[,rep] (env PITCHLAB_OUTCOMES)")
-    p.add_argument("--model", help="Whisper model: tiny.en (default, bundled), base (bundled), "
-                   "a faster-whisper model name, or a local model folder (env PITCHLAB_MODEL)")
-    p.add_argument("--rep-channel", choices=["left", "right"],
-                   help="stereo recordings: the rep's channel (default left, env PITCHLAB_REP_CHANNEL)")
-    p.add_argument("--rep", action="append", metavar="NAME",
-                   help="transcripts: a rep's name as it appears there (repeatable, or comma-separated; "
-                   "env PITCHLAB_REPS)")
-    p.add_argument("--team", type=Path, help="transcripts: file of the team's rep names, one a line "
-                   "(env PITCHLAB_TEAM)")
+    _add_pipeline_args(p)
     p.add_argument("--top", type=int, default=5, help="clusters shown at each end of the leaderboard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -53,12 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         "changing. Outcomes are re-read when outcomes.csv or a sidecar changes; clusters refresh once the "
         "inbox is quiet. The database is held only while writing. Ctrl-C or SIGTERM stops after the current file.",
     )
-    w.add_argument("--inbox", type=Path, help="folder to watch (default data/inbox, env PITCHLAB_INBOX)")
-    w.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
-    w.add_argument("--outcomes", type=Path, help="CSV with columns file,outcome[,rep], may appear later "
-                   "(env PITCHLAB_OUTCOMES)")
-    w.add_argument("--model", help="Whisper model (as for analyze; env PITCHLAB_MODEL)")
-    w.add_argument("--rep-channel", choices=["left", "right"], help="stereo: the rep's channel (default left)")
+    _add_pipeline_args(w)
     w.add_argument("--settle", type=float, default=3.0,
                    help="seconds a file must stay unchanged before it is read (default 3)")
 
@@ -88,17 +72,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
+    """The options analyze and watch share."""
+    parser.add_argument("--inbox", type=Path,
+                        help="folder of recordings and transcripts (default data/inbox, env PITCHLAB_INBOX)")
+    parser.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
+    parser.add_argument("--outcomes", type=Path, help="CSV with columns file,outcome[,rep]; may appear later "
+                        "when watching (env PITCHLAB_OUTCOMES)")
+    parser.add_argument("--model", help="Whisper model: tiny.en (default, bundled), base (bundled), "
+                        "a faster-whisper model name, or a local model folder (env PITCHLAB_MODEL)")
+    parser.add_argument("--rep-channel", choices=["left", "right"],
+                        help="stereo recordings: the rep's channel (default left, env PITCHLAB_REP_CHANNEL)")
+    parser.add_argument("--rep", action="append", metavar="NAME",
+                        help="transcripts: a rep's name as it appears there (repeatable, or comma-separated; "
+                        "env PITCHLAB_REPS)")
+    parser.add_argument("--team", type=Path, help="transcripts: file of the team's rep names, one a line "
+                        "(env PITCHLAB_TEAM)")
+
+
+def _pipeline_settings(args: argparse.Namespace, *, progress: bool) -> Settings:
+    return Settings.from_env(
+        inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model,
+        rep_channel=args.rep_channel, progress=progress, team=args.team,
+        rep_names=split_names(",".join(args.rep)) if args.rep else None,
+    )
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .analyze import analyze
     from .db import opened
     from .evidence import cluster_evidence
     from .stats import format_leaderboard, leaderboard
 
-    settings = Settings.from_env(
-        inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model,
-        rep_channel=args.rep_channel, progress=not args.no_progress, team=args.team,
-        rep_names=split_names(",".join(args.rep)) if args.rep else None,
-    )
+    settings = _pipeline_settings(args, progress=not args.no_progress)
     summary = analyze(settings)
     print(
         f"{summary.found} recordings in {settings.inbox}: {summary.processed} analyzed "
@@ -132,8 +138,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from .watch import WatchTiming, stop_on_signals, watch
 
     logging.getLogger("pipeline").setLevel(logging.INFO)  # a foreground service says what it does
-    settings = Settings.from_env(inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model,
-                                 rep_channel=args.rep_channel, progress=False)
+    settings = _pipeline_settings(args, progress=False)
     summary = watch(settings, stop=stop_on_signals(), timing=WatchTiming(settle_s=args.settle))
     print(f"stopped: {summary.processed} calls analyzed, {summary.failed} recordings failed")
     return 0
