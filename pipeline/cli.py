@@ -19,6 +19,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="pitchlab",
         description="Learn which ways of describing your product go with interested leads, "
         "from your recorded sales calls, on your own machine.",
+        epilog="Start with: pitchlab analyze --inbox data/inbox (then pitchlab leaderboard, pitchlab report). "
+        "`pitchlab COMMAND --help` describes each command.",
     )
     parser.add_argument("--version", action="version", version=f"pitchlab {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step (to stderr)")
@@ -135,7 +137,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     settings = Settings.from_env(db=args.db, inbox=args.inbox)
     if not settings.db.exists():
         raise PitchlabError(f"no database at {settings.db}: run `pitchlab analyze` first, or name one with --db")
-    report = write_report(db=settings.db, out=args.out, inbox=settings.inbox, include_inferred=not args.labels_only)
+    try:
+        report = write_report(db=settings.db, out=args.out, inbox=settings.inbox, include_inferred=not args.labels_only)
+    except OSError as exc:
+        raise PitchlabError(f"cannot write {args.out} ({exc.strerror or exc}): choose another --out") from None
     print(f"wrote {args.out}: {len(report.clusters)} clusters, {report.quality.calls} calls; open it in a browser")
     return 0
 

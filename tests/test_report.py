@@ -131,6 +131,14 @@ def test_report_without_a_database_says_what_to_do(tmp_path, capsys):
         f"pitchlab: no database at {tmp_path / 'none.duckdb'}: run `pitchlab analyze` first, or name one with --db\n")
 
 
+def test_report_to_an_unwritable_place_says_what_to_do(report_db, tmp_path, capsys):
+    path, _ = report_db
+    (tmp_path / "file").write_text("")
+    out = tmp_path / "file" / "report.html"  # a folder that is a file
+    assert cli.main(["report", "--db", str(path), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"pitchlab: cannot write {out} (File exists): choose another --out\n"
+
+
 def test_empty_database_still_writes_a_page(tmp_path):
     with db.opened(tmp_path / "e.duckdb"):
         pass
