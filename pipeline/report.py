@@ -163,7 +163,10 @@ def _quality(con) -> Quality:
 
 
 def next_tests(clusters: tuple[ClusterReport, ...], baseline: float | None) -> tuple[str, ...]:
-    """Plain suggestions: confirm promising wording, keep what clearly works, reconsider what clearly does not."""
+    """Plain suggestions: confirm promising wording, keep what clearly works, reconsider what clearly does not.
+
+    A cluster with few calls is never "keep" or "reconsider", however far its interval lies from the baseline.
+    """
     if baseline is None:
         return ("No call has an outcome yet: add outcomes (outcomes.csv or sidecars) so wording can be compared.",)
     out = []
@@ -172,17 +175,21 @@ def next_tests(clusters: tuple[ClusterReport, ...], baseline: float | None) -> t
         if r.interest_rate is None:
             continue
         name = f"“{r.label}” (cluster {r.cluster_id})"
-        if r.ci_low is not None and r.ci_low > baseline:
+        if not r.low_support and r.ci_low > baseline:
             out.append(f"Keep {name}: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
                        f"and the whole 90% interval is above it. Teach it to every rep.")
-        elif r.ci_high is not None and r.ci_high < baseline:
+        elif not r.low_support and r.ci_high < baseline:
             out.append(f"Reconsider {name}: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
                        f"and the whole 90% interval is below it. Try another way of saying it.")
+        elif r.interest_rate > baseline and r.low_support:
+            more = 5 - r.calls_with_outcome
+            out.append(f"Test {name} on purpose: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
+                       f"but over only {r.calls_with_outcome} calls; it needs at least {more} more labelled "
+                       f"call{'s' if more > 1 else ''} before it counts.")
         elif r.interest_rate > baseline:
-            more = max(5 - r.calls_with_outcome, 0)
             out.append(f"Test {name} on purpose: {r.interest_rate:.0%} interested over {r.calls_with_outcome} calls "
-                       f"looks better than {baseline:.0%}, but the interval still includes it"
-                       + (f"; it needs at least {more} more labelled calls." if more else "; use it in more calls."))
+                       f"looks better than {baseline:.0%} overall, but the 90% interval still includes it; "
+                       f"use it in more calls.")
     if not out:
         out.append("No wording stands out from the others yet: keep recording calls and filling in outcomes.")
     return tuple(out)

@@ -94,12 +94,16 @@ def row(cid, rate, lo, hi, n, low=False) -> ClusterReport:
 
 def test_next_tests_keep_reconsider_and_confirm():
     clusters = (row(1, 0.9, 0.7, 0.97, 20), row(2, 0.7, 0.3, 0.9, 3, True), row(3, 0.1, 0.02, 0.3, 20),
-                row(4, 0.4, 0.2, 0.6, 10), row(5, None, None, None, 0, True))
+                row(4, 0.4, 0.2, 0.6, 10), row(5, None, None, None, 0, True), row(6, 1.0, 0.6, 1.0, 4, True),
+                row(7, 0.0, 0.0, 0.47, 3, True))
     tips = next_tests(clusters, 0.5)
-    assert len(tips) == 3
+    assert len(tips) == 4
     assert tips[0].startswith("Keep “c1” (cluster 1): 90% interested against 50% overall")
-    assert tips[1].startswith("Test “c2” (cluster 2) on purpose") and tips[1].endswith("at least 2 more labelled calls.")
+    assert tips[1] == ("Test “c2” (cluster 2) on purpose: 70% interested against 50% overall, but over only 3 calls; "
+                       "it needs at least 2 more labelled calls before it counts.")
     assert tips[2].startswith("Reconsider “c3” (cluster 3): 10% interested")
+    # few calls: above the baseline all the same is only worth testing; below it, not yet a verdict
+    assert tips[3].startswith("Test “c6” (cluster 6) on purpose") and tips[3].endswith("at least 1 more labelled call before it counts.")
     assert next_tests(clusters, None) == (
         "No call has an outcome yet: add outcomes (outcomes.csv or sidecars) so wording can be compared.",)
     assert next_tests((row(4, 0.4, 0.2, 0.6, 10),), 0.5) == (
