@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo analyze watch status leaderboard test test-fast bench bench-quick clean-db help
+.PHONY: setup demo analyze watch status leaderboard report test test-fast bench bench-quick clean-db help
 
 help:
 	@echo "make demo      set everything up, analyze the demo calls into data/demo.duckdb, print the leaderboard"
@@ -15,6 +15,7 @@ help:
 	@echo "make watch     analyze recordings as they are dropped into data/inbox, until Ctrl-C"
 	@echo "make status    processed, pending and failed recordings of data/inbox"
 	@echo "make leaderboard  print the leaderboard of data/calls.duckdb"
+	@echo "make report    write data/report.html (charts, examples, reps, data quality) from data/calls.duckdb"
 	@echo "make bench     measure speed and memory, write BENCHMARKS.md and BENCHMARKS.json (about 20 min on 2 idle cores)"
 
 $(STAMP): pyproject.toml
@@ -46,6 +47,9 @@ status: $(STAMP)
 
 leaderboard: $(STAMP)
 	$(BIN)/pitchlab leaderboard --db data/calls.duckdb
+
+report: $(STAMP)
+	$(BIN)/pitchlab report --db data/calls.duckdb --out data/report.html --inbox data/inbox
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

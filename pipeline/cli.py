@@ -19,6 +19,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="pitchlab",
         description="Learn which ways of describing your product go with interested leads, "
         "from your recorded sales calls, on your own machine.",
+        epilog="Start with: pitchlab analyze --inbox data/inbox (then pitchlab leaderboard, pitchlab report). "
+        "`pitchlab COMMAND --help` describes each command.",
     )
     parser.add_argument("--version", action="version", version=f"pitchlab {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step (to stderr)")
@@ -68,6 +70,17 @@ def _parser() -> argparse.ArgumentParser:
     lb.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
     lb.add_argument("--top", type=int, default=5, help="clusters shown at each end")
     lb.add_argument("--labels-only", action="store_true",
+                    help="count only the outcomes you gave, not those inferred from the calls")
+
+    rp = sub.add_parser("report", help="write an HTML report with charts (one self-contained file)",
+                        description="Write one HTML file (inline SVG, opens without a network): a forest plot of "
+                        "descriptor clusters against the baseline, each cluster's examples with links to the "
+                        "recording at that time, what to test next, per-rep habits and data quality.")
+    rp.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
+    rp.add_argument("--out", type=Path, default=Path("data/report.html"), help="HTML file to write (default data/report.html)")
+    rp.add_argument("--inbox", type=Path, help="where the recordings are, for the links "
+                    "(default data/inbox, env PITCHLAB_INBOX)")
+    rp.add_argument("--labels-only", action="store_true",
                     help="count only the outcomes you gave, not those inferred from the calls")
     return parser
 
@@ -134,6 +147,20 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    settings = Settings.from_env(db=args.db, inbox=args.inbox)
+    if not settings.db.exists():
+        raise PitchlabError(f"no database at {settings.db}: run `pitchlab analyze` first, or name one with --db")
+    try:
+        report = write_report(db=settings.db, out=args.out, inbox=settings.inbox, include_inferred=not args.labels_only)
+    except OSError as exc:
+        raise PitchlabError(f"cannot write {args.out} ({exc.strerror or exc}): choose another --out") from None
+    print(f"wrote {args.out}: {len(report.clusters)} clusters, {report.quality.calls} calls; open it in a browser")
+    return 0
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
     from .watch import WatchTiming, stop_on_signals, watch
 
@@ -174,8 +201,8 @@ def cmd_recluster(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"analyze": cmd_analyze, "watch": cmd_watch, "status": cmd_status, "retry": cmd_retry, "recluster": cmd_recluster,
-            "leaderboard": cmd_leaderboard}
+COMMANDS = {"analyze": cmd_analyze, "watch": cmd_watch, "status": cmd_status, "retry": cmd_retry,
+            "recluster": cmd_recluster, "leaderboard": cmd_leaderboard, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

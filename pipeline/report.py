@@ -1,0 +1,215 @@
+"""The HTML report: what the database says, gathered into frozen records, written as one self-contained file.
+
+`gather` reads everything the report shows from a database; `report_html.render` draws it
+(inline SVG, no scripts, nothing fetched); `write_report` does both.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .stats import LeaderRow, leaderboard
+
+log = logging.getLogger(__name__)
+
+REACTION_LABELS = ("interested", "neutral", "objection")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A pitch phrase said in a call, with where to hear it and how the prospect reacted."""
+
+    text: str
+    source_file: str
+    start_s: float | None
+    reaction: str | None  # interested / neutral / objection, None when nobody replied
+
+
+@dataclass(frozen=True)
+class ClusterReport:
+    row: LeaderRow
+    examples: tuple[Example, ...]
+    reactions: tuple[tuple[str, int], ...]  # (label, count) in REACTION_LABELS order
+
+
+@dataclass(frozen=True)
+class RepReport:
+    rep: str
+    calls: int
+    talk_ratio: float | None  # the rep's share of the words spoken in their calls
+    questions_per_call: float
+    descriptors: tuple[tuple[str, int], ...]  # (cluster label, pitch phrases), most used first
+
+
+@dataclass(frozen=True)
+class Quality:
+    calls: int
+    audio_minutes: float
+    transcripts: int
+    failed: int
+    labelled: int
+    inferred: int
+    unknown: int
+    pitches: int
+    unclustered: int
+
+    @property
+    def unclustered_share(self) -> float | None:
+        return self.unclustered / self.pitches if self.pitches else None
+
+
+@dataclass(frozen=True)
+class Report:
+    baseline: float | None  # interested-lead rate over all calls with an outcome
+    clusters: tuple[ClusterReport, ...]  # best interested-lead rate first
+    reps: tuple[RepReport, ...]
+    quality: Quality
+    next_tests: tuple[str, ...]
+    include_inferred: bool
+
+
+def gather(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True, examples: int = 3) -> Report:
+    """Everything the report shows, read from an open database."""
+    outcome_filter = "outcome IS NOT NULL" + ("" if include_inferred else " AND outcome_source = 'label'")
+    n, k = con.execute(
+        f"SELECT count(*), count(*) FILTER (outcome = 'interested') FROM calls WHERE {outcome_filter}"
+    ).fetchone()
+    baseline = k / n if n else None
+    rows = leaderboard(con, include_inferred=include_inferred)
+    clusters = tuple(
+        ClusterReport(row, _examples(con, row.cluster_id, examples), _reaction_mix(con, row.cluster_id))
+        for row in rows
+    )
+    return Report(baseline, clusters, _reps(con), _quality(con), next_tests(clusters, baseline), include_inferred)
+
+
+def _examples(con, cluster_id: int, limit: int) -> tuple[Example, ...]:
+    """The phrases closest to the cluster's centre, at most one per call."""
+    rows = con.execute(
+        """
+        SELECT text, source_file, start_s, reaction FROM (
+            SELECT p.text, c.source_file, p.start_s,
+                   (SELECT r.label FROM reactions r WHERE r.phrase_id = p.phrase_id LIMIT 1) AS reaction,
+                   array_cosine_similarity(p.embedding, k.centroid) AS closeness,
+                   row_number() OVER (PARTITION BY p.call_id
+                                      ORDER BY array_cosine_similarity(p.embedding, k.centroid) DESC) AS nth
+            FROM pitch_phrases p JOIN clusters k USING (cluster_id) JOIN calls c USING (call_id)
+            WHERE p.cluster_id = ?
+        ) WHERE nth = 1
+        ORDER BY closeness DESC, source_file, start_s
+        LIMIT ?
+        """,
+        [cluster_id, limit],
+    ).fetchall()
+    return tuple(Example(*r) for r in rows)
+
+
+def _reaction_mix(con, cluster_id: int) -> tuple[tuple[str, int], ...]:
+    counts = dict(con.execute(
+        "SELECT r.label, count(*) FROM reactions r JOIN pitch_phrases p USING (phrase_id) "
+        "WHERE p.cluster_id = ? GROUP BY r.label", [cluster_id]).fetchall())
+    return tuple((label, counts.get(label, 0)) for label in REACTION_LABELS)
+
+
+def _reps(con) -> tuple[RepReport, ...]:
+    rows = con.execute(
+        """
+        WITH t AS (
+            SELECT c.call_id, coalesce(c.rep, '(no rep named)') AS rep, t.speaker,
+                   len(string_split(trim(t.text), ' ')) AS words,
+                   CASE WHEN t.speaker = 'rep' THEN len(t.text) - len(replace(t.text, '?', '')) ELSE 0 END AS questions
+            FROM turns t JOIN calls c USING (call_id)
+        )
+        SELECT rep, count(DISTINCT call_id),
+               sum(words) FILTER (speaker = 'rep') / nullif(sum(words), 0),
+               sum(questions) / count(DISTINCT call_id)
+        FROM t GROUP BY rep ORDER BY rep
+        """
+    ).fetchall()
+    used = con.execute(
+        """
+        SELECT coalesce(c.rep, '(no rep named)'), k.label, count(*) AS n
+        FROM pitch_phrases p JOIN calls c USING (call_id) JOIN clusters k USING (cluster_id)
+        GROUP BY ALL ORDER BY n DESC, k.label
+        """
+    ).fetchall()
+    return tuple(
+        RepReport(rep, calls, ratio, float(questions),
+                  tuple((label, n) for r, label, n in used if r == rep))
+        for rep, calls, ratio, questions in rows
+    )
+
+
+def _quality(con) -> Quality:
+    calls, minutes, transcripts, labelled, inferred, unknown = con.execute(
+        """
+        SELECT count(*), coalesce(sum(duration_s) FILTER (source_kind = 'audio'), 0) / 60,
+               count(*) FILTER (source_kind = 'transcript'),
+               count(*) FILTER (outcome_source = 'label'), count(*) FILTER (outcome_source = 'inferred'),
+               count(*) FILTER (outcome IS NULL)
+        FROM calls
+        """
+    ).fetchone()
+    failed = con.execute("SELECT count(*) FROM ingest_errors").fetchone()[0]
+    pitches, unclustered = con.execute(
+        "SELECT count(*), count(*) FILTER (cluster_id IS NULL) FROM pitch_phrases WHERE kind = 'pitch'"
+    ).fetchone()
+    return Quality(calls, float(minutes), transcripts, failed, labelled, inferred, unknown, pitches, unclustered)
+
+
+def next_tests(clusters: tuple[ClusterReport, ...], baseline: float | None) -> tuple[str, ...]:
+    """Plain suggestions: confirm promising wording, keep what clearly works, reconsider what clearly does not.
+
+    A cluster with few calls is never "keep" or "reconsider", however far its interval lies from the baseline.
+    """
+    if baseline is None:
+        return ("No call has an outcome yet: add outcomes (outcomes.csv or sidecars) so wording can be compared.",)
+    out = []
+    for c in clusters:
+        r = c.row
+        if r.interest_rate is None:
+            continue
+        name = f"“{r.label}” (cluster {r.cluster_id})"
+        if not r.low_support and r.ci_low > baseline:
+            out.append(f"Keep {name}: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
+                       f"and the whole 90% interval is above it. Teach it to every rep.")
+        elif not r.low_support and r.ci_high < baseline:
+            out.append(f"Reconsider {name}: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
+                       f"and the whole 90% interval is below it. Try another way of saying it.")
+        elif r.interest_rate > baseline and r.low_support:
+            more = 5 - r.calls_with_outcome
+            out.append(f"Test {name} on purpose: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
+                       f"but over only {r.calls_with_outcome} calls; it needs at least {more} more labelled "
+                       f"call{'s' if more > 1 else ''} before it counts.")
+        elif r.interest_rate > baseline:
+            out.append(f"Test {name} on purpose: {r.interest_rate:.0%} interested over {r.calls_with_outcome} calls "
+                       f"looks better than {baseline:.0%} overall, but the 90% interval still includes it; "
+                       f"use it in more calls.")
+    if not out:
+        out.append("No wording stands out from the others yet: keep recording calls and filling in outcomes.")
+    return tuple(out)
+
+
+def audio_link(report_path: Path, inbox: Path, example: Example) -> str:
+    """A link from the report to the recording, at the phrase's time (a media fragment, `#t=SECONDS`)."""
+    target = os.path.relpath(inbox / example.source_file, report_path.parent.resolve())
+    href = Path(target).as_posix()
+    return href if example.start_s is None else f"{href}#t={example.start_s:.1f}"
+
+
+def write_report(*, db: Path, out: Path, inbox: Path, include_inferred: bool = True) -> Report:
+    """Read the database, write the report to `out` (one self-contained HTML file), return what it shows."""
+    from .db import opened
+    from .report_html import render
+
+    with opened(db, read_only=True, wait_s=10) as con:
+        report = gather(con, include_inferred=include_inferred)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(report, link=lambda ex: audio_link(out.resolve(), inbox.resolve(), ex)), encoding="utf-8")
+    log.info("report written to %s", out)
+    return report
