@@ -36,8 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--outcomes", type=Path, help="CSV with columns file,outcome[,rep] (env PITCHLAB_OUTCOMES)")
     p.add_argument("--model", help="Whisper model: tiny.en (default, bundled), base (bundled), "
                    "a faster-whisper model name, or a local model folder (env PITCHLAB_MODEL)")
-    p.add_argument("--rep-channel", choices=["left", "right"],
-                   help="stereo recordings: the rep's channel (default left, env PITCHLAB_REP_CHANNEL)")
+    _stereo_flags(p)
     p.add_argument("--rep", action="append", metavar="NAME",
                    help="transcripts: a rep's name as it appears there (repeatable, or comma-separated; "
                    "env PITCHLAB_REPS)")
@@ -58,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--outcomes", type=Path, help="CSV with columns file,outcome[,rep], may appear later "
                    "(env PITCHLAB_OUTCOMES)")
     w.add_argument("--model", help="Whisper model (as for analyze; env PITCHLAB_MODEL)")
-    w.add_argument("--rep-channel", choices=["left", "right"], help="stereo: the rep's channel (default left)")
+    _stereo_flags(w)
     w.add_argument("--settle", type=float, default=3.0,
                    help="seconds a file must stay unchanged before it is read (default 3)")
 
@@ -82,6 +81,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stereo_flags(parser: argparse.ArgumentParser) -> None:
+    from .speakers import STEREO_PRESETS
+
+    parser.add_argument("--rep-channel", choices=["left", "right"],
+                        help="stereo recordings: the rep's channel (env PITCHLAB_REP_CHANNEL; default: detected "
+                        "per call; a sidecar's \"rep_channel\" wins)")
+    parser.add_argument("--stereo-preset", choices=sorted(STEREO_PRESETS),
+                        help="stereo recordings: the rep's channel as your recording source puts it "
+                        "(env PITCHLAB_STEREO_PRESET)")
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .analyze import analyze
     from .db import opened
@@ -89,7 +99,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(
         inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model,
-        rep_channel=args.rep_channel, progress=not args.no_progress, team=args.team,
+        rep_channel=args.rep_channel, stereo_preset=args.stereo_preset, progress=not args.no_progress, team=args.team,
         rep_names=split_names(",".join(args.rep)) if args.rep else None,
     )
     summary = analyze(settings)
@@ -123,7 +133,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     logging.getLogger("pipeline").setLevel(logging.INFO)  # a foreground service says what it does
     settings = Settings.from_env(inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model,
-                                 rep_channel=args.rep_channel, progress=False)
+                                 rep_channel=args.rep_channel, stereo_preset=args.stereo_preset, progress=False)
     summary = watch(settings, stop=stop_on_signals(), timing=WatchTiming(settle_s=args.settle))
     print(f"stopped: {summary.processed} calls analyzed, {summary.failed} recordings failed")
     return 0

@@ -200,8 +200,15 @@ def m003_transcript_calls(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE turns ADD COLUMN speaker_name VARCHAR")
 
 
+def m004_rep_channel(con: duckdb.DuckDBPyConnection) -> None:
+    """Stereo calls: which channel was the rep's, and how that was decided."""
+    con.execute("ALTER TABLE calls ADD COLUMN rep_channel VARCHAR")
+    con.execute("ALTER TABLE calls ADD COLUMN rep_channel_source VARCHAR")
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m001_core_tables,
     m002_descriptor_performance,
     m003_transcript_calls,
+    m004_rep_channel,
 ]

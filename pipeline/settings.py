@@ -25,7 +25,8 @@ class Settings:
     outcomes: Path | None = None
     model: str = "tiny.en"  # bundled name, faster-whisper model name, or a local directory
     models_dir: Path = Path("models")  # where assembled model files are cached
-    rep_channel: str = "left"  # stereo: which channel is the rep
+    rep_channel: str | None = None  # stereo: the rep's channel, "left"/"right"; None: preset or detection
+    stereo_preset: str | None = None  # stereo: a named source (speakers.STEREO_PRESETS) fixing the rep's channel
     language: str | None = "en"
     compute_type: str = "int8"
     cpu_threads: int = 2
@@ -45,7 +46,8 @@ class Settings:
             db=Path(_env("PITCHLAB_DB", str(cls.db))),
             model=_env("PITCHLAB_MODEL", cls.model),
             models_dir=Path(_env("PITCHLAB_MODELS_DIR", str(cls.models_dir))),
-            rep_channel=_env("PITCHLAB_REP_CHANNEL", cls.rep_channel),
+            rep_channel=os.environ.get("PITCHLAB_REP_CHANNEL") or None,
+            stereo_preset=os.environ.get("PITCHLAB_STEREO_PRESET") or None,
             cpu_threads=int(_env("PITCHLAB_THREADS", str(cls.cpu_threads))),
         )
         if os.environ.get("PITCHLAB_REPS"):
@@ -54,10 +56,19 @@ class Settings:
             values["team"] = Path(os.environ["PITCHLAB_TEAM"])
         if "PITCHLAB_OUTCOMES" in os.environ:
             values["outcomes"] = Path(os.environ["PITCHLAB_OUTCOMES"])
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "rep_channel" in given or "stereo_preset" in given:  # a flag replaces the environment's mapping
+            values.pop("rep_channel"), values.pop("stereo_preset")
+        values.update(given)
         settings = cls(**values)
-        if settings.rep_channel not in ("left", "right"):
-            from .errors import PitchlabError
+        from .errors import PitchlabError
+        from .speakers import STEREO_PRESETS
 
+        if settings.rep_channel not in (None, "left", "right"):
             raise PitchlabError(f"rep channel must be 'left' or 'right', not {settings.rep_channel!r}")
+        if settings.stereo_preset is not None and settings.stereo_preset not in STEREO_PRESETS:
+            raise PitchlabError(f"unknown stereo preset {settings.stereo_preset!r}: use one of "
+                                f"{', '.join(sorted(STEREO_PRESETS))}, or --rep-channel left|right")
+        if settings.rep_channel and settings.stereo_preset:
+            raise PitchlabError("give either --rep-channel or --stereo-preset, not both")
         return settings

@@ -1,21 +1,70 @@
 """Who said each word: `rep` or `prospect`, and the turns that follow from it.
 
-Stereo calls: by channel (the rep's channel is a setting, left by default).
+Stereo calls: by channel; which channel is the rep comes from the call's sidecar,
+the --rep-channel setting, a named stereo preset, or is detected (`rep_channel`).
 Mono calls: by voice prints, in `diarize.py`.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from .records import PROSPECT, REP, Turn, Word
 
 CHUNK_GAP_S = 0.35
+CHANNELS = ("left", "right")
+
+# The rep's (agent's) channel in stereo recordings of common call-recording sources.
+STEREO_PRESETS = {
+    "vicidial": "left",  # agent left
+    "amazon-connect": "right",  # agent right, customer left
+    "twilio-flex": "right",  # agent right, customer left
+    "freeswitch": "right",  # caller left: an inbound caller is the prospect
+}
+
+# A rep introducing themselves and their company in the first words of the call.
+INTRO = re.compile(
+    r"\b(?:(?:this is|it's|it is|my name is|i'm|i am) (?:\w+ ){1,2}(?:from|with|at|over at|calling)"
+    r"|calling (?:from|on behalf of|about)|reaching out (?:from|about))\b"
+)
+INTRO_WORDS = 40  # words of each channel searched for an introduction
+OPENER_WORDS = 3  # "Hello?" of a prospect picking up is not the first speaker
 
 
 def by_channel(words: Sequence[Word], rep_channel: str) -> list[str]:
-    rep_idx = 0 if rep_channel == "left" else 1
+    rep_idx = CHANNELS.index(rep_channel)
     return [REP if w.channel == rep_idx else PROSPECT for w in words]
+
+
+def rep_channel(words: Sequence[Word], *, override: str | None = None, setting: str | None = None,
+                preset: str | None = None) -> tuple[str, str]:
+    """The rep's channel of a stereo call and how it was decided.
+
+    In order: the call's sidecar (`sidecar`), the --rep-channel setting (`setting`),
+    a stereo preset (`preset:NAME`); else detected: the one channel whose first
+    words introduce the caller ("this is Sam from Clipcast", `detected:intro`),
+    else the channel that first says a run of at least OPENER_WORDS words
+    (`detected:first-speaker`), so a prospect's "Hello?" on picking up does not count.
+    """
+    if override:
+        return override, "sidecar"
+    if setting:
+        return setting, "setting"
+    if preset:
+        return STEREO_PRESETS[preset], f"preset:{preset}"
+    texts = [[w.text for w in words if w.channel == idx][:INTRO_WORDS] for idx in range(2)]
+    intro = [bool(INTRO.search(_plain(t))) for t in texts]
+    if intro.count(True) == 1:
+        return CHANNELS[intro.index(True)], "detected:intro"
+    for group in chunks(words):
+        if len(group) >= OPENER_WORDS:
+            return CHANNELS[words[group[0]].channel or 0], "detected:first-speaker"
+    return CHANNELS[(words[0].channel or 0) if words else 0], "detected:first-speaker"
+
+
+def _plain(words: list[str]) -> str:
+    return re.sub(r"[^a-z' ]+", " ", " ".join(words).lower().replace("’", "'"))
 
 
 def chunks(words: Sequence[Word], gap_s: float = CHUNK_GAP_S) -> list[list[int]]:
