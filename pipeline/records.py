@@ -60,6 +60,7 @@ class Turn:
     text: str
     words: tuple[Word, ...] = field(default=(), compare=False, repr=False)
     name: str | None = None  # the person, when a transcript names them
+    backchannel: bool = False  # "mm-hm" while the other side keeps talking; that side's turn goes on
 
 
 @dataclass(frozen=True)

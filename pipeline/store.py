@@ -64,8 +64,9 @@ def write_call(con: duckdb.DuckDBPyConnection, call: CallAnalysis, size_bytes: i
              call.rep_channel, call.rep_channel_source],
         )
         if call.turns:
-            _insert(con, "turns (call_id, turn_idx, speaker, start_s, end_s, text, speaker_name)",
-                    [[cid, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text, t.name] for t in call.turns])
+            _insert(con, "turns (call_id, turn_idx, speaker, start_s, end_s, text, speaker_name, backchannel)",
+                    [[cid, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text, t.name, t.backchannel]
+                     for t in call.turns])
         if call.phrases:
             # Embeddings go in as text cast to FLOAT[384]: binding a 384-item Python list
             # as a parameter costs about 90 ms per row (BENCHMARKS.md, "store").

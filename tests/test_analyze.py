@@ -163,3 +163,23 @@ def test_stereo_flags_are_checked():
         Settings.from_env(stereo_preset="genesys")
     with pytest.raises(PitchlabError, match="either --rep-channel or --stereo-preset"):
         Settings.from_env(rep_channel="left", stereo_preset="vicidial")
+
+
+def test_backchannels_are_stored_as_such_and_do_not_split_the_rep_turn(tmp_path):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    stereo_call(box / "one.wav")
+    rep = words("Hi, this is Dana from Clipcast. You see exactly", 0.0, segment=0) \
+        + words("who watched your video.", 3.0, segment=0)
+    prospect = words("Mm-hm.", 2.8, segment=0) + words("Oh nice, how does that work?", 5.0, segment=1)
+    settings = Settings(inbox=box, db=tmp_path / "calls.duckdb", progress=False)
+    analyze(settings, models=FakeModels(ScriptTranscriber([rep, prospect])))
+    with db.opened(settings.db, read_only=True) as con:
+        turns = con.execute("SELECT turn_idx, speaker, text, backchannel FROM turns ORDER BY turn_idx").fetchall()
+        reaction = con.execute("SELECT text, backchannels FROM reactions").fetchall()
+    assert turns == [
+        (0, "rep", "Hi, this is Dana from Clipcast. You see exactly who watched your video.", False),
+        (1, "prospect", "Mm-hm.", True),
+        (2, "prospect", "Oh nice, how does that work?", False),
+    ]
+    assert reaction == [("Oh nice, how does that work?", ["Mm-hm."])]

@@ -49,3 +49,33 @@ def test_without_an_introduction_the_first_channel_to_say_three_words_is_the_rep
     both = words("this is Sam from Clipcast", 0, channel=0, segment=0) \
         + words("and this is Tom from Bluepeak", 3, channel=1, segment=1)
     assert speakers.rep_channel(both) == ("left", "detected:first-speaker")  # both introduce: first wins
+
+
+def test_a_backchannel_during_the_other_side_does_not_split_its_turn():
+    rep = words("we show who watched", 0, channel=0) + words("and for how long", 1.5, channel=0)
+    ws = sorted(rep + words("mm-hm", 1.3, channel=1) + words("Oh nice, how much?", 3.0, channel=1),
+                key=lambda w: w.start_s)
+    turns = speakers.to_turns(ws, speakers.by_channel(ws, "left"))
+    assert turns == [
+        Turn(0, REP, 0.0, 2.64, "we show who watched and for how long"),
+        Turn(1, PROSPECT, 1.3, 1.54, "mm-hm", backchannel=True),
+        Turn(2, PROSPECT, 3.0, 4.14, "Oh nice, how much?"),
+    ]
+    assert [w.text for w in turns[0].words] == "we show who watched and for how long".split()
+
+
+def test_short_replies_that_are_not_backchannels_stay_turns():
+    cases = [
+        (words("sounds great", 1.3, channel=1), "not an acknowledgement"),
+        (words("yeah", 3.5, channel=1), "the rep paused too long before it"),
+    ]
+    for reply, why in cases:
+        ws = sorted(words("we show who watched", 0, channel=0) + reply + words("and for how long", 4.8, channel=0),
+                    key=lambda w: w.start_s)
+        turns = speakers.to_turns(ws, speakers.by_channel(ws, "left"))
+        assert [(t.speaker, t.backchannel) for t in turns] == [(REP, False), (PROSPECT, False), (REP, False)], why
+    question = words("can we book Tuesday?", 0, channel=0) + words("yes", 1.3, channel=1) \
+        + words("great I will send it", 2.0, channel=0)
+    turns = speakers.to_turns(question, speakers.by_channel(question, "left"))
+    assert [t.text for t in turns] == ["can we book Tuesday?", "yes", "great I will send it"]
+    assert not any(t.backchannel for t in turns)
