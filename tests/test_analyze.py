@@ -156,8 +156,15 @@ def test_stereo_rep_channel_is_detected_set_or_overridden_per_call_and_recorded(
     assert got == [("one.wav", "right", "preset:amazon-connect"), ("two.wav", "right", "sidecar")]
 
 
-def test_stereo_flags_are_checked():
+def test_stereo_flags_are_checked(monkeypatch):
     from pipeline.errors import PitchlabError
+
+    monkeypatch.setenv("PITCHLAB_STEREO_PRESET", "twilio-flex")
+    assert (Settings.from_env().rep_channel, Settings.from_env().stereo_preset) == (None, "twilio-flex")
+    flag = Settings.from_env(rep_channel="left")  # a flag replaces the environment's mapping
+    assert (flag.rep_channel, flag.stereo_preset) == ("left", None)
+    monkeypatch.delenv("PITCHLAB_STEREO_PRESET")
+    assert (Settings.from_env().rep_channel, Settings.from_env().stereo_preset) == (None, None)
 
     with pytest.raises(PitchlabError, match="unknown stereo preset 'genesys': use one of amazon-connect, freeswitch"):
         Settings.from_env(stereo_preset="genesys")
