@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--outcomes", type=Path, help="CSV with columns file,outcome[,rep] (env PITCHLAB_OUTCOMES)")
     p.add_argument("--model", help="Whisper model: tiny.en (default, bundled), base (bundled), "
                    "a faster-whisper model name, or a local model folder (env PITCHLAB_MODEL)")
-    _stereo_flags(p)
+    _audio_flags(p)
     p.add_argument("--rep", action="append", metavar="NAME",
                    help="transcripts: a rep's name as it appears there (repeatable, or comma-separated; "
                    "env PITCHLAB_REPS)")
@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--outcomes", type=Path, help="CSV with columns file,outcome[,rep], may appear later "
                    "(env PITCHLAB_OUTCOMES)")
     w.add_argument("--model", help="Whisper model (as for analyze; env PITCHLAB_MODEL)")
-    _stereo_flags(w)
+    _audio_flags(w)
     w.add_argument("--settle", type=float, default=3.0,
                    help="seconds a file must stay unchanged before it is read (default 3)")
 
@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stereo_flags(parser: argparse.ArgumentParser) -> None:
+def _audio_flags(parser: argparse.ArgumentParser) -> None:
     from .speakers import STEREO_PRESETS
 
     parser.add_argument("--rep-channel", choices=["left", "right"],
@@ -90,6 +90,9 @@ def _stereo_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stereo-preset", choices=sorted(STEREO_PRESETS),
                         help="stereo recordings: the rep's channel as your recording source puts it "
                         "(env PITCHLAB_STEREO_PRESET)")
+    parser.add_argument("--vocabulary", type=Path, metavar="FILE",
+                        help="product and company names, one a line, given to Whisper as hotwords "
+                        "(env PITCHLAB_VOCABULARY)")
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -100,6 +103,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     settings = Settings.from_env(
         inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model,
         rep_channel=args.rep_channel, stereo_preset=args.stereo_preset, progress=not args.no_progress, team=args.team,
+        vocabulary=args.vocabulary,
         rep_names=split_names(",".join(args.rep)) if args.rep else None,
     )
     summary = analyze(settings)
@@ -133,7 +137,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     logging.getLogger("pipeline").setLevel(logging.INFO)  # a foreground service says what it does
     settings = Settings.from_env(inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model,
-                                 rep_channel=args.rep_channel, stereo_preset=args.stereo_preset, progress=False)
+                                 rep_channel=args.rep_channel, stereo_preset=args.stereo_preset, progress=False,
+                                 vocabulary=args.vocabulary)
     summary = watch(settings, stop=stop_on_signals(), timing=WatchTiming(settle_s=args.settle))
     print(f"stopped: {summary.processed} calls analyzed, {summary.failed} recordings failed")
     return 0

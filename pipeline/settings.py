@@ -37,6 +37,7 @@ class Settings:
     progress: bool = True
     rep_names: tuple[str, ...] = ()  # transcripts: known reps (--rep, PITCHLAB_REPS)
     team: Path | None = None  # transcripts: a file of rep names, one a line
+    vocabulary: Path | None = None  # product and company names, one a line, given to Whisper as hotwords
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -54,6 +55,8 @@ class Settings:
             values["rep_names"] = split_names(os.environ["PITCHLAB_REPS"])
         if "PITCHLAB_TEAM" in os.environ:
             values["team"] = Path(os.environ["PITCHLAB_TEAM"])
+        if os.environ.get("PITCHLAB_VOCABULARY"):
+            values["vocabulary"] = Path(os.environ["PITCHLAB_VOCABULARY"])
         if "PITCHLAB_OUTCOMES" in os.environ:
             values["outcomes"] = Path(os.environ["PITCHLAB_OUTCOMES"])
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -69,6 +72,9 @@ class Settings:
         if settings.stereo_preset is not None and settings.stereo_preset not in STEREO_PRESETS:
             raise PitchlabError(f"unknown stereo preset {settings.stereo_preset!r}: use one of "
                                 f"{', '.join(sorted(STEREO_PRESETS))}, or --rep-channel left|right")
+        if settings.vocabulary is not None and not settings.vocabulary.is_file():
+            raise PitchlabError(f"vocabulary file {settings.vocabulary} not found: give a text file with one "
+                                "product or company name a line")
         if settings.rep_channel and settings.stereo_preset:
             raise PitchlabError("give either --rep-channel or --stereo-preset, not both")
         return settings

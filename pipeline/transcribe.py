@@ -10,10 +10,12 @@ import logging
 import re
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 from typing import Iterable, Protocol
 
 import numpy as np
 
+from .errors import PitchlabError
 from .ingest import DecodedAudio
 from .records import Word
 from .settings import Settings
@@ -43,6 +45,7 @@ class WhisperTranscriber:
 
         self.name = settings.model
         self.settings = settings
+        self.hotwords = hotwords(read_vocabulary(settings.vocabulary)) if settings.vocabulary else None
         path = whisper_model_dir(settings.model, settings.models_dir)
         log.info("loading Whisper %s from %s", settings.model, path)
         self.model = WhisperModel(
@@ -60,12 +63,28 @@ class WhisperTranscriber:
             word_timestamps=True,
             vad_filter=True,
             condition_on_previous_text=False,
+            hotwords=self.hotwords,  # in every window's prompt (an initial_prompt would reach only the first)
         )
         words, dropped = segments_to_words(segments)
         if dropped:
             log.info("dropped %d Whisper segments as hallucinations: %s", sum(dropped.values()),
                      ", ".join(f"{n} {why}" for why, n in sorted(dropped.items())))
         return words
+
+
+def read_vocabulary(path: Path) -> tuple[str, ...]:
+    """Product and company names, one a line; blank lines and `#` comments are skipped."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except OSError as exc:
+        raise PitchlabError(f"vocabulary file {path} not readable ({exc.strerror or exc}): "
+                            "give a text file with one product or company name a line") from exc
+    return tuple(t for t in (line.split("#", 1)[0].strip() for line in lines) if t)
+
+
+def hotwords(terms: Iterable[str]) -> str | None:
+    """The names as Whisper's hotwords, e.g. "Clipcast, HubSpot, Salesforce"; None when there are none."""
+    return ", ".join(dict.fromkeys(terms)) or None
 
 
 def segments_to_words(segments: Iterable) -> tuple[list[Word], Counter]:

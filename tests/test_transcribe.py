@@ -56,3 +56,21 @@ def test_repetition_loops():
     assert not loop("yeah yeah yeah yeah yeah".split())  # a single word needs six in a row
     assert not loop("thank you thank you thank you".split())
     assert not loop("we sync views we sync contacts we sync deals".split())
+
+
+def test_vocabulary_file_becomes_whisper_hotwords(tmp_path):
+    path = tmp_path / "vocabulary.txt"
+    path.write_text("# our names\nClipcast\n\nHubSpot  # CRM\nSalesforce\nClipcast\n")
+    assert transcribe.read_vocabulary(path) == ("Clipcast", "HubSpot", "Salesforce", "Clipcast")
+    assert transcribe.hotwords(transcribe.read_vocabulary(path)) == "Clipcast, HubSpot, Salesforce"
+    assert transcribe.hotwords(()) is None
+
+
+def test_missing_vocabulary_file_is_a_one_line_error(tmp_path):
+    import pytest
+
+    from pipeline.errors import PitchlabError
+    from pipeline.settings import Settings
+
+    with pytest.raises(PitchlabError, match=r"vocabulary file .*nope.txt not found: give a text file"):
+        Settings.from_env(vocabulary=tmp_path / "nope.txt")
