@@ -41,7 +41,8 @@ def naive_vs_channels(*, model: str, calls: int) -> dict:
 
         start = time.perf_counter()
         words = transcribe.transcribe(audio, pitchlab)
-        turns = speakers.to_turns(words, speakers.by_channel(words, settings.rep_channel))
+        channel, _how = speakers.rep_channel(words, setting=settings.rep_channel, preset=settings.stereo_preset)
+        turns = speakers.to_turns(words, speakers.by_channel(words, channel))
         totals["pitchlab"][0] += time.perf_counter() - start
         hyp_turns = [{"speaker": t.speaker, "text": t.text} for t in turns]
         errors, n = word_accuracy(ref_all, [w for t in hyp_turns for w in normalize(t["text"])])

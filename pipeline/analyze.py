@@ -84,18 +84,27 @@ class Summary:
     model: str = ""
 
 
-def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings) -> CallAnalysis:
-    """One decoded recording through transcribe → speakers → phrases → embed → kinds → reactions."""
+def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings,
+                 rep_channel: str | None = None) -> CallAnalysis:
+    """One decoded recording through transcribe → speakers → phrases → embed → kinds → reactions.
+
+    `rep_channel`: the call's own stereo mapping (its sidecar), overriding the settings.
+    """
     words = transcribe.transcribe(audio, models.transcriber)
     if not words:
         raise AudioError("no speech found")
+    channel = source = None
     if len(audio.channels) == 2:
-        who, method = speakers.by_channel(words, settings.rep_channel), "channel"
+        channel, source = speakers.rep_channel(words, override=rep_channel, setting=settings.rep_channel,
+                                               preset=settings.stereo_preset)
+        log.info("%s: rep on the %s channel (%s)", audio.info.source_file, channel, source)
+        who, method = speakers.by_channel(words, channel), "channel"
     else:
         who, method = diarize.diarize(words, audio.channels[0], models.voice_encoder).speakers, "voice-print"
     turns = speakers.to_turns(words, who)
     model = getattr(models.transcriber, "name", settings.model)
-    return analyze_turns(audio.info, turns, speaker_method=method, model=model, models=models, settings=settings)
+    call = analyze_turns(audio.info, turns, speaker_method=method, model=model, models=models, settings=settings)
+    return replace(call, rep_channel=channel, rep_channel_source=source)
 
 
 def analyze_transcript(recording: Recording, label: Outcome | None, models: Models, settings: Settings,
@@ -148,7 +157,8 @@ def process_recording(recording: Recording, models: Models, settings: Settings, 
             rep_names = settings.rep_names + transcripts.team_names(settings.team)
             return Processed(recording, call=analyze_transcript(recording, label, models, settings, rep_names))
         audio = ingest.decode(recording, max_duration_s=settings.max_call_s)
-        return Processed(recording, call=analyze_call(audio, models, settings))
+        return Processed(recording, call=analyze_call(audio, models, settings,
+                                                      rep_channel=label.rep_channel if label else None))
     except FileNotFoundError as exc:  # moved away mid-batch: not the file's fault
         log.warning("%s", exc)
         return Processed(recording)

@@ -87,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
     """The options analyze and watch share."""
+    from .speakers import STEREO_PRESETS
+
     parser.add_argument("--inbox", type=Path,
                         help="folder of recordings and transcripts (default data/inbox, env PITCHLAB_INBOX)")
     parser.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
@@ -95,7 +97,14 @@ def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="Whisper model: tiny.en (default, bundled), base (bundled), "
                         "a faster-whisper model name, or a local model folder (env PITCHLAB_MODEL)")
     parser.add_argument("--rep-channel", choices=["left", "right"],
-                        help="stereo recordings: the rep's channel (default left, env PITCHLAB_REP_CHANNEL)")
+                        help="stereo recordings: the rep's channel (env PITCHLAB_REP_CHANNEL; default: detected "
+                        "per call; a sidecar's \"rep_channel\" wins)")
+    parser.add_argument("--stereo-preset", choices=sorted(STEREO_PRESETS),
+                        help="stereo recordings: the rep's channel as your recording source puts it "
+                        "(env PITCHLAB_STEREO_PRESET)")
+    parser.add_argument("--vocabulary", type=Path, metavar="FILE",
+                        help="product and company names, one a line, given to Whisper as hotwords "
+                        "(env PITCHLAB_VOCABULARY)")
     parser.add_argument("--rep", action="append", metavar="NAME",
                         help="transcripts: a rep's name as it appears there (repeatable, or comma-separated; "
                         "env PITCHLAB_REPS)")
@@ -106,7 +115,8 @@ def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
 def _pipeline_settings(args: argparse.Namespace, *, progress: bool) -> Settings:
     return Settings.from_env(
         inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model,
-        rep_channel=args.rep_channel, progress=progress, team=args.team,
+        rep_channel=args.rep_channel, stereo_preset=args.stereo_preset, vocabulary=args.vocabulary,
+        progress=progress, team=args.team,
         rep_names=split_names(",".join(args.rep)) if args.rep else None,
     )
 

@@ -255,8 +255,21 @@ def m003_transcript_calls(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE turns ADD COLUMN speaker_name VARCHAR")
 
 
+def m004_rep_channel(con: duckdb.DuckDBPyConnection) -> None:
+    """Stereo calls: which channel was the rep's, and how that was decided."""
+    con.execute("ALTER TABLE calls ADD COLUMN rep_channel VARCHAR")
+    con.execute("ALTER TABLE calls ADD COLUMN rep_channel_source VARCHAR")
+
+
+def m005_backchannel_turns(con: duckdb.DuckDBPyConnection) -> None:
+    """Turns that are only a backchannel ("mm-hm") inside the other side's turn."""
+    con.execute("ALTER TABLE turns ADD COLUMN backchannel BOOLEAN DEFAULT false")
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m001_core_tables,
     m002_descriptor_performance,
     m003_transcript_calls,
+    m004_rep_channel,
+    m005_backchannel_turns,
 ]

@@ -1,7 +1,8 @@
 """Call outcomes given by the user: outcomes.csv (file,outcome[,rep]) or a sidecar JSON.
 
 A sidecar `<recording file name>.json` (e.g. `call_07.mp3.json`, or
-`call_07.json`) beside the recording wins over the CSV row for that file.
+`call_07.json`) beside the recording wins over the CSV row for that file; it may
+also say which channel of a stereo recording is the rep (`"rep_channel": "right"`).
 """
 
 from __future__ import annotations
@@ -73,9 +74,11 @@ def load_sidecar(path: Path, file: str) -> Outcome:
         raise PitchlabError(f"{path}: not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise PitchlabError(f"{path}: expected an object like {{\"outcome\": \"interested\", \"rep\": \"Dana\"}}")
-    rep = data.get("rep")
+    rep, channel = data.get("rep"), data.get("rep_channel")
+    if channel is not None and channel not in ("left", "right"):
+        raise PitchlabError(f"{path}: rep_channel must be \"left\" or \"right\", not {channel!r}")
     return Outcome(file=file, outcome=parse_outcome(data.get("outcome"), str(path)),
-                   rep=str(rep) if rep else None, origin=str(path))
+                   rep=str(rep) if rep else None, origin=str(path), rep_channel=channel)
 
 
 def resolve(recordings: Iterable[Recording], csv_rows: dict[str, Outcome]) -> dict[str, Outcome]:

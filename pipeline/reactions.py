@@ -152,7 +152,7 @@ def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], scorer: ReactionScore
 
 
 def is_backchannel(turn: Turn) -> bool:
-    return turn.speaker == PROSPECT and len(turn.text.split()) <= BACKCHANNEL_MAX_WORDS
+    return turn.speaker == PROSPECT and (turn.backchannel or len(turn.text.split()) <= BACKCHANNEL_MAX_WORDS)
 
 
 def _reply_by_order(run, phrases, turns) -> list[Turn]:

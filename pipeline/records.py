@@ -60,6 +60,7 @@ class Turn:
     text: str
     words: tuple[Word, ...] = field(default=(), compare=False, repr=False)
     name: str | None = None  # the person, when a transcript names them
+    backchannel: bool = False  # "mm-hm" while the other side keeps talking; that side's turn goes on
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class Outcome:
     outcome: str | None  # INTERESTED, NOT_INTERESTED or None
     rep: str | None = None
     origin: str = ""  # where it came from, for error messages
+    rep_channel: str | None = None  # stereo: "left"/"right" from the sidecar, overriding settings
 
 
 @dataclass(frozen=True)
@@ -128,3 +130,5 @@ class CallAnalysis:
     source_kind: str = AUDIO
     rep: str | None = None  # as the transcript itself says; outcomes.csv and sidecars win
     outcome: str | None = None
+    rep_channel: str | None = None  # stereo: "left"/"right"
+    rep_channel_source: str | None = None  # how rep_channel was decided (speakers.rep_channel)

@@ -25,7 +25,8 @@ class Settings:
     outcomes: Path | None = None
     model: str = "tiny.en"  # bundled name, faster-whisper model name, or a local directory
     models_dir: Path = Path("models")  # where assembled model files are cached
-    rep_channel: str = "left"  # stereo: which channel is the rep
+    rep_channel: str | None = None  # stereo: the rep's channel, "left"/"right"; None: preset or detection
+    stereo_preset: str | None = None  # stereo: a named source (speakers.STEREO_PRESETS) fixing the rep's channel
     language: str | None = "en"
     compute_type: str = "int8"
     cpu_threads: int = 2
@@ -36,6 +37,7 @@ class Settings:
     progress: bool = True
     rep_names: tuple[str, ...] = ()  # transcripts: known reps (--rep, PITCHLAB_REPS)
     team: Path | None = None  # transcripts: a file of rep names, one a line
+    vocabulary: Path | None = None  # product and company names, one a line, given to Whisper as hotwords
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -45,19 +47,34 @@ class Settings:
             db=Path(_env("PITCHLAB_DB", str(cls.db))),
             model=_env("PITCHLAB_MODEL", cls.model),
             models_dir=Path(_env("PITCHLAB_MODELS_DIR", str(cls.models_dir))),
-            rep_channel=_env("PITCHLAB_REP_CHANNEL", cls.rep_channel),
+            rep_channel=os.environ.get("PITCHLAB_REP_CHANNEL") or None,
+            stereo_preset=os.environ.get("PITCHLAB_STEREO_PRESET") or None,
             cpu_threads=int(_env("PITCHLAB_THREADS", str(cls.cpu_threads))),
         )
         if os.environ.get("PITCHLAB_REPS"):
             values["rep_names"] = split_names(os.environ["PITCHLAB_REPS"])
         if "PITCHLAB_TEAM" in os.environ:
             values["team"] = Path(os.environ["PITCHLAB_TEAM"])
+        if os.environ.get("PITCHLAB_VOCABULARY"):
+            values["vocabulary"] = Path(os.environ["PITCHLAB_VOCABULARY"])
         if "PITCHLAB_OUTCOMES" in os.environ:
             values["outcomes"] = Path(os.environ["PITCHLAB_OUTCOMES"])
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "rep_channel" in given or "stereo_preset" in given:  # a flag replaces the environment's mapping
+            values.pop("rep_channel"), values.pop("stereo_preset")
+        values.update(given)
         settings = cls(**values)
-        if settings.rep_channel not in ("left", "right"):
-            from .errors import PitchlabError
+        from .errors import PitchlabError
+        from .speakers import STEREO_PRESETS
 
+        if settings.rep_channel not in (None, "left", "right"):
             raise PitchlabError(f"rep channel must be 'left' or 'right', not {settings.rep_channel!r}")
+        if settings.stereo_preset is not None and settings.stereo_preset not in STEREO_PRESETS:
+            raise PitchlabError(f"unknown stereo preset {settings.stereo_preset!r}: use one of "
+                                f"{', '.join(sorted(STEREO_PRESETS))}, or --rep-channel left|right")
+        if settings.vocabulary is not None and not settings.vocabulary.is_file():
+            raise PitchlabError(f"vocabulary file {settings.vocabulary} not found: give a text file with one "
+                                "product or company name a line")
+        if settings.rep_channel and settings.stereo_preset:
+            raise PitchlabError("give either --rep-channel or --stereo-preset, not both")
         return settings

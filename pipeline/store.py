@@ -56,15 +56,17 @@ def write_call(con: duckdb.DuckDBPyConnection, call: CallAnalysis, size_bytes: i
             """
             INSERT INTO calls (call_id, source_file, duration_s, channels, sample_rate, size_bytes,
                                speaker_method, model, source_kind, rep, outcome, outcome_source,
-                               outcome_confidence, outcome_evidence)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               outcome_confidence, outcome_evidence, rep_channel, rep_channel_source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [cid, info.source_file, info.duration_s, info.channels, info.sample_rate, size_bytes,
-             call.speaker_method, call.model, call.source_kind, call.rep, *_outcome(call)],
+             call.speaker_method, call.model, call.source_kind, call.rep, *_outcome(call),
+             call.rep_channel, call.rep_channel_source],
         )
         if call.turns:
-            _insert(con, "turns (call_id, turn_idx, speaker, start_s, end_s, text, speaker_name)",
-                    [[cid, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text, t.name] for t in call.turns])
+            _insert(con, "turns (call_id, turn_idx, speaker, start_s, end_s, text, speaker_name, backchannel)",
+                    [[cid, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text, t.name, t.backchannel]
+                     for t in call.turns])
         if call.phrases:
             # Embeddings go in as text cast to FLOAT[384]: binding a 384-item Python list
             # as a parameter costs about 90 ms per row (BENCHMARKS.md, "store").

@@ -179,7 +179,8 @@ class _Loop:
 
     def process(self, rec: Recording) -> None:
         log.info("analyzing %s", rec.source_file)
-        result = process_recording(rec, self.models, self.settings)
+        label = (self._labels([rec]) or {}).get(rec.call_id)  # its sidecar may map the stereo channels
+        result = process_recording(rec, self.models, self.settings, label=label)
         if not _unchanged(rec):
             log.info("%s changed while it was analyzed; it will be read again", rec.source_file)
             return

@@ -139,3 +139,54 @@ def test_a_file_that_vanishes_mid_batch_is_skipped_not_marked_failed(tmp_path, i
     assert summary.processed == 1 and [f for f, _ in summary.failed] == ["broken.mp3"]
     with db.opened(settings.db, read_only=True) as con:
         assert con.execute("SELECT source_file FROM ingest_errors").fetchall() == [("broken.mp3",)]
+
+
+def test_stereo_rep_channel_is_detected_set_or_overridden_per_call_and_recorded(tmp_path, inbox):
+    (inbox / "two.wav.json").write_text('{"rep_channel": "right"}')
+    _, settings = run(tmp_path, inbox)
+    with db.opened(settings.db, read_only=True) as con:
+        got = con.execute("SELECT c.source_file, c.rep_channel, c.rep_channel_source, t.speaker FROM calls c "
+                          "JOIN turns t USING (call_id) WHERE t.turn_idx = 0 ORDER BY 1").fetchall()
+    # one.wav: the left channel says "this is Dana from Clipcast"; two.wav: its sidecar says right
+    assert got == [("one.wav", "left", "detected:intro", "rep"), ("two.wav", "right", "sidecar", "prospect")]
+    (tmp_path / "preset").mkdir()
+    _, settings = run(tmp_path / "preset", inbox, stereo_preset="amazon-connect")
+    with db.opened(settings.db, read_only=True) as con:
+        got = con.execute("SELECT source_file, rep_channel, rep_channel_source FROM calls ORDER BY 1").fetchall()
+    assert got == [("one.wav", "right", "preset:amazon-connect"), ("two.wav", "right", "sidecar")]
+
+
+def test_stereo_flags_are_checked(monkeypatch):
+    from pipeline.errors import PitchlabError
+
+    monkeypatch.setenv("PITCHLAB_STEREO_PRESET", "twilio-flex")
+    assert (Settings.from_env().rep_channel, Settings.from_env().stereo_preset) == (None, "twilio-flex")
+    flag = Settings.from_env(rep_channel="left")  # a flag replaces the environment's mapping
+    assert (flag.rep_channel, flag.stereo_preset) == ("left", None)
+    monkeypatch.delenv("PITCHLAB_STEREO_PRESET")
+    assert (Settings.from_env().rep_channel, Settings.from_env().stereo_preset) == (None, None)
+
+    with pytest.raises(PitchlabError, match="unknown stereo preset 'genesys': use one of amazon-connect, freeswitch"):
+        Settings.from_env(stereo_preset="genesys")
+    with pytest.raises(PitchlabError, match="either --rep-channel or --stereo-preset"):
+        Settings.from_env(rep_channel="left", stereo_preset="vicidial")
+
+
+def test_backchannels_are_stored_as_such_and_do_not_split_the_rep_turn(tmp_path):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    stereo_call(box / "one.wav")
+    rep = words("Hi, this is Dana from Clipcast. You see exactly", 0.0, segment=0) \
+        + words("who watched your video.", 3.0, segment=0)
+    prospect = words("Mm-hm.", 2.8, segment=0) + words("Oh nice, how does that work?", 5.0, segment=1)
+    settings = Settings(inbox=box, db=tmp_path / "calls.duckdb", progress=False)
+    analyze(settings, models=FakeModels(ScriptTranscriber([rep, prospect])))
+    with db.opened(settings.db, read_only=True) as con:
+        turns = con.execute("SELECT turn_idx, speaker, text, backchannel FROM turns ORDER BY turn_idx").fetchall()
+        reaction = con.execute("SELECT text, backchannels FROM reactions").fetchall()
+    assert turns == [
+        (0, "rep", "Hi, this is Dana from Clipcast. You see exactly who watched your video.", False),
+        (1, "prospect", "Mm-hm.", True),
+        (2, "prospect", "Oh nice, how does that work?", False),
+    ]
+    assert reaction == [("Oh nice, how does that work?", ["Mm-hm."])]

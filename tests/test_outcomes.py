@@ -52,3 +52,17 @@ def test_bad_sidecar_is_an_error_naming_the_file(tmp_path):
     (tmp_path / "a.mp3.json").write_text("{not json")
     with pytest.raises(PitchlabError, match=r"a.mp3.json: not valid JSON"):
         outcomes.resolve(ingest.find_recordings(tmp_path), {})
+
+
+def test_sidecar_may_map_the_stereo_channels(tmp_path):
+    (tmp_path / "a.wav").write_bytes(b"a")
+    (tmp_path / "b.wav").write_bytes(b"b")
+    (tmp_path / "a.wav.json").write_text('{"rep_channel": "right"}')
+    (tmp_path / "b.wav.json").write_text('{"outcome": "won"}')
+    recs = {r.source_file: r for r in ingest.find_recordings(tmp_path)}
+    got = outcomes.resolve(recs.values(), {})
+    assert got[recs["a.wav"].call_id] == Outcome("a.wav", None, None, str(tmp_path / "a.wav.json"), "right")
+    assert got[recs["b.wav"].call_id].rep_channel is None
+    (tmp_path / "a.wav.json").write_text('{"rep_channel": "agent"}')
+    with pytest.raises(PitchlabError, match=r'a.wav.json: rep_channel must be "left" or "right", not \'agent\''):
+        outcomes.resolve(ingest.find_recordings(tmp_path), {})

@@ -1,0 +1,76 @@
+"""Whisper segments to words: hallucinations on silence and hold music are dropped, and counted."""
+
+from dataclasses import dataclass, field
+
+from pipeline import transcribe
+from pipeline.records import Word
+
+
+@dataclass
+class FakeWord:
+    word: str
+    start: float
+    end: float
+
+
+@dataclass
+class FakeSegment:
+    """The fields of a faster-whisper Segment that the guard reads."""
+
+    text: str
+    start: float
+    no_speech_prob: float = 0.01
+    avg_logprob: float = -0.3
+    compression_ratio: float = 1.4
+    words: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.words = [FakeWord(" " + w, self.start + i * 0.5, self.start + i * 0.5 + 0.4)
+                      for i, w in enumerate(self.text.split())]
+
+
+def test_speech_is_kept_and_hallucinations_are_dropped_and_counted():
+    segments = [
+        FakeSegment("Hi Tom, this is Dana.", 0.0),
+        FakeSegment("Thank you.", 5.0, no_speech_prob=0.8, avg_logprob=-1.2),  # silence
+        FakeSegment("Thank you. Thank you. Thank you. Thank you.", 9.0),  # loop over hold music
+        FakeSegment("la la la la la la la la la la la la", 20.0, compression_ratio=2.8),
+        FakeSegment("Sure, go ahead.", 30.0, no_speech_prob=0.8, avg_logprob=-0.4),  # confident: speech
+        FakeSegment("No, no, no, that is fine.", 40.0, no_speech_prob=0.3, avg_logprob=-1.5),  # speech, poorly heard
+    ]
+    words, dropped = transcribe.segments_to_words(segments)
+    assert [(w.text, w.segment) for w in words] == [
+        ("Hi", 0), ("Tom,", 0), ("this", 0), ("is", 0), ("Dana.", 0),
+        ("Sure,", 4), ("go", 4), ("ahead.", 4),
+        ("No,", 5), ("no,", 5), ("no,", 5), ("that", 5), ("is", 5), ("fine.", 5),
+    ]
+    assert words[5] == Word(30.0, 30.4, "Sure,", None, 4)
+    assert dict(dropped) == {"no speech": 1, "repetition loop": 1, "compression ratio": 1}
+
+
+def test_repetition_loops():
+    loop = transcribe.repetition_loop
+    assert loop("thank you thank you thank you thank you".split())
+    assert loop("so we so we so we so we and then".split())
+    assert loop("yeah yeah yeah yeah yeah yeah".split())
+    assert not loop("yeah yeah yeah yeah yeah".split())  # a single word needs six in a row
+    assert not loop("thank you thank you thank you".split())
+    assert not loop("we sync views we sync contacts we sync deals".split())
+
+
+def test_vocabulary_file_becomes_whisper_hotwords(tmp_path):
+    path = tmp_path / "vocabulary.txt"
+    path.write_text("# our names\nClipcast\n\nHubSpot  # CRM\nSalesforce\nClipcast\n")
+    assert transcribe.read_vocabulary(path) == ("Clipcast", "HubSpot", "Salesforce", "Clipcast")
+    assert transcribe.hotwords(transcribe.read_vocabulary(path)) == "Clipcast, HubSpot, Salesforce"
+    assert transcribe.hotwords(()) is None
+
+
+def test_missing_vocabulary_file_is_a_one_line_error(tmp_path):
+    import pytest
+
+    from pipeline.errors import PitchlabError
+    from pipeline.settings import Settings
+
+    with pytest.raises(PitchlabError, match=r"vocabulary file .*nope.txt not found: give a text file"):
+        Settings.from_env(vocabulary=tmp_path / "nope.txt")
