@@ -121,11 +121,20 @@ def _pipeline_settings(args: argparse.Namespace, *, progress: bool) -> Settings:
     )
 
 
+def _leaderboard_text(con, *, top: int, include_inferred: bool) -> str:
+    from .evidence import cluster_evidence, next_tests
+    from .stats import baseline_rate, format_leaderboard, leaderboard
+
+    rows = leaderboard(con, include_inferred=include_inferred)
+    evidence = cluster_evidence(con, include_inferred=include_inferred)
+    tips = next_tests(rows, baseline_rate(con, include_inferred=include_inferred),
+                      {c: e.p_best for c, e in evidence.items()}) if rows else ()
+    return format_leaderboard(rows, top=top, evidence=evidence, next_tests=tips)
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .analyze import analyze
     from .db import opened
-    from .evidence import cluster_evidence
-    from .stats import format_leaderboard, leaderboard
 
     settings = _pipeline_settings(args, progress=not args.no_progress)
     summary = analyze(settings)
@@ -139,21 +148,17 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     print(f"outcomes applied to {summary.outcomes_applied} calls; {summary.clustering}")
     print()
     with opened(settings.db, read_only=True) as con:
-        print(format_leaderboard(leaderboard(con), top=args.top, evidence=cluster_evidence(con)))
+        print(_leaderboard_text(con, top=args.top, include_inferred=True))
     print(f"\nquery it: .venv/bin/duckdb -readonly {settings.db}")
     return 0
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from .db import opened
-    from .evidence import cluster_evidence
-    from .stats import format_leaderboard, leaderboard
 
     settings = Settings.from_env(db=args.db)
     with opened(settings.db, read_only=True, wait_s=10) as con:
-        inferred = not args.labels_only
-        print(format_leaderboard(leaderboard(con, include_inferred=inferred), top=args.top,
-                                 evidence=cluster_evidence(con, include_inferred=inferred)))
+        print(_leaderboard_text(con, top=args.top, include_inferred=not args.labels_only))
     return 0
 
 

@@ -7,22 +7,22 @@
   without a rep form one stratum), because good reps may say different things.
 - P(best): each cluster's rate gets a Beta(1 + interested, 1 + not) posterior;
   P(best) is the share of DRAWS joint draws in which it is the highest.
-- advice: `exploit` for the most probably best cluster with enough calls,
-  `explore` for clusters that could still be best (P(best) >= EXPLORE_P) but
-  have few calls: say them more often to learn faster.
+- `next_tests`: what to test next, in plain words, from the intervals against
+  the overall rate, with each cluster's P(best).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import duckdb
 import numpy as np
 
+from .stats import LeaderRow
+
 DRAWS = 20000
-EXPLORE_P = 0.1
-MIN_CALLS = 5
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,6 @@ class Evidence:
     q_value: float | None
     rep_adjusted_odds_ratio: float | None
     p_best: float
-    advice: str  # exploit / explore / ""
 
 
 def fisher_p(k1: int, n1: int, k0: int, n0: int) -> float:
@@ -101,11 +100,43 @@ def cluster_evidence(con: duckdb.DuckDBPyConnection, *, include_inferred: bool =
     rng = np.random.default_rng(seed)
     draws = np.stack([rng.beta(1 + k, 1 + n - k, DRAWS) for k, n in (counts[c] for c in clusters)])
     p_best = np.bincount(draws.argmax(axis=0), minlength=len(clusters)) / DRAWS
-    best = int(np.argmax(p_best))
-    out = {}
-    for i, cid in enumerate(clusters):
-        n = counts[cid][1]
-        advice = ("exploit" if i == best and n >= MIN_CALLS
-                  else "explore" if p_best[i] >= EXPLORE_P and n < MIN_CALLS * 2 else "")
-        out[cid] = Evidence(cid, pvals[cid], qvals.get(cid), ors[cid], round(float(p_best[i]), 4), advice)
-    return out
+    return {cid: Evidence(cid, pvals[cid], qvals.get(cid), ors[cid], round(float(p_best[i]), 4))
+            for i, cid in enumerate(clusters)}
+
+
+def next_tests(rows: Sequence[LeaderRow], baseline: float | None,
+               p_best: dict[int, float] | None = None) -> tuple[str, ...]:
+    """What to test next, in plain words: keep what clearly works (exploit), test on purpose what looks
+    better but is not proven (explore), reconsider what clearly does not work.
+
+    A cluster with few calls is never "keep" or "reconsider", however far its interval lies from the
+    baseline. With `p_best`, each suggestion also says how likely the cluster is to be the best.
+    """
+    if baseline is None:
+        return ("No call has an outcome yet: add outcomes (outcomes.csv or sidecars) so wording can be compared.",)
+    out = []
+    p_best = p_best or {}
+    for r in rows:
+        if r.interest_rate is None:
+            continue
+        best = f" (P(best) {p_best[r.cluster_id]:.0%})" if r.cluster_id in p_best else ""
+        name = f"“{r.label}” (cluster {r.cluster_id}){best}"
+        if not r.low_support and r.ci_low > baseline:
+            out.append(f"Keep {name}: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
+                       f"and the whole 90% interval is above it. Teach it to every rep.")
+        elif not r.low_support and r.ci_high < baseline:
+            out.append(f"Reconsider {name}: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
+                       f"and the whole 90% interval is below it. Try another way of saying it.")
+        elif r.interest_rate > baseline and r.low_support:
+            more = 5 - r.calls_with_outcome
+            out.append(f"Test {name} on purpose: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
+                       f"but over only {r.calls_with_outcome} calls; it needs at least {more} more labelled "
+                       f"call{'s' if more > 1 else ''} before it counts.")
+        elif r.interest_rate > baseline:
+            out.append(f"Test {name} on purpose: {r.interest_rate:.0%} interested over {r.calls_with_outcome} calls "
+                       f"looks better than {baseline:.0%} overall, but the 90% interval still includes it; "
+                       f"use it in more calls.")
+    if not out:
+        out.append("No wording stands out from the others yet: keep recording calls and filling in outcomes.")
+    return tuple(out)
+

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from .stats import LeaderRow, leaderboard
+from .evidence import cluster_evidence, next_tests
+from .stats import LeaderRow, baseline_rate, leaderboard
 
 log = logging.getLogger(__name__)
 
@@ -75,17 +76,14 @@ class Report:
 
 def gather(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True, examples: int = 3) -> Report:
     """Everything the report shows, read from an open database."""
-    outcome_filter = "outcome IS NOT NULL" + ("" if include_inferred else " AND outcome_source = 'label'")
-    n, k = con.execute(
-        f"SELECT count(*), count(*) FILTER (outcome = 'interested') FROM calls WHERE {outcome_filter}"
-    ).fetchone()
-    baseline = k / n if n else None
+    baseline = baseline_rate(con, include_inferred=include_inferred)
     rows = leaderboard(con, include_inferred=include_inferred)
+    p_best = {c: e.p_best for c, e in cluster_evidence(con, include_inferred=include_inferred).items()}
     clusters = tuple(
         ClusterReport(row, _examples(con, row.cluster_id, examples), _reaction_mix(con, row.cluster_id))
         for row in rows
     )
-    return Report(baseline, clusters, _reps(con), _quality(con), next_tests(clusters, baseline), include_inferred)
+    return Report(baseline, clusters, _reps(con), _quality(con), next_tests(rows, baseline, p_best), include_inferred)
 
 
 def _examples(con, cluster_id: int, limit: int) -> tuple[Example, ...]:
@@ -160,39 +158,6 @@ def _quality(con) -> Quality:
         "SELECT count(*), count(*) FILTER (cluster_id IS NULL) FROM pitch_phrases WHERE kind = 'pitch'"
     ).fetchone()
     return Quality(calls, float(minutes), transcripts, failed, labelled, inferred, unknown, pitches, unclustered)
-
-
-def next_tests(clusters: tuple[ClusterReport, ...], baseline: float | None) -> tuple[str, ...]:
-    """Plain suggestions: confirm promising wording, keep what clearly works, reconsider what clearly does not.
-
-    A cluster with few calls is never "keep" or "reconsider", however far its interval lies from the baseline.
-    """
-    if baseline is None:
-        return ("No call has an outcome yet: add outcomes (outcomes.csv or sidecars) so wording can be compared.",)
-    out = []
-    for c in clusters:
-        r = c.row
-        if r.interest_rate is None:
-            continue
-        name = f"“{r.label}” (cluster {r.cluster_id})"
-        if not r.low_support and r.ci_low > baseline:
-            out.append(f"Keep {name}: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
-                       f"and the whole 90% interval is above it. Teach it to every rep.")
-        elif not r.low_support and r.ci_high < baseline:
-            out.append(f"Reconsider {name}: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
-                       f"and the whole 90% interval is below it. Try another way of saying it.")
-        elif r.interest_rate > baseline and r.low_support:
-            more = 5 - r.calls_with_outcome
-            out.append(f"Test {name} on purpose: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
-                       f"but over only {r.calls_with_outcome} calls; it needs at least {more} more labelled "
-                       f"call{'s' if more > 1 else ''} before it counts.")
-        elif r.interest_rate > baseline:
-            out.append(f"Test {name} on purpose: {r.interest_rate:.0%} interested over {r.calls_with_outcome} calls "
-                       f"looks better than {baseline:.0%} overall, but the 90% interval still includes it; "
-                       f"use it in more calls.")
-    if not out:
-        out.append("No wording stands out from the others yet: keep recording calls and filling in outcomes.")
-    return tuple(out)
 
 
 def audio_link(report_path: Path, inbox: Path, example: Example) -> str:

@@ -40,12 +40,19 @@ def leaderboard(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True
     return [LeaderRow(*r) for r in rows]
 
 
+def baseline_rate(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True) -> float | None:
+    """Interested-lead rate over all calls with an outcome (None when no call has one)."""
+    flag = "true" if include_inferred else "false"
+    return con.execute(f"SELECT avg(y) FROM labeled_calls({flag})").fetchone()[0]
+
+
 def _pct(x: float | None) -> str:
     return "  –  " if x is None else f"{100 * x:4.0f}%"
 
 
-def format_leaderboard(rows: list[LeaderRow], *, top: int = 5, evidence: dict | None = None) -> str:
-    """Top and bottom clusters as a plain-text table, then what to test next (given `evidence`)."""
+def format_leaderboard(rows: list[LeaderRow], *, top: int = 5, evidence: dict | None = None,
+                       next_tests: tuple[str, ...] = ()) -> str:
+    """Top and bottom clusters as a plain-text table, then what to test next."""
     if not rows:
         return "no clusters yet: analyze some calls first"
     evidence = evidence or {}
@@ -76,16 +83,6 @@ def format_leaderboard(rows: list[LeaderRow], *, top: int = 5, evidence: dict | 
     )
     lines.append("react = mean interest of the prospect's immediate reactions (-1..1); q = Benjamini-Hochberg")
     lines.append("adjusted Fisher p-value; P(best) = posterior probability that it has the highest rate.")
-    by_id = {r.cluster_id: r for r in rows}
-    keep = [by_id[c] for c, e in evidence.items() if e.advice == "exploit"]
-    explore = sorted((by_id[c] for c, e in evidence.items() if e.advice == "explore"),
-                     key=lambda r: -evidence[r.cluster_id].p_best)
-    if keep or explore:
-        lines.append("")
-        lines.append("What to test next:")
-        for r in keep:
-            lines.append(f"  keep using   #{r.cluster_id} {r.label} (P(best) {100 * evidence[r.cluster_id].p_best:.0f}%)")
-        for r in explore:
-            lines.append(f"  say more of  #{r.cluster_id} {r.label}: could be best "
-                         f"({100 * evidence[r.cluster_id].p_best:.0f}%), only {r.calls_with_outcome} calls so far")
+    if next_tests:
+        lines += ["", "What to test next:", *(f"  - {tip}" for tip in next_tests)]
     return "\n".join(lines)

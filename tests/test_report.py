@@ -13,7 +13,8 @@ import pytest
 from conftest import FakeModels, ScriptTranscriber
 from pipeline import cli, db
 from pipeline.analyze import analyze
-from pipeline.report import ClusterReport, Quality, gather, next_tests, write_report
+from pipeline.evidence import next_tests
+from pipeline.report import ClusterReport, Quality, gather, write_report
 from pipeline.settings import Settings
 from pipeline.stats import LeaderRow
 
@@ -96,7 +97,8 @@ def test_next_tests_keep_reconsider_and_confirm():
     clusters = (row(1, 0.9, 0.7, 0.97, 20), row(2, 0.7, 0.3, 0.9, 3, True), row(3, 0.1, 0.02, 0.3, 20),
                 row(4, 0.4, 0.2, 0.6, 10), row(5, None, None, None, 0, True), row(6, 1.0, 0.6, 1.0, 4, True),
                 row(7, 0.0, 0.0, 0.47, 3, True))
-    tips = next_tests(clusters, 0.5)
+    rows = [c.row for c in clusters]
+    tips = next_tests(rows, 0.5)
     assert len(tips) == 4
     assert tips[0].startswith("Keep “c1” (cluster 1): 90% interested against 50% overall")
     assert tips[1] == ("Test “c2” (cluster 2) on purpose: 70% interested against 50% overall, but over only 3 calls; "
@@ -104,10 +106,12 @@ def test_next_tests_keep_reconsider_and_confirm():
     assert tips[2].startswith("Reconsider “c3” (cluster 3): 10% interested")
     # few calls: above the baseline all the same is only worth testing; below it, not yet a verdict
     assert tips[3].startswith("Test “c6” (cluster 6) on purpose") and tips[3].endswith("at least 1 more labelled call before it counts.")
-    assert next_tests(clusters, None) == (
+    assert next_tests(rows, None) == (
         "No call has an outcome yet: add outcomes (outcomes.csv or sidecars) so wording can be compared.",)
-    assert next_tests((row(4, 0.4, 0.2, 0.6, 10),), 0.5) == (
+    assert next_tests([row(4, 0.4, 0.2, 0.6, 10).row], 0.5) == (
         "No wording stands out from the others yet: keep recording calls and filling in outcomes.",)
+    with_best = next_tests(rows, 0.5, {1: 0.62, 2: 0.2})
+    assert with_best[0].startswith("Keep “c1” (cluster 1) (P(best) 62%): 90% interested")
 
 
 def test_report_html_has_a_forest_plot_row_per_cluster_and_links_to_the_recording_time(report_db, tmp_path):
