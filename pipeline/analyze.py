@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from dataclasses import dataclass, replace
 
-from . import cluster, db, diarize, ingest, leads, outcomes, phrases, reactions, speakers, store, transcribe, transcripts
+from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, speakers, store,
+               transcribe, transcripts)
 from .embed import Embedder
 from .errors import AudioError
 from .phrases import Splitter
@@ -90,9 +90,11 @@ def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings,
 
     `rep_channel`: the call's own stereo mapping (its sidecar), overriding the settings.
     """
+    progress.stage("transcribe")
     words = transcribe.transcribe(audio, models.transcriber)
     if not words:
         raise AudioError("no speech found")
+    progress.stage("speakers")
     channel = source = None
     if len(audio.channels) == 2:
         channel, source = speakers.rep_channel(words, override=rep_channel, setting=settings.rep_channel,
@@ -120,8 +122,11 @@ def analyze_turns(info: AudioInfo, turns: list[Turn] | tuple[Turn, ...], *, spea
                   model: str | None, models: Models, settings: Settings, source_kind: str = AUDIO,
                   rep: str | None = None, outcome: str | None = None) -> CallAnalysis:
     """The back half shared by audio and transcripts: turns → phrases → embed → kinds → reactions."""
+    progress.stage("phrases")
     split = phrases.split_turns(turns, models.splitter)
+    progress.stage("embed")
     vectors = models.embedder.embed([p.text for p in split])
+    progress.stage("kinds + reactions")
     kinds = models.kinds.classify([p.text for p in split], vectors)
     pitch = [replace(p, kind=k.kind, kind_evidence=k.evidence) for p, k in zip(split, kinds)]
     paired = reactions.pair(pitch, turns, models.scorer, settings.reaction_window_s)
@@ -192,7 +197,7 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
     with db.opened(settings.db) as con:
         known, bad = store.known_call_ids(con), store.failed_hashes(con)
         todo = new_recordings(recordings, known | bad)
-        for rec in _progress(todo, settings, "calls"):
+        for rec in progress.calls(todo, enabled=settings.progress, describe=lambda r: r.source_file):
             result = process_recording(rec, models, settings, label=labels.get(rec.call_id))
             save(con, result)
             if result.error is not None:
@@ -227,12 +232,3 @@ def new_recordings(recordings: list[Recording], skip: set[str]) -> list[Recordin
             seen.add(rec.call_id)
             todo.append(rec)
     return todo
-
-
-def _progress(items, settings: Settings, unit: str):
-    """A progress bar on a terminal; plain iteration otherwise."""
-    if not settings.progress or not sys.stderr.isatty():
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, unit=unit, desc="analyzing", file=sys.stderr)
