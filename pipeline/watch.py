@@ -194,8 +194,9 @@ class _Loop:
             self.processed += 1
             self.unclustered_since = self.unclustered_since or time.monotonic()
             self.last_write = time.monotonic()
-            log.info("stored %s (%.0f s of audio, %d pitch phrases)", rec.source_file,
-                     result.call.info.duration_s, len(result.call.phrases))
+            log.info("stored %s (%.0f s, %d pitch phrases)", rec.source_file,
+                     result.call.info.duration_s or 0.0,  # None for a transcript without times
+                     sum(p.kind == "pitch" for p in result.call.phrases))
         elif result.error is not None:
             self.failed_hashes.add(rec.call_id)
             self.failed += 1

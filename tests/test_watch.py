@@ -279,3 +279,14 @@ def test_real_models_slow_copy_music_and_kill_9_mid_call_then_restart(tmp_path):
     assert w.query("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL AND kind = 'pitch'") == [(0,)]
     assert w.query("SELECT count(*) > 0 FROM clusters") == [(True,)]
     assert w.log_text().count("analyzing short_stereo.wav") == 2
+
+
+def test_a_transcript_without_times_is_stored_by_the_watcher(tmp_path):
+    w = Watcher(tmp_path)
+    shutil.copy(ROOT / "tests" / "data" / "transcripts" / "notes.json", w.inbox / "notes.json")
+    w.start()
+    w.wait_until(lambda: w.calls())
+    assert w.stop() == 0
+    assert [f for f, _ in w.calls()] == ["notes.json"]
+    assert w.query("SELECT source_kind, duration_s FROM calls") == [("transcript", None)]
+    assert "stored notes.json (0 s, 2 pitch phrases)" in w.log_text()
