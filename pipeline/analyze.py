@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, speakers, store,
                transcribe, transcripts)
@@ -24,49 +25,36 @@ class Models:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._transcriber = self._splitter = self._embedder = self._kinds = self._scorer = self._voice_encoder = None
 
-    @property
+    @cached_property
     def transcriber(self) -> Transcriber:
-        if self._transcriber is None:
-            self._transcriber = transcribe.WhisperTranscriber(self.settings)
-        return self._transcriber
+        return transcribe.WhisperTranscriber(self.settings)
 
-    @property
+    @cached_property
     def splitter(self) -> Splitter:
-        if self._splitter is None:
-            self._splitter = phrases.SpacySplitter(max_words=self.settings.max_phrase_words)
-        return self._splitter
+        return phrases.SpacySplitter(max_words=self.settings.max_phrase_words)
 
-    @property
+    @cached_property
     def voice_encoder(self) -> VoiceEncoder:
-        if self._voice_encoder is None:
-            from .voice import ResemblyzerEncoder
+        from .voice import ResemblyzerEncoder
 
-            self._voice_encoder = ResemblyzerEncoder()
-        return self._voice_encoder
+        return ResemblyzerEncoder()
 
-    @property
+    @cached_property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            from .embed import MiniLMEmbedder
+        from .embed import MiniLMEmbedder
 
-            self._embedder = MiniLMEmbedder()
-        return self._embedder
+        return MiniLMEmbedder()
 
-    @property
+    @cached_property
     def kinds(self):
-        if self._kinds is None:
-            from .kinds import KindClassifier
+        from .kinds import KindClassifier
 
-            self._kinds = KindClassifier(self.embedder)
-        return self._kinds
+        return KindClassifier(self.embedder)
 
-    @property
+    @cached_property
     def scorer(self):
-        if self._scorer is None:
-            self._scorer = reactions.ReactionScorer(self.embedder)
-        return self._scorer
+        return reactions.ReactionScorer(self.embedder)
 
 
 @dataclass(frozen=True)
