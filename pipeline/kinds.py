@@ -109,16 +109,15 @@ class KindClassifier:
             return []
         sims = np.asarray(vectors, dtype=np.float32) @ self.vectors.T
         labels = np.array(self.labels)
+        columns = [np.flatnonzero(labels == kind) for kind in PROTOTYPES]
+        # (phrases, kinds): mean similarity of each kind's TOP nearest examples
+        scores = np.stack([np.ascontiguousarray(np.sort(sims[:, cols], axis=1)[:, ::-1][:, :TOP]).mean(axis=1) for cols in columns],
+                          axis=1).astype(np.float64)
+        questions = np.array([text.rstrip().endswith("?") for text in texts])
+        scores[questions, list(PROTOTYPES).index(PITCH)] -= QUESTION_MARGIN
+        best = scores.argmax(axis=1)  # ties go to the first kind, as max() over the dict did
         out = []
-        for text, row in zip(texts, sims):
-            scores = {}
-            for kind in PROTOTYPES:
-                s = np.sort(row[labels == kind])[::-1][:TOP]
-                scores[kind] = float(s.mean())
-            if text.rstrip().endswith("?"):
-                scores[PITCH] -= QUESTION_MARGIN
-            kind = max(scores, key=scores.get)
-            mask = labels == kind
-            idx = np.flatnonzero(mask)[int(np.argmax(row[mask]))]
-            out.append(Kind(kind, f"like “{self.texts[idx]}” ({row[idx]:.2f})"))
+        for row, k in zip(sims, best):
+            idx = columns[k][int(np.argmax(row[columns[k]]))]
+            out.append(Kind(list(PROTOTYPES)[k], f"like “{self.texts[idx]}” ({row[idx]:.2f})"))
         return out

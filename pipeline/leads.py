@@ -16,7 +16,7 @@ import math
 from typing import Sequence
 
 from .kinds import CLOSE
-from .reactions import ReactionScorer
+from .reactions import ReactionScorer, Score
 from .records import INTERESTED, NOT_INTERESTED, PROSPECT, LeadGuess, Phrase, Reaction, Turn
 
 CLOSE_WEIGHT = 2.0
@@ -36,7 +36,11 @@ def close_reply(phrases: Sequence[Phrase], turns: Sequence[Turn]) -> str | None:
 def infer(phrases: Sequence[Phrase], reactions: Sequence[Reaction], turns: Sequence[Turn],
           scorer: ReactionScorer) -> LeadGuess | None:
     reply = close_reply(phrases, turns)
-    close = scorer.score([reply])[0] if reply else None
+    return guess(reply, scorer.score([reply])[0] if reply else None, reactions)
+
+
+def guess(reply: str | None, close: Score | None, reactions: Sequence[Reaction]) -> LeadGuess | None:
+    """The lead status from the close reply (and its score) and the call's reactions."""
     per_run = {r.turn_idx: r.interest for r in reactions}  # one value per reaction, not per phrase
     if close is None and not per_run:
         return None

@@ -91,9 +91,20 @@ def word_offsets(turn: Turn) -> list[tuple[int, int]]:
 
 def split_turns(turns: Sequence[Turn], splitter: Splitter) -> list[Phrase]:
     """Pitch phrases of all rep turns, timed by the words they cover."""
-    rep_turns = [t for t in turns if t.speaker == REP]
+    return split_calls([turns], splitter)[0]
+
+
+def split_calls(calls: Sequence[Sequence[Turn]], splitter: Splitter) -> list[list[Phrase]]:
+    """`split_turns` for many calls at once: one splitter pass over every distinct rep-turn text."""
+    rep_turns = [[t for t in turns if t.speaker == REP] for turns in calls]
+    texts = list(dict.fromkeys(t.text for turns in rep_turns for t in turns))
+    spans_of = dict(zip(texts, splitter.split(texts)))
+    return [_phrases(turns, [spans_of[t.text] for t in turns]) for turns in rep_turns]
+
+
+def _phrases(rep_turns: Sequence[Turn], spans_per_turn: Sequence[list[Span]]) -> list[Phrase]:
     phrases: list[Phrase] = []
-    for turn, spans in zip(rep_turns, splitter.split([t.text for t in rep_turns])):
+    for turn, spans in zip(rep_turns, spans_per_turn):
         offsets = word_offsets(turn)
         for span in spans:
             covered = [

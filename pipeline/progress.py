@@ -1,4 +1,4 @@
-"""Progress on a terminal: one bar over the batch's calls, showing the file and the stage it is in.
+"""Progress on a terminal: one bar over the batch's calls, showing the file (or chunk) and the stage it is in.
 
 Quiet when stderr is not a terminal (or progress is off): `stage` then does nothing.
 """
@@ -14,18 +14,29 @@ _bar = None  # the active bar of this process, if any
 
 def calls(items: list[T], *, enabled: bool, describe=str) -> Iterator[T]:
     """Iterate over `items`, with a bar on a terminal; `describe(item)` names the current one."""
+    for group in batches([[item] for item in items], enabled=enabled, describe=describe):
+        yield group[0]
+
+
+def batches(groups: list[list[T]], *, enabled: bool, describe=str) -> Iterator[list[T]]:
+    """Iterate over groups of calls with one bar counting calls, advanced when a group is done.
+
+    The bar names the group's first call (`describe(item)`) and how many more it holds.
+    """
     global _bar
     if not enabled or not sys.stderr.isatty():
-        yield from items
+        yield from groups
         return
     from tqdm import tqdm
 
-    with tqdm(items, unit="call", desc="analyzing", file=sys.stderr) as bar:
+    with tqdm(total=sum(len(g) for g in groups), unit="call", desc="analyzing", file=sys.stderr) as bar:
         _bar = bar
         try:
-            for item in bar:
-                bar.set_description(f"analyzing {describe(item)}")
-                yield item
+            for group in groups:
+                more = f" and {len(group) - 1} more" if len(group) > 1 else ""
+                bar.set_description(f"analyzing {describe(group[0])}{more}")
+                yield group
+                bar.update(len(group))
         finally:
             _bar = None
 

@@ -29,7 +29,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .embed import Embedder
+from .embed import Embedder, embed_unique
 from .records import PROSPECT, Phrase, Reaction, Turn
 
 LABELS = ("interested", "neutral", "objection")
@@ -107,11 +107,13 @@ class ReactionScorer:
     def score(self, texts: Sequence[str]) -> list[Score]:
         if not texts:
             return []
-        sims = self.embedder.embed(list(texts)) @ self.vectors.T
+        sims = embed_unique(self.embedder, texts) @ self.vectors.T
+        # (texts, labels): mean similarity of each label's K nearest examples
+        knns = np.stack([np.ascontiguousarray(np.sort(sims[:, self.labels == lab], axis=1)[:, ::-1][:, :K]).mean(axis=1)
+                         for lab in LABELS], axis=1)
         out = []
-        for text, row in zip(texts, sims):
+        for text, row, knn in zip(texts, sims, knns):
             pos, neg, evidence = cues(text)
-            knn = np.array([np.sort(row[self.labels == lab])[::-1][:K].mean() for lab in LABELS])
             z = TEMPERATURE * knn + CUE_WEIGHT * np.array([pos, 0, neg])
             p = np.exp(z - z.max())
             p /= p.sum()
@@ -121,14 +123,37 @@ class ReactionScorer:
         return out
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A run of pitch phrases and the prospect turns that answer it (before they are scored)."""
+
+    run: tuple[Phrase, ...]
+    turns: tuple[Turn, ...]  # the reply
+    backchannels: tuple[Turn, ...]  # short prospect sounds during the run
+
+    @property
+    def text(self) -> str:
+        return " ".join(t.text for t in self.turns)
+
+
 def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], scorer: ReactionScorer, window_s: float) -> list[Reaction]:
     """Reactions to the runs of pitch phrases; every phrase of a run shares its run's reaction."""
+    found = replies(phrases, turns, window_s)
+    return to_reactions(found, scorer.score([r.text for r in found]))
+
+
+def replies(phrases: Sequence[Phrase], turns: Sequence[Turn], window_s: float) -> list[Reply]:
+    """The runs of pitch phrases that got a reply, with that reply (see the module docstring)."""
     pitches = [p for p in phrases if p.kind == "pitch"]
     found = [(run, *_reaction_turns(run, phrases, turns, window_s)) for run in _runs(pitches, turns)]
-    answered = [item for item in found if item[1]]
-    scores = scorer.score([" ".join(t.text for t in reply) for _, reply, _ in answered])
+    return [Reply(tuple(run), tuple(reply), tuple(backchannels)) for run, reply, backchannels in found if reply]
+
+
+def to_reactions(found: Sequence[Reply], scores: Sequence[Score]) -> list[Reaction]:
+    """One reaction per phrase of each answered run, from the run's reply and its score."""
     reactions = []
-    for (run, reply, backchannels), score in zip(answered, scores):
+    for found_reply, score in zip(found, scores):
+        run, reply = found_reply.run, found_reply.turns
         run_end = run[-1].end_s
         timeless = run_end is None or reply[0].start_s is None
         for phrase in run:
@@ -138,13 +163,13 @@ def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], scorer: ReactionScore
                     turn_idx=reply[0].turn_idx,
                     start_s=reply[0].start_s,
                     end_s=reply[-1].end_s,
-                    text=" ".join(t.text for t in reply),
+                    text=found_reply.text,
                     interest=score.interest,
                     label=score.label,
                     evidence=score.evidence,
                     latency_s=None if timeless else round(float(reply[0].start_s - run_end), 3),
                     interrupted=False if timeless else bool(reply[0].start_s < run_end),
-                    backchannels=tuple(t.text for t in backchannels),
+                    backchannels=tuple(t.text for t in found_reply.backchannels),
                     run_size=len(run),
                 )
             )

@@ -116,6 +116,21 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class CallTurns:
+    """A call as turns, from audio (transcribed, speakers split) or a transcript file: the back half's input."""
+
+    info: AudioInfo
+    turns: tuple[Turn, ...]
+    speaker_method: str
+    model: str | None = None  # None for a transcript
+    source_kind: str = AUDIO
+    rep: str | None = None  # as the transcript itself says
+    outcome: str | None = None
+    rep_channel: str | None = None  # stereo: "left"/"right"
+    rep_channel_source: str | None = None
+
+
+@dataclass(frozen=True)
 class CallAnalysis:
     """Everything the pipeline derives from one call, written in one transaction."""
 

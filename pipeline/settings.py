@@ -35,6 +35,7 @@ class Settings:
     max_phrase_words: int = 25  # longer sentences are split into clauses
     max_call_s: float = 3 * 3600.0  # longer recordings are refused before decoding
     progress: bool = True
+    chunk_calls: int = 256  # transcripts analyzed together: one spaCy and one embedding pass per chunk
     rep_names: tuple[str, ...] = ()  # transcripts: known reps (--rep, PITCHLAB_REPS)
     team: Path | None = None  # transcripts: a file of rep names, one a line
     vocabulary: Path | None = None  # product and company names, one a line, given to Whisper as hotwords

@@ -1,8 +1,11 @@
-"""Writing a call's rows (one transaction per call) and reading what is known."""
+"""Writing calls' rows (one transaction per call, or per chunk of calls) and reading what is known."""
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import duckdb
+import numpy as np
 
 from .db import transaction
 from .records import CallAnalysis, Outcome, Recording
@@ -49,50 +52,69 @@ def clear_errors(con: duckdb.DuckDBPyConnection, files: list[str] | None = None)
 
 def write_call(con: duckdb.DuckDBPyConnection, call: CallAnalysis, size_bytes: int) -> None:
     """All rows of one call, or none of them."""
-    info = call.info
-    cid = info.call_id
+    write_calls(con, [(call, size_bytes)])
+
+
+def write_calls(con: duckdb.DuckDBPyConnection, calls: Sequence[tuple[CallAnalysis, int]]) -> None:
+    """All rows of many calls (each with its file size) in one transaction, one statement per table; or none."""
+    if not calls:
+        return
     with transaction(con):
+        _insert(con, "calls (call_id, source_file, duration_s, channels, sample_rate, size_bytes, speaker_method,"
+                " model, source_kind, rep, outcome, outcome_source, outcome_confidence, outcome_evidence,"
+                " rep_channel, rep_channel_source)",
+                [[c.info.call_id, c.info.source_file, c.info.duration_s, c.info.channels, c.info.sample_rate, size,
+                  c.speaker_method, c.model, c.source_kind, c.rep, *_outcome(c), c.rep_channel, c.rep_channel_source]
+                 for c, size in calls])
+        _insert(con, "turns (call_id, turn_idx, speaker, start_s, end_s, text, speaker_name, backchannel)",
+                [[c.info.call_id, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text, t.name, t.backchannel]
+                 for c, _ in calls for t in c.turns])
+        _insert(con, "pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind, kind_evidence)",
+                [[phrase_id(c.info.call_id, p.phrase_idx), c.info.call_id, p.turn_idx, p.start_s, p.end_s, p.text,
+                  p.kind, p.kind_evidence] for c, _ in calls for p in c.phrases],
+                vectors=[vec for c, _ in calls for vec in c.embeddings])
+        _insert(con, "descriptors (phrase_id, term)",
+                [[phrase_id(c.info.call_id, p.phrase_idx), t] for c, _ in calls for p in c.phrases
+                 for t in p.descriptors])
+        _insert(con, "reactions (reaction_id, phrase_id, call_id, turn_idx, start_s, end_s, text, interest, label,"
+                " evidence, latency_s, interrupted, backchannels, run_size)",
+                [[reaction_id(c.info.call_id, r.phrase_idx), phrase_id(c.info.call_id, r.phrase_idx), c.info.call_id,
+                  r.turn_idx, r.start_s, r.end_s, r.text, r.interest, r.label, list(r.evidence), r.latency_s,
+                  r.interrupted, list(r.backchannels), r.run_size] for c, _ in calls for r in c.reactions])
+
+
+VECTORS_VIEW = "pitchlab_new_embeddings"
+
+
+def _insert(con: duckdb.DuckDBPyConnection, target: str, rows: list[list], vectors: list | None = None) -> None:
+    """Many rows in one statement: each column bound as one list and unnested.
+
+    DuckDB binds a list parameter far faster than as many single parameters (and
+    executemany plans every row anew). `vectors` (one per row) become the last
+    column, `embedding`: they are handed over as a NumPy matrix, one column per
+    dimension, and packed into FLOAT[n] inside DuckDB, which is exact and avoids
+    formatting and parsing 384 floats a row as text.
+    """
+    if not rows:
+        return
+    columns = [list(c) for c in zip(*rows)]
+    select = ", ".join(f"unnest(?) AS c{i}" for i in range(len(columns)))
+    if vectors is None:
+        con.execute(f"INSERT INTO {target} SELECT {select}", columns)
+        return
+    matrix = np.asarray(vectors, dtype=np.float32)
+    dims = {f"d{j}": matrix[:, j] for j in range(matrix.shape[1])}
+    con.register(VECTORS_VIEW, {"row_idx": np.arange(len(matrix)), **dims})
+    try:
+        target = target[:-1] + ", embedding)"
         con.execute(
-            """
-            INSERT INTO calls (call_id, source_file, duration_s, channels, sample_rate, size_bytes,
-                               speaker_method, model, source_kind, rep, outcome, outcome_source,
-                               outcome_confidence, outcome_evidence, rep_channel, rep_channel_source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [cid, info.source_file, info.duration_s, info.channels, info.sample_rate, size_bytes,
-             call.speaker_method, call.model, call.source_kind, call.rep, *_outcome(call),
-             call.rep_channel, call.rep_channel_source],
+            f"INSERT INTO {target} SELECT {', '.join(f'r.c{i}' for i in range(len(columns)))},"
+            f" [{', '.join(f'v.{d}' for d in dims)}]::FLOAT[{matrix.shape[1]}]"
+            f" FROM (SELECT unnest(range(?)) AS row_idx, {select}) r JOIN {VECTORS_VIEW} v USING (row_idx)",
+            [len(rows), *columns],
         )
-        if call.turns:
-            _insert(con, "turns (call_id, turn_idx, speaker, start_s, end_s, text, speaker_name, backchannel)",
-                    [[cid, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text, t.name, t.backchannel]
-                     for t in call.turns])
-        if call.phrases:
-            # Embeddings go in as text cast to FLOAT[384]: binding a 384-item Python list
-            # as a parameter costs about 90 ms per row (BENCHMARKS.md, "store").
-            _insert(con, "pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind, kind_evidence,"
-                    " embedding)",
-                    [[phrase_id(cid, p.phrase_idx), cid, p.turn_idx, p.start_s, p.end_s, p.text, p.kind,
-                      p.kind_evidence, vector_literal(vec)]
-                     for p, vec in zip(call.phrases, call.embeddings)],
-                    casts={8: f"FLOAT[{len(call.embeddings[0])}]"})
-        terms = [[phrase_id(cid, p.phrase_idx), t] for p in call.phrases for t in p.descriptors]
-        if terms:
-            _insert(con, "descriptors (phrase_id, term)", terms)
-        if call.reactions:
-            _insert(con, "reactions (reaction_id, phrase_id, call_id, turn_idx, start_s, end_s, text, interest,"
-                    " label, evidence, latency_s, interrupted, backchannels, run_size)",
-                    [[reaction_id(cid, r.phrase_idx), phrase_id(cid, r.phrase_idx), cid, r.turn_idx,
-                      r.start_s, r.end_s, r.text, r.interest, r.label, list(r.evidence), r.latency_s,
-                      r.interrupted, list(r.backchannels), r.run_size]
-                     for r in call.reactions])
-
-
-def _insert(con: duckdb.DuckDBPyConnection, target: str, rows: list[list], casts: dict[int, str] | None = None) -> None:
-    """Many rows in one statement (DuckDB's executemany plans every row anew: ~100x slower)."""
-    casts = casts or {}
-    marks = "(" + ", ".join(f"?::{casts[i]}" if i in casts else "?" for i in range(len(rows[0]))) + ")"
-    con.execute(f"INSERT INTO {target} VALUES " + ", ".join([marks] * len(rows)), [v for r in rows for v in r])
+    finally:
+        con.unregister(VECTORS_VIEW)
 
 
 def _outcome(call: CallAnalysis) -> list:
