@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 
-from . import cluster_bench, pipeline_bench, store_bench, whisper_bench
+from . import cluster_bench, pipeline_bench, store_bench, transcripts_batch, whisper_bench
 
 MEASUREMENTS = {
     "throughput": pipeline_bench.throughput,
@@ -16,6 +16,7 @@ MEASUREMENTS = {
     "kmeans_start": cluster_bench.kmeans_start,
     "assign": cluster_bench.assign,
     "write_call": store_bench.write_call,
+    "transcripts": transcripts_batch.transcripts,
 }
 
 

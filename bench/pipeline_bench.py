@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline import analyze as analyze_mod
-from pipeline import cluster, ingest, phrases, reactions, speakers, store, transcribe
+from pipeline import cluster, ingest, phrases, reactions, speakers, store, transcribe, transcripts
 from pipeline.settings import Settings
 
 from .common import Stopwatch, peak_rss_mb
@@ -23,6 +23,7 @@ from .corpus import make_corpus, speech_seconds, truth
 STAGE_FUNCTIONS = [
     (ingest, "find_recordings", "find+hash"),
     (ingest, "decode", "decode"),
+    (transcripts, "read", "read"),
     (transcribe, "transcribe", "transcribe"),
     (speakers, "by_channel", "speakers"),
     (speakers, "by_voice", "speakers"),

@@ -71,7 +71,8 @@ class SentenceSplitter:
                 if ch in ".?!" and (i + 1 == len(text) or text[i + 1] == " "):
                     piece = text[start : i + 1]
                     if len(piece.split()) >= 3:
-                        terms = tuple(w.strip(".,?!").lower() for w in piece.split() if len(w.strip(".,?!")) > 6)
+                        terms = tuple(dict.fromkeys(  # each term once, as the real splitter gives them
+                            w.strip(".,?!").lower() for w in piece.split() if len(w.strip(".,?!")) > 6))
                         spans.append(Span(start, i + 1, terms))
                     start = i + 2
             out.append(spans)
