@@ -55,7 +55,7 @@ def write_call_list_params(con, call: CallAnalysis, size_bytes: int) -> None:
               list(r.backchannels), r.run_size] for r in call.reactions])
 
 
-WRITERS = {"before (list parameters)": write_call_list_params, "after (text cast)": store.write_call}
+WRITERS = {"before (list parameters)": write_call_list_params, "after (columns as lists, embeddings as a matrix)": store.write_call}
 
 
 def write_call(*, calls: int) -> dict:

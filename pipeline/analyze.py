@@ -109,7 +109,9 @@ def analyze_calls(calls: Sequence[CallTurns], models: Models, settings: Settings
 
     Many calls go through together: one spaCy pass over all their rep turns, one
     embedding pass over all their phrases and one over all their replies, each
-    distinct text once. A call's results do not depend on the calls beside it.
+    distinct text once. A call gets what it would get on its own, but for the
+    last bits of its embeddings (a matrix product rounds a little differently
+    with other rows beside it; tests/test_batch.py).
     """
     progress.stage("phrases")
     split = phrases.split_calls([c.turns for c in calls], models.splitter)

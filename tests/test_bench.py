@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench import corpus, synthetic
+from bench import common, corpus, synthetic
 from pipeline import db, cluster, ingest
 
 
@@ -53,3 +53,37 @@ def test_synthetic_phrases_are_assigned_to_their_nearest_centroid():
     nearest = (x / np.linalg.norm(x, axis=1, keepdims=True) @ centroids.T).argmax(axis=1) + 1
     assert [r[1] for r in rows] == nearest.tolist()
     assert con.execute("SELECT sum(size) FROM clusters").fetchone()[0] == 300
+
+
+def transcripts_run(calls: int) -> dict:
+    return {"calls": calls, "turns_per_call": 40, "chunk_calls": 256, "processed": calls, "failed": 0,
+            "turns": 40 * calls, "phrases": 26 * calls, "distinct_phrases": 12 * calls, "pitch_phrases": 19 * calls,
+            "reactions": 18 * calls, "load_s": 20.0, "wall_s": calls / 3, "calls_per_s": 3.0,
+            "stages_s": {"read": 1.0, "phrases": 2.0, "embed": 3.0, "store": 0.5, "cluster": 9.0, "other": 0.5},
+            "peak_rss_mb": 1500.0, "db_mib": 60.0, "clustering": "fitted", "load_average_1min": [4.0, 5.5]}
+
+
+def test_merge_measures_one_group_again_and_keeps_the_others(tmp_path, monkeypatch):
+    import json
+
+    from bench import __main__ as bench_main
+
+    earlier = {"date": "2026-01-01", "mode": "full", "command": "make bench", "machine": common.machine(),
+               "load_average_1min": {"min": 1.0, "max": 2.0}, "total_s": 60.0,
+               "results": {"write_call": [{"measurement": "write_call", "params": {"calls": 3}, "runs": [
+                   {"calls": 3, "phrases_per_call": 20, "turns_per_call": 30, "peak_rss_mb": 1.0,
+                    "median_s": {"before": 2.0, "after": 0.1}}]}]}}
+    (tmp_path / "BENCHMARKS.json").write_text(json.dumps(earlier))
+    asked = []
+    monkeypatch.setattr(bench_main, "run_child", lambda name, params: asked.append((name, params)) or
+                        transcripts_run(params["calls"]))
+    assert bench_main.main(["--only", "transcripts", "--transcript-calls", "300", "900", "--merge",
+                            "--out", str(tmp_path)]) == 0
+    assert asked == [("transcripts", {"calls": 300}), ("transcripts", {"calls": 900})]
+    doc = json.loads((tmp_path / "BENCHMARKS.json").read_text())
+    assert set(doc["results"]) == {"write_call", "transcripts"} and doc["date"] == "2026-01-01"
+    assert doc["updates"][0]["groups"] == ["transcripts"]
+    md = (tmp_path / "BENCHMARKS.md").read_text()
+    assert "## Transcripts: one large batch" in md and "| 900 | 256 | 36,000 | 23,400 (10,800) |" in md
+    assert "| 10,000 transcript calls of ~40 turns in one batch on a 24 GiB machine | largest run 900 calls" in md
+    assert "Measured again later: transcripts on" in md and "20.0× faster" in md
