@@ -8,8 +8,10 @@ Method, explainable: each phrase's embedding is compared with short lists of
 example phrases per kind (PROTOTYPES below, generic wording, not taken from
 the demo); a kind's score is the mean similarity of its three nearest
 examples; the best score wins. A question is not a pitch unless it is
-clearly closer to the pitch examples (QUESTION_MARGIN). The evidence stored is
-the nearest example and its similarity.
+clearly closer to the pitch examples (QUESTION_MARGIN), and an open question
+("What ...?", "How ...?") never is: it asks about the prospect, it claims
+nothing about the product. The evidence stored is the nearest example and its
+similarity.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .embed import Embedder
 PITCH, GREETING, DISCOVERY, CLOSE = "pitch", "greeting", "discovery", "close"
 TOP = 3
 QUESTION_MARGIN = 0.08
+OPEN_QUESTION_WORDS = frozenset({"what", "what's", "how", "how's", "who", "who's", "which", "where", "when", "why"})
 
 PROTOTYPES: dict[str, tuple[str, ...]] = {
     PITCH: (
@@ -117,8 +120,15 @@ class KindClassifier:
                 scores[kind] = float(s.mean())
             if text.rstrip().endswith("?"):
                 scores[PITCH] -= QUESTION_MARGIN
+                if _first_word(text) in OPEN_QUESTION_WORDS:
+                    scores[PITCH] = -np.inf
             kind = max(scores, key=scores.get)
             mask = labels == kind
             idx = np.flatnonzero(mask)[int(np.argmax(row[mask]))]
             out.append(Kind(kind, f"like “{self.texts[idx]}” ({row[idx]:.2f})"))
         return out
+
+
+def _first_word(text: str) -> str:
+    words = text.split()
+    return words[0].lower().strip("\"'“‘(,") if words else ""
