@@ -1,10 +1,13 @@
 """Descriptor clusters of pitch phrases (kind 'pitch'), stored in DuckDB.
 
 The first batch fits clusters (spherical k-means on the unit-length
-embeddings, k chosen by the best cosine silhouette); later batches only assign
-their new phrases to the nearest stored centroid in SQL, so cluster ids users
-have seen never change. Each cluster is labelled by its top descriptor terms
-(class-based TF-IDF) and its most central phrase.
+embeddings, k chosen by the best cosine silhouette among the fits whose every
+cluster is used in at least MIN_CALLS calls); later batches only assign their
+new phrases to the nearest stored centroid in SQL, so cluster ids users have
+seen never change. A phrase whose similarity to its nearest centroid is below
+UNCLUSTERED_BELOW goes to the explicit "unclustered" row (cluster 0) instead of
+silently joining a cluster it does not resemble. Each cluster is labelled by
+its top descriptor terms (class-based TF-IDF) and its most central phrase.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ MAX_K = 20
 SILHOUETTE_SAMPLE = 2000
 SELECT_SAMPLE = 2000  # phrases k is chosen on
 FINAL_ITERATIONS = 20  # k-means passes over all phrases from the sample's centroids
+MIN_CALLS = 5  # a cluster used in fewer calls cannot be ranked (descriptor_stats' low_support)
+SMALL_SAMPLE = 500  # below this many phrases, more k-means starts per k (cheap, steadier choice)
+UNCLUSTERED_ID = 0
+UNCLUSTERED_LABEL = "unclustered"
+UNCLUSTERED_BELOW = 0.35  # cosine to the nearest centroid; below it a phrase resembles no cluster
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,14 +56,24 @@ def kmeans(x: np.ndarray, k: int, *, seed: int = 0, n_init: int = 4, iterations:
             if (new == labels).all():
                 break
             labels = new
-            sums = np.zeros_like(centers)
-            np.add.at(sums, labels, x)
+            sums = _cluster_sums(x, labels, k)
             filled = np.bincount(labels, minlength=k) > 0
             centers[filled] = _unit(sums[filled])
         inertia = float((1 - (x @ centers.T)[np.arange(len(x)), labels]).sum())
         if best is None or inertia < best[2]:
             best = (labels.copy(), centers.copy(), inertia)
     return best
+
+
+def _cluster_sums(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Per-cluster sums of the rows of x (sorted segments: np.add.at is ~50x slower)."""
+    order = np.argsort(labels, kind="stable")
+    counts = np.bincount(labels, minlength=k)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    sums = np.zeros((k, x.shape[1]), dtype=x.dtype)
+    filled = counts > 0
+    sums[filled] = np.add.reduceat(x[order], starts[filled], axis=0)
+    return sums
 
 
 def _kmeanspp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -93,8 +111,17 @@ def silhouette(x: np.ndarray, labels: np.ndarray, *, seed: int = 0) -> float:
     return float(s.mean())
 
 
-def fit(vectors: np.ndarray, *, seed: int = 0, max_k: int = MAX_K) -> Fit:
+def fit(vectors: np.ndarray, *, groups: np.ndarray | None = None, min_groups: int = MIN_CALLS,
+        seed: int = 0, max_k: int = MAX_K) -> Fit:
     """Choose k in 2..max_k (at most one cluster per 3 phrases) by silhouette, then fit all phrases.
+
+    `groups` (the call of each phrase) restricts the choice to fits whose every
+    cluster spans at least `min_groups` calls: a cluster heard in fewer calls
+    cannot be ranked, and on small data the silhouette otherwise rewards
+    splitting one way of saying a thing into its exact repeats. The rule applies
+    from 4 * min_groups calls on; below that (a first handful of calls) nothing
+    could be ranked anyway, so the finest natural clusters are kept for reading.
+    When no k qualifies the best silhouette wins.
 
     k is chosen on a fixed random sample of at most SELECT_SAMPLE phrases (all of
     them on small data); the chosen sample centroids then seed k-means over every
@@ -105,18 +132,38 @@ def fit(vectors: np.ndarray, *, seed: int = 0, max_k: int = MAX_K) -> Fit:
     if len(x) < 6:
         return Fit(np.zeros(len(x), dtype=int), _unit(x.sum(axis=0, keepdims=True)), 0.0)
     rng = np.random.default_rng(seed)
-    sample = x if len(x) <= SELECT_SAMPLE else x[np.sort(rng.choice(len(x), SELECT_SAMPLE, replace=False))]
-    best = None
+    idx = np.arange(len(x)) if len(x) <= SELECT_SAMPLE else np.sort(rng.choice(len(x), SELECT_SAMPLE, replace=False))
+    sample = x[idx]
+    sample_groups = None
+    if groups is not None and len(np.unique(groups)) >= 4 * min_groups:
+        sample_groups = np.asarray(groups)[idx]
+    starts = 10 if len(sample) <= SMALL_SAMPLE else 4
+    best = best_any = None
     for k in range(2, min(max_k, len(sample) // 3) + 1):
-        labels, centers, _ = kmeans(sample, k, seed=seed)
+        labels, centers, _ = kmeans(sample, k, seed=seed, n_init=starts)
         score = silhouette(sample, labels, seed=seed)
-        log.debug("k=%d silhouette=%.4f", k, score)
-        if best is None or score > best.silhouette:
+        ok = sample_groups is None or min_spread(labels, sample_groups) >= min_groups
+        log.debug("k=%d silhouette=%.4f spread_ok=%s", k, score, ok)
+        if best_any is None or score > best_any.silhouette:
+            best_any = Fit(labels, centers, score)
+        if ok and (best is None or score > best.silhouette):
             best = Fit(labels, centers, score)
-    if sample is x:
+    best = best or best_any
+    if len(sample) == len(x):
         return best
     labels, centers, _ = kmeans(x, len(best.centroids), init=best.centroids, iterations=FINAL_ITERATIONS)
     return Fit(labels, centers, best.silhouette)
+
+
+def min_spread(labels: np.ndarray, groups: np.ndarray) -> int:
+    """The fewest distinct groups (calls) any cluster's members come from."""
+    pairs = np.unique(np.stack([labels, np.unique(groups, return_inverse=True)[1]]), axis=1)
+    return int(np.bincount(pairs[0]).min())
+
+
+def unclustered(x: np.ndarray, result: Fit) -> np.ndarray:
+    """Phrases (unit vectors) too far from their own centroid to belong to it."""
+    return (x * result.centroids[result.labels]).sum(axis=1) < UNCLUSTERED_BELOW
 
 
 def label_terms(cluster_terms: list[list[str]], top: int = 2) -> list[list[str]]:
@@ -135,7 +182,9 @@ def label_terms(cluster_terms: list[list[str]], top: int = 2) -> list[list[str]]
 
 def update(con: duckdb.DuckDBPyConnection, *, seed: int = 0) -> str:
     """Fit clusters if there are none yet, else assign unclustered phrases; returns what it did."""
-    has_clusters = con.execute("SELECT count(*) FROM clusters").fetchone()[0] > 0
+    has_clusters = con.execute(
+        "SELECT count(*) FROM clusters WHERE cluster_id <> ?", [UNCLUSTERED_ID]
+    ).fetchone()[0] > 0
     if not has_clusters:
         return refit(con, seed=seed)
     assigned = assign_new(con)
@@ -143,23 +192,26 @@ def update(con: duckdb.DuckDBPyConnection, *, seed: int = 0) -> str:
 
 
 def assign_new(con: duckdb.DuckDBPyConnection) -> int:
-    """Nearest centroid by array_cosine_similarity, in SQL; sizes refreshed."""
+    """Nearest centroid by array_cosine_similarity, in SQL (the unclustered row when none is near); sizes refreshed."""
     with transaction(con):
         n = con.execute(
             "SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL AND kind = 'pitch'"
         ).fetchone()[0]
         con.execute(
             """
-            UPDATE pitch_phrases SET cluster_id = best.cluster_id
+            UPDATE pitch_phrases
+            SET cluster_id = CASE WHEN best.similarity >= $below THEN best.cluster_id ELSE $none END
             FROM (
                 SELECT p.phrase_id,
-                       arg_max(c.cluster_id, array_cosine_similarity(p.embedding, c.centroid)) AS cluster_id
+                       arg_max(c.cluster_id, array_cosine_similarity(p.embedding, c.centroid)) AS cluster_id,
+                       max(array_cosine_similarity(p.embedding, c.centroid)) AS similarity
                 FROM pitch_phrases p CROSS JOIN clusters c
-                WHERE p.cluster_id IS NULL AND p.kind = 'pitch'
+                WHERE p.cluster_id IS NULL AND p.kind = 'pitch' AND c.cluster_id <> $none
                 GROUP BY p.phrase_id
             ) AS best
             WHERE pitch_phrases.phrase_id = best.phrase_id
-            """
+            """,
+            {"below": UNCLUSTERED_BELOW, "none": UNCLUSTERED_ID},
         )
         _refresh_sizes(con)
     return n
@@ -180,25 +232,30 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = Fal
     With `keep_ids` (`pitchlab recluster`), a new cluster whose centroid is
     close to an old one (cosine >= MATCH_SIMILARITY, best pairs first) keeps the
     old id; the others get fresh ids. Every replaced cluster is kept in
-    `cluster_history` with the id that succeeded it.
+    `cluster_history` with the id that succeeded it. Phrases that resemble no
+    cluster go to the unclustered row (cluster 0), which always exists once
+    clusters do.
     """
     rows = con.execute(
-        "SELECT phrase_id, text, embedding FROM pitch_phrases WHERE kind = 'pitch' ORDER BY phrase_id"
+        "SELECT phrase_id, call_id, text, embedding FROM pitch_phrases WHERE kind = 'pitch' ORDER BY phrase_id"
     ).fetchall()
     if not rows:
         return "no phrases to cluster"
     ids = [r[0] for r in rows]
-    texts = [r[1] for r in rows]
-    x = _unit(np.array([r[2] for r in rows], dtype=np.float64))
-    result = fit(x, seed=seed)
+    texts = [r[2] for r in rows]
+    x = _unit(np.array([r[3] for r in rows], dtype=np.float64))
+    result = fit(x, groups=np.array([r[1] for r in rows]), seed=seed)
+    outlier = unclustered(x, result)
     terms_by_phrase: dict[str, list[str]] = {}
     for pid, term in con.execute("SELECT phrase_id, term FROM descriptors").fetchall():
         terms_by_phrase.setdefault(pid, []).append(term)
     k = len(result.centroids)
-    order = [c for c in sorted(range(k), key=lambda c: (-(result.labels == c).sum(), c)) if (result.labels == c).any()]
-    old = con.execute("SELECT cluster_id, centroid FROM clusters ORDER BY cluster_id").fetchall()
+    members = {c: np.flatnonzero((result.labels == c) & ~outlier) for c in range(k)}
+    order = [c for c in sorted(range(k), key=lambda c: (-len(members[c]), c)) if len(members[c])]
+    old = con.execute(
+        "SELECT cluster_id, centroid FROM clusters WHERE cluster_id <> ? ORDER BY cluster_id", [UNCLUSTERED_ID]
+    ).fetchall()
     new_id, similarity = _ids_for(order, result.centroids, old if keep_ids else [], con)
-    members = {c: np.flatnonzero(result.labels == c) for c in order}
     names = label_terms([[t for i in members[c] for t in terms_by_phrase.get(ids[i], [])] for c in order])
     with transaction(con):
         for old_id, _ in old:  # a kept cluster's successor is itself; a retired one has none
@@ -223,6 +280,13 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = Fal
                 "INSERT INTO clusters (cluster_id, label, size, example, centroid) VALUES (?, ?, ?, ?, ?)",
                 [new_id[c], label, len(idx), example, centroid.astype(np.float32).tolist()],
             )
+        loners = np.flatnonzero(outlier)
+        farthest = texts[loners[np.argmin((x[loners] * result.centroids[result.labels[loners]]).sum(axis=1))]] \
+            if len(loners) else ""
+        con.execute(  # the zero centroid is never matched: assign_new and recluster leave cluster 0 out
+            "INSERT INTO clusters (cluster_id, label, size, example, centroid) VALUES (?, ?, ?, ?, ?)",
+            [UNCLUSTERED_ID, UNCLUSTERED_LABEL, len(loners), farthest, [0.0] * x.shape[1]],
+        )
         # One statement: executemany would plan an UPDATE per phrase (minutes at 100k phrases).
         con.execute(
             """
@@ -230,11 +294,13 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = Fal
             FROM (SELECT unnest(?) AS phrase_id, unnest(?) AS cluster_id) a
             WHERE pitch_phrases.phrase_id = a.phrase_id
             """,
-            [ids, [new_id[int(label)] for label in result.labels]],
+            [ids, [UNCLUSTERED_ID if out else new_id[int(label)] for label, out in zip(result.labels, outlier)]],
         )
     kept = len(similarity)
     note = f"; {kept} of {len(old)} earlier clusters kept their ids" if keep_ids and old else ""
-    return f"fitted {len(order)} clusters over {len(ids)} phrases (silhouette {result.silhouette:.3f}){note}"
+    loose = f", {len(loners)} unclustered" if len(loners) else ""
+    return (f"fitted {len(order)} clusters over {len(ids)} phrases{loose} "
+            f"(silhouette {result.silhouette:.3f}){note}")
 
 
 MATCH_SIMILARITY = 0.8

@@ -5,8 +5,12 @@
     .venv/bin/python scripts/eval_clusters.py --timing          # fit 1k/10k/100k synthetic phrases
 
 The first form reads the stored pitch phrases, labels each with the family of the true rep turn it
-overlaps most, and prints the adjusted Rand index of Pitchlab's fit (k chosen by silhouette, capped
-at several max_k) and of plain k-means at fixed k.
+overlaps most, and prints the adjusted Rand index of Pitchlab's fit (as `refit` runs it: k chosen by
+silhouette among fits whose every cluster spans MIN_CALLS calls) and of plain k-means at fixed k; then
+it reads the stored leaderboard and says whether it recovers the planted family order: each ranked
+cluster stands for the true family most of its phrases come from; the order of families is that of
+their best-ranked cluster among clusters with enough calls, compared with the planted order
+(Spearman rho), and each cluster's 90% interval is checked against its family's planted rate.
 """
 
 from __future__ import annotations
@@ -41,24 +45,60 @@ def adjusted_rand(a, b) -> float:
 
 
 def quality(db_path: str, truth_path: str) -> None:
-    truth = {c["file"]: c for c in json.load(open(truth_path))["calls"]}
+    truth_doc = json.load(open(truth_path))
+    truth = {c["file"]: c for c in truth_doc["calls"]}
+    planted = {f: v["p_interested"] for f, v in truth_doc["families"].items()}
     con = duckdb.connect(db_path, read_only=True)
-    rows = con.execute("SELECT c.source_file, p.start_s, p.end_s, p.embedding FROM pitch_phrases p "
-                       "JOIN calls c USING (call_id) WHERE p.kind = 'pitch'").fetchall()
-    x, family = [], []
-    for file, start, end, vector in rows:
+    rows = con.execute("SELECT c.source_file, p.start_s, p.end_s, p.embedding, p.call_id, p.cluster_id "
+                       "FROM pitch_phrases p JOIN calls c USING (call_id) WHERE p.kind = 'pitch'").fetchall()
+    x, family, calls, stored = [], [], [], []
+    for file, start, end, vector, call, cid in rows:
         turn = max(truth[file]["turns"], key=lambda t: min(end, t["end_s"]) - max(start, t["start_s"]))
         x.append(vector)
         family.append(turn["family"] or turn["kind"])
+        calls.append(call)
+        stored.append(cid)
     x = np.array(x, dtype=np.float32)
     print(f"{len(x)} pitch phrases, {len(set(family))} true groups")
-    for max_k in (20, 12, 8, 5):
-        fit = cluster.fit(x, max_k=max_k)
-        print(f"pitchlab fit, max_k={max_k}: k={len(fit.centroids)}, ARI {adjusted_rand(family, fit.labels):.3f}")
+    fit = cluster.fit(x, groups=np.array(calls))
+    print(f"pitchlab fit (k chosen with >= {cluster.MIN_CALLS} calls per cluster): k={len(fit.centroids)}, "
+          f"ARI {adjusted_rand(family, fit.labels):.3f}; stored clusters: ARI {adjusted_rand(family, stored):.3f}")
+    free = cluster.fit(x)
+    print(f"silhouette alone (no call rule): k={len(free.centroids)}, ARI {adjusted_rand(family, free.labels):.3f}")
     unit = cluster._unit(x.astype(np.float64))
     for k in (5, 8, 12):
         labels, _, _ = cluster.kmeans(unit, k)
         print(f"k-means, k={k}: ARI {adjusted_rand(family, labels):.3f}")
+    board = con.execute(
+        "SELECT cluster_id, interest_rate, ci_low, ci_high, low_support FROM descriptor_performance "
+        "WHERE NOT unclustered AND interest_rate IS NOT NULL ORDER BY interest_rate DESC, calls_with_outcome DESC"
+    ).fetchall()
+    majority = {}
+    for cid in {c for c in stored if c}:
+        members = [f for f, c in zip(family, stored) if c == cid]
+        top = max(set(members), key=members.count)
+        majority[cid] = (top, members.count(top) / len(members))
+    print("\nstored leaderboard, each cluster's majority family (share of its phrases):")
+    for cid, rate, lo, hi, low in board:
+        fam, share = majority[cid]
+        inside = "" if fam not in planted else ("covers" if lo <= planted[fam] <= hi else "MISSES") + \
+            f" planted {planted[fam]:.2f}"
+        print(f"  {cid:>3} {rate:5.0%} [{lo:.2f}, {hi:.2f}] {fam} ({share:.0%}){' (few calls)' if low else ''} {inside}")
+    supported = [majority[cid][0] for cid, *_, low in board if not low and majority[cid][0] in planted]
+    order = list(dict.fromkeys(supported))
+    ranks = [list(planted).index(f) for f in order]
+    rho = _spearman(list(range(len(ranks))), ranks) if len(ranks) > 1 else float("nan")
+    covered = [lo <= planted[majority[c][0]] <= hi for c, _, lo, hi, _ in board if majority[c][0] in planted]
+    print(f"families in leaderboard order (clusters with enough calls): {' > '.join(order)}")
+    print(f"planted order: {' > '.join(planted)}; Spearman rho {rho:.2f}; "
+          f"first {'right' if order[:1] == list(planted)[:1] else 'WRONG'}, "
+          f"last {'right' if order[-1:] == list(planted)[-1:] else 'WRONG'}; "
+          f"90% intervals cover the planted rate for {sum(covered)} of {len(covered)} clusters")
+
+
+def _spearman(a: list[float], b: list[float]) -> float:
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    return float(np.corrcoef(ra, rb)[0, 1])
 
 
 def timing() -> None:

@@ -50,6 +50,9 @@ def test_synthetic_phrases_are_assigned_to_their_nearest_centroid():
     rows = con.execute("SELECT embedding, cluster_id FROM pitch_phrases").fetchall()
     x = np.array([r[0] for r in rows])
     centroids = synthetic.centroids()[: synthetic.STORED_CLUSTERS]
-    nearest = (x / np.linalg.norm(x, axis=1, keepdims=True) @ centroids.T).argmax(axis=1) + 1
+    sims = x / np.linalg.norm(x, axis=1, keepdims=True) @ centroids.T
+    # phrases drawn around the other 280 true centroids resemble no stored cluster: the unclustered row (0)
+    nearest = np.where(sims.max(axis=1) >= cluster.UNCLUSTERED_BELOW, sims.argmax(axis=1) + 1, 0)
+    assert 0 < (nearest > 0).sum() < len(nearest)
     assert [r[1] for r in rows] == nearest.tolist()
-    assert con.execute("SELECT sum(size) FROM clusters").fetchone()[0] == 300
+    assert con.execute("SELECT sum(size) FROM clusters").fetchone()[0] == (nearest > 0).sum()

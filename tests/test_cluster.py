@@ -42,8 +42,8 @@ def test_class_based_tfidf_prefers_terms_specific_to_a_cluster():
 def insert_phrases(con, x, prefix, terms=()):
     for i, vec in enumerate(x):
         pid = f"{prefix}{i:03d}"
-        con.execute("INSERT INTO pitch_phrases VALUES (?, 'c', 0, 0, 1, ?, 'pitch', '', ?, NULL)",
-                    [pid, f"text {pid}", vec.tolist()])
+        con.execute("INSERT INTO pitch_phrases VALUES (?, ?, 0, 0, 1, ?, 'pitch', '', ?, NULL)",
+                    [pid, f"call {pid}", f"text {pid}", vec.tolist()])  # one call per phrase
         for t in terms[i] if terms else ():
             con.execute("INSERT INTO descriptors VALUES (?, ?)", [pid, t])
 
@@ -56,16 +56,18 @@ def test_first_batch_fits_later_batches_are_assigned_in_sql_without_moving_ids(t
         insert_phrases(con, x[first], "a", [[f"family{truth[i]}"] for i in first])
         assert cluster.update(con).startswith("fitted 3 clusters over 24 phrases")
         before = dict(con.execute("SELECT phrase_id, cluster_id FROM pitch_phrases").fetchall())
-        labels = dict(con.execute("SELECT cluster_id, label FROM clusters").fetchall())
+        labels = dict(con.execute("SELECT cluster_id, label FROM clusters WHERE cluster_id > 0").fetchall())
         insert_phrases(con, x[later], "b")
         assert cluster.update(con) == "assigned 6 new phrases to existing clusters"
         after = dict(con.execute("SELECT phrase_id, cluster_id FROM pitch_phrases").fetchall())
         sizes = dict(con.execute("SELECT cluster_id, size FROM clusters").fetchall())
+        unclustered = con.execute("SELECT label, size FROM clusters WHERE cluster_id = 0").fetchone()
     assert {k: after[k] for k in before} == before
     # each new phrase joins the cluster its true family was given
     family_cluster = {int(truth[i]): before[f"a{j:03d}"] for j, i in enumerate(first)}
     assert all(after[f"b{j:03d}"] == family_cluster[int(truth[i])] for j, i in enumerate(later))
-    assert sizes == {c: 10 for c in labels}
+    assert sizes == {0: 0, **{c: 10 for c in labels}}
+    assert unclustered == ("unclustered", 0)  # the explicit row exists even when empty
     assert sorted(labels.values()) == ["family0", "family1", "family2"]
 
 
@@ -96,3 +98,50 @@ def test_recluster_keeps_the_ids_of_matching_clusters_and_records_history(tmp_pa
     assert {label: ids_after[label] for label in ids_before} == ids_before
     assert ids_after["family3"] == 4
     assert history == [(1, 1, True), (2, 2, True), (3, 3, True)]
+
+
+def wordings(families=4, per_family=2, repeats=3, seed=4):
+    """Families of tight 'wordings'; each wording is said in `repeats` different calls."""
+    rng = np.random.default_rng(seed)
+    x, family, calls = [], [], []
+    call = 0
+    for f in range(families):
+        centre = rng.normal(size=DIM)
+        for _ in range(per_family):
+            wording = centre + 0.6 * rng.normal(size=DIM)
+            for _ in range(repeats):
+                x.append(wording + 0.02 * rng.normal(size=DIM))
+                family.append(f)
+                calls.append(f"call{call}")
+                call += 1
+    return np.array(x, dtype=np.float32), np.array(family), np.array(calls)
+
+
+def test_k_is_chosen_among_fits_whose_clusters_span_enough_calls():
+    x, family, calls = wordings()
+    free = cluster.fit(x)
+    assert len(free.centroids) == 8  # each exact wording on its own: 3 calls per cluster, too few to rank
+    grouped = cluster.fit(x, groups=calls)  # 24 calls
+    assert len(grouped.centroids) == 4 and same_partition(grouped.labels, family)
+    assert cluster.min_spread(grouped.labels, calls) == 6
+    # with fewer than 4 * MIN_CALLS calls the rule does not apply: the finest natural clusters stay
+    few = np.array([c if int(c[4:]) < 18 else "call0" for c in calls])  # 18 calls
+    assert len(cluster.fit(x, groups=few).centroids) == 8
+
+
+def test_a_phrase_like_no_cluster_is_unclustered_on_fit_and_on_assignment(tmp_path):
+    x, truth = blobs(10, 3)
+    rng = np.random.default_rng(9)
+    stray = rng.normal(size=(2, DIM)).astype(np.float32)  # random directions: cosine ~0 to every centroid
+    with db.opened(tmp_path / "u.duckdb") as con:
+        insert_phrases(con, np.concatenate([x, stray[:1]]), "a")
+        assert cluster.update(con).startswith("fitted 3 clusters over 31 phrases, 1 unclustered")
+        assert con.execute("SELECT cluster_id FROM pitch_phrases WHERE phrase_id = 'a030'").fetchone() == (0,)
+        assert con.execute("SELECT label, size FROM clusters WHERE cluster_id = 0").fetchone() == ("unclustered", 1)
+        insert_phrases(con, np.concatenate([x[:1], stray[1:]]), "b")
+        cluster.update(con)
+        assigned = dict(con.execute("SELECT phrase_id, cluster_id FROM pitch_phrases WHERE phrase_id LIKE 'b%'").fetchall())
+        first = con.execute("SELECT cluster_id FROM pitch_phrases WHERE phrase_id = 'a000'").fetchone()[0]
+        sizes = dict(con.execute("SELECT cluster_id, size FROM clusters").fetchall())
+    assert assigned == {"b000": first, "b001": 0}
+    assert sizes[0] == 2 and sum(sizes.values()) == 33
