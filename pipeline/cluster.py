@@ -1,8 +1,8 @@
 """Descriptor clusters of pitch phrases (kind 'pitch'), stored in DuckDB.
 
 The first batch fits clusters (spherical k-means on the unit-length
-embeddings, k chosen by the best cosine silhouette among the fits whose every
-cluster is used in at least MIN_CALLS calls); later batches only assign their
+embeddings; each fit's clusters heard in fewer than MIN_CALLS calls merged into
+their nearest neighbour; k chosen by the best cosine silhouette); later batches only assign their
 new phrases to the nearest stored centroid in SQL, so cluster ids users have
 seen never change. A phrase whose similarity to its nearest centroid is below
 UNCLUSTERED_BELOW goes to the explicit "unclustered" row (cluster 0) instead of
@@ -115,13 +115,14 @@ def fit(vectors: np.ndarray, *, groups: np.ndarray | None = None, min_groups: in
         seed: int = 0, max_k: int = MAX_K) -> Fit:
     """Choose k in 2..max_k (at most one cluster per 3 phrases) by silhouette, then fit all phrases.
 
-    `groups` (the call of each phrase) restricts the choice to fits whose every
-    cluster spans at least `min_groups` calls: a cluster heard in fewer calls
-    cannot be ranked, and on small data the silhouette otherwise rewards
-    splitting one way of saying a thing into its exact repeats. The rule applies
-    from 4 * min_groups calls on; below that (a first handful of calls) nothing
-    could be ranked anyway, so the finest natural clusters are kept for reading.
-    When no k qualifies the best silhouette wins.
+    With `groups` (the call of each phrase), each k-means fit is first made
+    rankable: while some cluster spans fewer than `min_groups` calls, the one
+    with the fewest calls joins the cluster whose centroid is nearest. A cluster
+    heard in fewer calls cannot be ranked, and on small data the silhouette
+    otherwise rewards splitting one way of saying a thing into its exact
+    repeats. The rule applies from 4 * min_groups calls on; below that (a first
+    handful of calls) nothing could be ranked anyway, so the finest natural
+    clusters are kept for reading.
 
     k is chosen on a fixed random sample of at most SELECT_SAMPLE phrases (all of
     them on small data); the chosen sample centroids then seed k-means over every
@@ -136,23 +137,40 @@ def fit(vectors: np.ndarray, *, groups: np.ndarray | None = None, min_groups: in
     sample = x[idx]
     sample_groups = None
     if groups is not None and len(np.unique(groups)) >= 4 * min_groups:
-        sample_groups = np.asarray(groups)[idx]
+        sample_groups = np.unique(np.asarray(groups)[idx], return_inverse=True)[1]
     starts = 10 if len(sample) <= SMALL_SAMPLE else 4
-    best = best_any = None
+    best = None
     for k in range(2, min(max_k, len(sample) // 3) + 1):
         labels, centers, _ = kmeans(sample, k, seed=seed, n_init=starts)
+        if sample_groups is not None:
+            labels, centers = merge_thin(sample, labels, sample_groups, min_groups)
         score = silhouette(sample, labels, seed=seed)
-        ok = sample_groups is None or min_spread(labels, sample_groups) >= min_groups
-        log.debug("k=%d silhouette=%.4f spread_ok=%s", k, score, ok)
-        if best_any is None or score > best_any.silhouette:
-            best_any = Fit(labels, centers, score)
-        if ok and (best is None or score > best.silhouette):
+        log.debug("k=%d -> %d clusters, silhouette=%.4f", k, len(centers), score)
+        if best is None or score > best.silhouette + 1e-12:
             best = Fit(labels, centers, score)
-    best = best or best_any
     if len(sample) == len(x):
         return best
     labels, centers, _ = kmeans(x, len(best.centroids), init=best.centroids, iterations=FINAL_ITERATIONS)
     return Fit(labels, centers, best.silhouette)
+
+
+def merge_thin(x: np.ndarray, labels: np.ndarray, groups: np.ndarray, min_groups: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Merge clusters spanning fewer than `min_groups` groups into their nearest cluster, thinnest first.
+
+    Returns labels renumbered 0..k'-1 and their unit centroids.
+    """
+    labels = np.unique(labels, return_inverse=True)[1]
+    while True:
+        k = labels.max() + 1
+        centers = _unit(_cluster_sums(x, labels, k))
+        spread = np.array([len(np.unique(groups[labels == c])) for c in range(k)])
+        thin = int(np.lexsort((np.bincount(labels, minlength=k), spread))[0])
+        if k == 1 or spread[thin] >= min_groups:
+            return labels, centers
+        sims = centers @ centers[thin]
+        sims[thin] = -np.inf
+        labels = np.unique(np.where(labels == thin, int(np.argmax(sims)), labels), return_inverse=True)[1]
 
 
 def min_spread(labels: np.ndarray, groups: np.ndarray) -> int:
@@ -164,6 +182,21 @@ def min_spread(labels: np.ndarray, groups: np.ndarray) -> int:
 def unclustered(x: np.ndarray, result: Fit) -> np.ndarray:
     """Phrases (unit vectors) too far from their own centroid to belong to it."""
     return (x * result.centroids[result.labels]).sum(axis=1) < UNCLUSTERED_BELOW
+
+
+def adjusted_rand_index(a, b) -> float:
+    """Adjusted Rand index of two labelings (1 = same partition, about 0 = chance)."""
+    pairs: Counter = Counter(zip(a, b))
+    rows: Counter = Counter()
+    cols: Counter = Counter()
+    for (x, y), n in pairs.items():
+        rows[x] += n
+        cols[y] += n
+    index = sum(math.comb(n, 2) for n in pairs.values())
+    ra, cb = sum(math.comb(n, 2) for n in rows.values()), sum(math.comb(n, 2) for n in cols.values())
+    expected = ra * cb / math.comb(len(a), 2)
+    top = (ra + cb) / 2
+    return 0.0 if top == expected else (index - expected) / (top - expected)
 
 
 def label_terms(cluster_terms: list[list[str]], top: int = 2) -> list[list[str]]:

@@ -27,21 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pipeline import cluster  # noqa: E402
 
 
-def adjusted_rand(a, b) -> float:
-    from math import comb
-
-    pairs: dict = {}
-    for x, y in zip(a, b):
-        pairs[(x, y)] = pairs.get((x, y), 0) + 1
-    rows, cols = {}, {}
-    for (x, y), n in pairs.items():
-        rows[x] = rows.get(x, 0) + n
-        cols[y] = cols.get(y, 0) + n
-    index = sum(comb(n, 2) for n in pairs.values())
-    ra, cb = sum(comb(n, 2) for n in rows.values()), sum(comb(n, 2) for n in cols.values())
-    expected = ra * cb / comb(len(a), 2)
-    top = (ra + cb) / 2
-    return 0.0 if top == expected else (index - expected) / (top - expected)
+adjusted_rand = cluster.adjusted_rand_index
 
 
 def quality(db_path: str, truth_path: str) -> None:
@@ -50,7 +36,7 @@ def quality(db_path: str, truth_path: str) -> None:
     planted = {f: v["p_interested"] for f, v in truth_doc["families"].items()}
     con = duckdb.connect(db_path, read_only=True)
     rows = con.execute("SELECT c.source_file, p.start_s, p.end_s, p.embedding, p.call_id, p.cluster_id "
-                       "FROM pitch_phrases p JOIN calls c USING (call_id) WHERE p.kind = 'pitch'").fetchall()
+                       "FROM pitch_phrases p JOIN calls c USING (call_id) WHERE p.kind = 'pitch' ORDER BY p.phrase_id").fetchall()
     x, family, calls, stored = [], [], [], []
     for file, start, end, vector, call, cid in rows:
         turn = max(truth[file]["turns"], key=lambda t: min(end, t["end_s"]) - max(start, t["start_s"]))
@@ -61,7 +47,7 @@ def quality(db_path: str, truth_path: str) -> None:
     x = np.array(x, dtype=np.float32)
     print(f"{len(x)} pitch phrases, {len(set(family))} true groups")
     fit = cluster.fit(x, groups=np.array(calls))
-    print(f"pitchlab fit (k chosen with >= {cluster.MIN_CALLS} calls per cluster): k={len(fit.centroids)}, "
+    print(f"pitchlab fit (clusters under {cluster.MIN_CALLS} calls merged, k by silhouette): k={len(fit.centroids)}, "
           f"ARI {adjusted_rand(family, fit.labels):.3f}; stored clusters: ARI {adjusted_rand(family, stored):.3f}")
     free = cluster.fit(x)
     print(f"silhouette alone (no call rule): k={len(free.centroids)}, ARI {adjusted_rand(family, free.labels):.3f}")
@@ -84,16 +70,16 @@ def quality(db_path: str, truth_path: str) -> None:
         inside = "" if fam not in planted else ("covers" if lo <= planted[fam] <= hi else "MISSES") + \
             f" planted {planted[fam]:.2f}"
         print(f"  {cid:>3} {rate:5.0%} [{lo:.2f}, {hi:.2f}] {fam} ({share:.0%}){' (few calls)' if low else ''} {inside}")
-    supported = [majority[cid][0] for cid, *_, low in board if not low and majority[cid][0] in planted]
-    order = list(dict.fromkeys(supported))
-    ranks = [list(planted).index(f) for f in order]
+    ranked = [(cid, majority[cid][0]) for cid, *_, low in board if not low and majority[cid][0] in planted]
+    ranks = [list(planted).index(f) for _, f in ranked]
     rho = _spearman(list(range(len(ranks))), ranks) if len(ranks) > 1 else float("nan")
     covered = [lo <= planted[majority[c][0]] <= hi for c, _, lo, hi, _ in board if majority[c][0] in planted]
-    print(f"families in leaderboard order (clusters with enough calls): {' > '.join(order)}")
-    print(f"planted order: {' > '.join(planted)}; Spearman rho {rho:.2f}; "
-          f"first {'right' if order[:1] == list(planted)[:1] else 'WRONG'}, "
-          f"last {'right' if order[-1:] == list(planted)[-1:] else 'WRONG'}; "
-          f"90% intervals cover the planted rate for {sum(covered)} of {len(covered)} clusters")
+    first, last = list(planted)[0], list(planted)[-1]
+    print(f"clusters with enough calls, best first, by majority family: {' > '.join(f for _, f in ranked)}")
+    print(f"planted order {' > '.join(planted)}: first cluster {'is' if ranked[0][1] == first else 'is NOT'} "
+          f"{first}, last {'is' if ranked[-1][1] == last else 'is NOT'} {last}; Spearman rho (cluster rank "
+          f"vs its family's planted rank) {rho:.2f}; 90% intervals cover the planted rate for "
+          f"{sum(covered)} of {len(covered)} clusters")
 
 
 def _spearman(a: list[float], b: list[float]) -> float:
