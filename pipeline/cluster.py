@@ -28,6 +28,7 @@ MAX_K = 20
 SILHOUETTE_SAMPLE = 2000
 SELECT_SAMPLE = 2000  # phrases k is chosen on
 FINAL_ITERATIONS = 20  # k-means passes over all phrases from the sample's centroids
+SELECT_ITERATIONS = 40  # at most, per k-means start while choosing k
 MIN_CALLS = 5  # a cluster used in fewer calls cannot be ranked (descriptor_stats' low_support)
 SMALL_SAMPLE = 500  # below this many phrases, more k-means starts per k (cheap, steadier choice)
 UNCLUSTERED_ID = 0
@@ -66,25 +67,22 @@ def kmeans(x: np.ndarray, k: int, *, seed: int = 0, n_init: int = 4, iterations:
 
 
 def _cluster_sums(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    """Per-cluster sums of the rows of x (sorted segments: np.add.at is ~50x slower)."""
-    order = np.argsort(labels, kind="stable")
-    counts = np.bincount(labels, minlength=k)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    sums = np.zeros((k, x.shape[1]), dtype=x.dtype)
-    filled = counts > 0
-    sums[filled] = np.add.reduceat(x[order], starts[filled], axis=0)
-    return sums
+    """Per-cluster sums of the rows of x, as one-hot (k x n) @ x: one BLAS product
+    (6x faster than sorting and np.add.reduceat at 100k rows, ~50x faster than np.add.at)."""
+    onehot = np.zeros((k, len(x)), dtype=x.dtype)
+    onehot[labels, np.arange(len(x))] = 1
+    return onehot @ x
 
 
 def _kmeanspp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     centers = [x[rng.integers(len(x))]]
     dist = 1 - x @ centers[0]
     for _ in range(1, k):
-        weights = np.clip(dist, 0, None) ** 2
+        weights = np.clip(dist, 0, None).astype(np.float64) ** 2
         idx = rng.choice(len(x), p=weights / weights.sum()) if weights.sum() > 0 else rng.integers(len(x))
         centers.append(x[idx])
         dist = np.minimum(dist, 1 - x @ x[idx])
-    return np.array(centers, dtype=np.float64)
+    return np.array(centers, dtype=x.dtype)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -93,17 +91,19 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def silhouette(x: np.ndarray, labels: np.ndarray, *, seed: int = 0) -> float:
-    """Mean cosine silhouette (on a fixed random sample when large)."""
+    """Mean cosine silhouette (on a fixed random sample when large).
+
+    For unit vectors the mean cosine distance from a point to a cluster is
+    1 - x · (sum of the cluster's vectors) / size, so no n x n matrix is needed.
+    """
     if len(x) > SILHOUETTE_SAMPLE:
         idx = np.random.default_rng(seed).choice(len(x), SILHOUETTE_SAMPLE, replace=False)
         x, labels = x[idx], labels[idx]
-    dist = 1 - x @ x.T
-    ks = np.unique(labels)
+    ks, own = np.unique(labels, return_inverse=True)
     if len(ks) < 2:
         return -1.0
-    mean_to = np.stack([dist[:, labels == c].mean(axis=1) for c in ks], axis=1)
-    sizes = np.array([(labels == c).sum() for c in ks])
-    own = np.searchsorted(ks, labels)
+    sizes = np.bincount(own)
+    mean_to = 1 - (x @ _cluster_sums(x, own, len(ks)).T) / sizes
     a = mean_to[np.arange(len(x)), own] * sizes[own] / np.maximum(sizes[own] - 1, 1)
     mean_to[np.arange(len(x)), own] = np.inf
     b = mean_to.min(axis=1)
@@ -111,7 +111,16 @@ def silhouette(x: np.ndarray, labels: np.ndarray, *, seed: int = 0) -> float:
     return float(s.mean())
 
 
-def fit(vectors: np.ndarray, *, groups: np.ndarray | None = None, min_groups: int = MIN_CALLS,
+def fit(vectors: np.ndarray, **options) -> Fit:
+    """`_fit` with BLAS on one thread: k-means here is many small matrix products, which
+    extra BLAS threads slow down (3.7x slower with two threads on a busy 2-core machine)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit(vectors, **options)
+
+
+def _fit(vectors: np.ndarray, *, groups: np.ndarray | None = None, min_groups: int = MIN_CALLS,
         seed: int = 0, max_k: int = MAX_K) -> Fit:
     """Choose k in 2..max_k (at most one cluster per 3 phrases) by silhouette, then fit all phrases.
 
@@ -129,7 +138,7 @@ def fit(vectors: np.ndarray, *, groups: np.ndarray | None = None, min_groups: in
     phrase, so large batches cost a few passes, not a search. Fewer than 6 phrases
     make one cluster.
     """
-    x = _unit(vectors.astype(np.float64))
+    x = _unit(vectors.astype(np.float32))  # float32: half the memory traffic of every pass
     if len(x) < 6:
         return Fit(np.zeros(len(x), dtype=int), _unit(x.sum(axis=0, keepdims=True)), 0.0)
     rng = np.random.default_rng(seed)
@@ -141,7 +150,7 @@ def fit(vectors: np.ndarray, *, groups: np.ndarray | None = None, min_groups: in
     starts = 10 if len(sample) <= SMALL_SAMPLE else 4
     best = None
     for k in range(2, min(max_k, len(sample) // 3) + 1):
-        labels, centers, _ = kmeans(sample, k, seed=seed, n_init=starts)
+        labels, centers, _ = kmeans(sample, k, seed=seed, n_init=starts, iterations=SELECT_ITERATIONS)
         if sample_groups is not None:
             labels, centers = merge_thin(sample, labels, sample_groups, min_groups)
         score = silhouette(sample, labels, seed=seed)

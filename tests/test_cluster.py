@@ -175,3 +175,13 @@ def test_on_the_demos_real_embeddings_clusters_follow_the_families_and_the_best_
     rates.sort(reverse=True)
     assert rates[0][1] == "viewer_analytics"  # the planted best family (p = 0.8) tops the board
     assert rates[-1][1] in ("lowest_price", "ai_editor")  # the two planted worst (0.15, 0.3) at the bottom
+
+
+def test_silhouette_equals_the_pairwise_definition():
+    from sklearn.metrics import silhouette_score
+
+    x, truth = blobs(12, 3, spread=0.4)
+    unit = cluster._unit(x.astype(np.float64))
+    labels = truth.copy()
+    labels[:5] = 2  # a few misplaced points
+    assert cluster.silhouette(unit, labels) == pytest.approx(silhouette_score(unit, labels, metric="cosine"))
