@@ -1,6 +1,6 @@
 """`python -m bench [--quick] [--out DIR]`: run every measurement, write BENCHMARKS.md and .json.
 
-The full run (what `make bench` does) takes about 20 minutes on a 2-core machine;
+The full run (what `make bench` does) takes about 25 minutes on a 2-core machine;
 --quick uses small sizes (a few minutes) for working on the benchmarks themselves.
 """
 

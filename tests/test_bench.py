@@ -84,3 +84,12 @@ def test_a_merged_run_replaces_only_its_groups_and_says_so():
     assert doc["date"] == "2026-01-01" and doc["merged"]["fit_engines"]["commit"] == "bbb"
     doc["results"]["fit_engines"] = []
     assert "Group `fit_engines` was measured later by `python -m bench --only fit_engines --merge`" in render(doc)
+
+
+def test_numpy_only_fitting_renders_without_the_sql_columns():
+    from bench import cluster_bench, report
+
+    r = cluster_bench.fit_engines(n=200, k=4, repeats=1, new=20, sql=False)
+    assert r["sql_s"] is None and r["same_labels"] is None and r["assign_same"]
+    doc = {"results": {"fit_engines": [{"measurement": "fit_engines", "params": {"n": 200}, "runs": [r]}]}}
+    assert "| 200 | 1 |" in "\n".join(report._fit_engines(doc)) and "not run" in "\n".join(report._fit_engines(doc))
