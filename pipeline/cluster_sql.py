@@ -32,11 +32,14 @@ _TABLES = ("km_points", "km_centroids", "km_labels", "km_new")
 
 def kmeans(con: duckdb.DuckDBPyConnection, init: np.ndarray, *, iterations: int = 100,
            phrases: str = PHRASES) -> tuple[np.ndarray, np.ndarray, float]:
-    """k-means in SQL from the (k, 384) `init` centroids over the rows of `phrases` (one `embedding` column,
-    in the order labels are wanted); returns (labels, centroids, inertia) like `cluster.kmeans`."""
+    """k-means in SQL from the (k, 384) `init` centroids over the rows of `phrases` (a query of ours, not user
+    input: one `embedding` column, in the order labels are wanted); returns (labels, centroids, inertia) like
+    `cluster.kmeans`."""
     init = np.asarray(init, dtype=np.float64)
     if init.ndim != 2 or init.shape[1] != DIM or len(init) == 0:
         raise ValueError(f"init must be a (k, {DIM}) array of centroids, got shape {init.shape}")
+    if iterations < 1:
+        raise ValueError(f"iterations must be at least 1, got {iterations}")
     try:
         n = _load(con, phrases, init)
         if n == 0:
