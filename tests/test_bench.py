@@ -56,3 +56,43 @@ def test_synthetic_phrases_are_assigned_to_their_nearest_centroid():
     assert 0 < (nearest > 0).sum() < len(nearest)
     assert [r[1] for r in rows] == nearest.tolist()
     assert con.execute("SELECT sum(size) FROM clusters").fetchone()[0] == (nearest > 0).sum()
+
+
+def test_numpy_and_sql_fitting_agree_in_the_benchmark_and_render():
+    from bench import cluster_bench, report
+
+    r = cluster_bench.fit_engines(n=300, k=6, repeats=1, new=40)
+    assert (r["n"], r["k"], r["new"]) == (300, 6, 40)
+    assert r["same_labels"] == 1.0 and r["assign_same"]
+    assert r["numpy_s"] > r["numpy_read_s"] > 0 and r["sql_s"] > 0
+    doc = {"results": {"fit_engines": [{"measurement": "fit_engines", "params": {"n": 300}, "runs": [r]}]}}
+    text = "\n".join(report._fit_engines(doc))
+    assert "## SQL vs numpy fitting" in text and "| 300 | 1 |" in text
+
+
+def test_a_merged_run_replaces_only_its_groups_and_says_so():
+    from bench.__main__ import merged
+    from bench.report import render
+
+    old = {"date": "2026-01-01", "mode": "quick", "command": "python -m bench --quick", "total_s": 60,
+           "machine": {"cpu": "x", "cores": 2, "memory_gib": 4, "python": "3.11", "versions": {}, "commit": "aaa"},
+           "load_average_1min": {"min": 1, "max": 2},
+           "results": {"write_call": [{"measurement": "write_call", "params": {}, "runs": [
+               {"calls": 1, "phrases_per_call": 20, "turns_per_call": 30, "median_s": {"a": 0.2, "b": 0.1}}]}],
+               "fit_engines": []}}
+    new = dict(old, date="2026-02-02", mode="full", command="python -m bench --only fit_engines --merge",
+               machine=dict(old["machine"], commit="bbb"), results={"fit_engines": ["new"]})
+    doc = merged(old, new)
+    assert doc["results"] == {"write_call": old["results"]["write_call"], "fit_engines": ["new"]}
+    assert doc["date"] == "2026-01-01" and doc["merged"]["fit_engines"]["commit"] == "bbb"
+    doc["results"]["fit_engines"] = []
+    assert "Group `fit_engines` was measured later by `python -m bench --only fit_engines --merge`" in render(doc)
+
+
+def test_numpy_only_fitting_renders_without_the_sql_columns():
+    from bench import cluster_bench, report
+
+    r = cluster_bench.fit_engines(n=200, k=4, repeats=1, new=20, sql=False)
+    assert r["sql_s"] is None and r["same_labels"] is None and r["assign_same"]
+    doc = {"results": {"fit_engines": [{"measurement": "fit_engines", "params": {"n": 200}, "runs": [r]}]}}
+    assert "| 200 | 1 |" in "\n".join(report._fit_engines(doc)) and "not run" in "\n".join(report._fit_engines(doc))
