@@ -146,9 +146,12 @@ def assign_new_numpy(con) -> int:
     ids = [r[0] for r in con.execute("SELECT phrase_id FROM pitch_phrases WHERE cluster_id IS NULL AND kind = 'pitch' "
                                      "ORDER BY phrase_id").fetchall()]
     x = read_vectors(con, "cluster_id IS NULL")
-    rows = con.execute("SELECT cluster_id, centroid FROM clusters ORDER BY cluster_id").fetchall()
+    rows = con.execute("SELECT cluster_id, centroid FROM clusters WHERE cluster_id <> ? ORDER BY cluster_id",
+                       [cluster.UNCLUSTERED_ID]).fetchall()
     centroids = cluster._unit(np.array([r[1] for r in rows], dtype=np.float64))
-    best = np.array([r[0] for r in rows])[(x @ centroids.T).argmax(axis=1)]
+    sims = x @ centroids.T
+    best = np.where(sims.max(axis=1) >= cluster.UNCLUSTERED_BELOW,
+                    np.array([r[0] for r in rows])[sims.argmax(axis=1)], cluster.UNCLUSTERED_ID)
     with db.transaction(con):
         con.execute("UPDATE pitch_phrases SET cluster_id = a.c FROM (SELECT unnest(?) AS id, unnest(?) AS c) a "
                     "WHERE pitch_phrases.phrase_id = a.id", [ids, best.tolist()])

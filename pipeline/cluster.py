@@ -278,15 +278,16 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = Fal
     cluster go to the unclustered row (cluster 0), which always exists once
     clusters do.
     """
-    rows = con.execute(
+    # fetchnumpy: ~10x faster than fetchall for 100k vectors (bench fit_engines)
+    cols = con.execute(
         "SELECT phrase_id, call_id, text, embedding FROM pitch_phrases WHERE kind = 'pitch' ORDER BY phrase_id"
-    ).fetchall()
-    if not rows:
+    ).fetchnumpy()
+    if not len(cols["phrase_id"]):
         return "no phrases to cluster"
-    ids = [r[0] for r in rows]
-    texts = [r[2] for r in rows]
-    x = _unit(np.array([r[3] for r in rows], dtype=np.float64))
-    result = fit(x, groups=np.array([r[1] for r in rows]), seed=seed)
+    ids = cols["phrase_id"].tolist()
+    texts = cols["text"].tolist()
+    x = _unit(np.stack(cols["embedding"]).astype(np.float32))
+    result = fit(x, groups=cols["call_id"], seed=seed)
     outlier = unclustered(x, result)
     terms_by_phrase: dict[str, list[str]] = {}
     for pid, term in con.execute("SELECT phrase_id, term FROM descriptors").fetchall():

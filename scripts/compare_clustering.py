@@ -56,20 +56,21 @@ class Row:
     seconds: list[float]
 
 
-def demo_phrases(db_path: Path, truth_path: Path) -> tuple[np.ndarray, list[str], list[str]]:
-    """(embeddings, texts, true family) of the stored pitch phrases, in phrase_id order."""
+def demo_phrases(db_path: Path, truth_path: Path) -> tuple[np.ndarray, list[str], list[str], list[str]]:
+    """(embeddings, texts, true family, call) of the stored pitch phrases, in phrase_id order."""
     truth = {c["file"]: c for c in json.loads(truth_path.read_text())["calls"]}
     con = duckdb.connect(str(db_path), read_only=True)
     rows = con.execute("SELECT c.source_file, p.start_s, p.end_s, p.text, p.embedding FROM pitch_phrases p "
                        "JOIN calls c USING (call_id) WHERE p.kind = 'pitch' ORDER BY p.phrase_id").fetchall()
     con.close()
-    x, texts, family = [], [], []
+    x, texts, family, calls = [], [], [], []
     for file, start, end, text, vector in rows:
         turn = max(truth[file]["turns"], key=lambda t: min(end, t["end_s"]) - max(start, t["start_s"]))
         x.append(vector)
         texts.append(text)
         family.append(turn["family"] or turn["kind"])
-    return np.array(x, dtype=np.float32), texts, family
+        calls.append(file)
+    return np.array(x, dtype=np.float32), texts, family, calls
 
 
 def bertopic_default(x: np.ndarray, texts: list[str], seed: int) -> np.ndarray:
@@ -119,9 +120,10 @@ def kmeans_by_silhouette(x: np.ndarray, texts: list[str], seed: int, max_k: int 
     return best[1]
 
 
-def pitchlab(fit: Callable) -> Method:
+def pitchlab(fit: Callable, calls: list[str] | None = None) -> Method:
+    """Pitchlab's fit as `refit` runs it: with each phrase's call (`groups`) and the seed."""
     def method(x: np.ndarray, texts: list[str], seed: int) -> np.ndarray:
-        result = fit(x)
+        result = fit(x, seed=seed) if calls is None else fit(x, groups=np.array(calls), seed=seed)
         return np.asarray(getattr(result, "labels", result))
 
     return method
@@ -180,9 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     for path in (args.db, args.truth):
         if not path.exists():
             raise SystemExit(f"no file at {path}: run `make demo` first (it writes data/demo.duckdb)")
-    x, texts, family = demo_phrases(args.db, args.truth)
+    x, texts, family, calls = demo_phrases(args.db, args.truth)
     methods: dict[str, tuple[Method, bool]] = {
-        f"Pitchlab `{args.fit}`": (pitchlab(load_fit(args.fit)), False),
+        f"Pitchlab `{args.fit}`": (pitchlab(load_fit(args.fit), calls), True),
         bertopic_name(): (bertopic_default, True),
         "k-means, k=5": (kmeans_at(5), True),
         "k-means, k by cosine silhouette (2..20)": (kmeans_by_silhouette, True),
