@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo analyze watch status leaderboard report test test-fast bench bench-quick clean-db help
+.PHONY: setup demo analyze watch status leaderboard report test test-fast bench bench-quick compare clean-db help
 
 help:
 	@echo "make demo      set everything up, analyze the demo calls into data/demo.duckdb, print the leaderboard"
@@ -16,7 +16,8 @@ help:
 	@echo "make status    processed, pending and failed recordings of data/inbox"
 	@echo "make leaderboard  print the leaderboard of data/calls.duckdb"
 	@echo "make report    write data/report.html (charts, examples, reps, data quality) from data/calls.duckdb"
-	@echo "make bench     measure speed and memory, write BENCHMARKS.md and BENCHMARKS.json (about 20 min on 2 idle cores)"
+	@echo "make bench     measure speed and memory, write BENCHMARKS.md and BENCHMARKS.json (about 25 min on 2 idle cores)"
+	@echo "make compare   install the [compare] extra, compare the demo's clusters with BERTopic and k-means (after make demo)"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH, or run: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -62,6 +63,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick --out /tmp/pitchlab-bench
+
+compare: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[compare]'
+	$(BIN)/python scripts/compare_clustering.py data/demo.duckdb data/demo_truth.json
 
 clean-db:
 	rm -f data/demo.duckdb data/demo.duckdb.wal

@@ -13,6 +13,7 @@ MEASUREMENTS = {
     "incremental": pipeline_bench.incremental,
     "naive": whisper_bench.naive_vs_channels,
     "fit": cluster_bench.fit,
+    "fit_engines": cluster_bench.fit_engines,
     "kmeans_start": cluster_bench.kmeans_start,
     "assign": cluster_bench.assign,
     "write_call": store_bench.write_call,

@@ -39,11 +39,12 @@ def render(doc: dict) -> str:
         f"The machine was shared: 1-minute load average {doc['load_average_1min']['min']:.1f}–"
         f"{doc['load_average_1min']['max']:.1f} during the run, so wall times carry that noise.",
         "",
-        *[f"Measured again later: {', '.join(u['groups'])} on {u['date']}, commit {u['commit']}, "
-          f"{u['total_s'] / 60:.1f} min, load average {u['load_average_1min']['min']:.1f}–"
-          f"{u['load_average_1min']['max']:.1f} (`python -m bench --only {' '.join(u['groups'])} --merge`)."
-          for u in doc.get("updates", [])],
-        *([""] if doc.get("updates") else []),
+    ]
+    for group, run in doc.get("merged", {}).items():
+        out += [f"Group `{group}` was measured later by `{run['command']}` ({run['mode']} run, {run['total_s'] / 60:.1f} "
+                f"min) on {run['date']}, commit {run['commit']}, load average {run['load_average_1min']['min']:.1f}–"
+                f"{run['load_average_1min']['max']:.1f}; the rest of the file is from the run above.", ""]
+    out += [
         "Each measurement runs in its own Python process; `peak RSS` is that process's peak resident memory. "
         "Where several runs were made the figure is their median (the `runs` column).",
         "",
@@ -53,6 +54,7 @@ def render(doc: dict) -> str:
     out += _scaling(doc)
     out += _naive(doc)
     out += _clustering(doc, goals)
+    out += _fit_engines(doc)
     out += _incremental(doc)
     out += _store(doc)
     out += _transcripts(doc, goals)
@@ -194,6 +196,38 @@ def _clustering(doc, goals) -> list[str]:
                       f"fit ≈ {fit_100k / 60:.0f} min (estimated from one start); assigning 1,000 new: "
                       + ", ".join(f"{e['runs'][0]['assign_s']:.2f} s at {e['runs'][0]['n']:,}" for e in assigns),
                       "no (fit); yes (assign)" if fit_100k >= GOAL_CLUSTER_100K_S else "yes"))
+    return out
+
+
+def _fit_engines(doc) -> list[str]:
+    entries = _entries(doc, "fit_engines")
+    if not entries:
+        return []
+    first = entries[0]["runs"][0]
+    out = ["## SQL vs numpy fitting", "",
+           f"The same spherical k-means (k = {first['k']}, the same k-means++ initial centroids, at most "
+           f"{first['iterations_cap']} passes, stop when no label changes) over synthetic phrases stored in a "
+           "DuckDB file. numpy: read the vectors from DuckDB, then `cluster.kmeans`. SQL: "
+           "`cluster_sql.kmeans`, all in DuckDB. Then a batch of new phrases is assigned to the fitted centroids: "
+           "numpy reads them and writes the cluster ids back; SQL is `cluster.assign_new`. Runs alternate; "
+           "medians.", "",
+           "| phrases | runs | numpy fit (of which read) | SQL fit | SQL / numpy | same labels | "
+           "assign new: numpy | assign new: SQL | same | peak RSS |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for e in entries:
+        r = e["runs"][0]
+        sql = "not run" if r["sql_s"] is None else f"{r['sql_s']:.2f} s"
+        ratio = "" if r["sql_s"] is None else f"{r['sql_s'] / r['numpy_s']:.1f}×"
+        same = "" if r["same_labels"] is None else f"{r['same_labels']:.1%}"
+        out.append(f"| {r['n']:,} | {r['repeats']} | {r['numpy_s']:.2f} s ({r['numpy_read_s']:.2f} s) | {sql} | "
+                   f"{ratio} | {same} | {r['new']:,}: {r['assign_numpy_s']:.2f} s | "
+                   f"{r['assign_sql_s']:.2f} s | {'yes' if r['assign_same'] else 'no'} | {r['peak_rss_mb']:,.0f} MB |")
+    runs = [e["runs"][0] for e in entries]
+    fit = [f"{'numpy' if r['numpy_s'] < r['sql_s'] else 'SQL'} at {r['n']:,}" for r in runs if r["sql_s"] is not None]
+    assign = [f"{'numpy' if r['assign_numpy_s'] < r['assign_sql_s'] else 'SQL'} at {r['n']:,} "
+              f"(by {abs(r['assign_numpy_s'] - r['assign_sql_s']):.2f} s)" for r in runs]
+    out += ["", f"Faster fit: {', '.join(fit) or 'n/a'}. Faster assignment of the new batch: {', '.join(assign)}. "
+            "`cluster.fit` fits in numpy; `cluster.assign_new` assigns in SQL.", ""]
     return out
 
 

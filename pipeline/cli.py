@@ -123,13 +123,13 @@ def _pipeline_settings(args: argparse.Namespace, *, progress: bool) -> Settings:
 
 def _leaderboard_text(con, *, top: int, include_inferred: bool) -> str:
     from .evidence import cluster_evidence, next_tests
-    from .stats import baseline_rate, format_leaderboard, leaderboard
+    from .stats import baseline_rate, format_leaderboard, leaderboard, unclustered
 
     rows = leaderboard(con, include_inferred=include_inferred)
     evidence = cluster_evidence(con, include_inferred=include_inferred)
     tips = next_tests(rows, baseline_rate(con, include_inferred=include_inferred),
                       {c: e.p_best for c, e in evidence.items()}) if rows else ()
-    return format_leaderboard(rows, top=top, evidence=evidence, next_tests=tips)
+    return format_leaderboard(rows, top=top, evidence=evidence, next_tests=tips, loose=unclustered(con))
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:

@@ -32,8 +32,25 @@ def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     if read_only:
         if not path.exists():
             raise PitchlabError(f"no database at {path}: run `pitchlab analyze` first")
+        con = _connect(path, read_only=True)
+        if not _pending(con):
+            return con
+        con.close()  # a file from an older pitchlab: bring it up to date once, then read
+        _connect_and_migrate(path).close()
         return _connect(path, read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
+    return _connect_and_migrate(path)
+
+
+def _pending(con: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        done = con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
+    except duckdb.CatalogException:
+        return True
+    return done < len(migrations.MIGRATIONS)
+
+
+def _connect_and_migrate(path: Path) -> duckdb.DuckDBPyConnection:
     con = _connect(path, read_only=False)
     apply_migrations(con)
     return con

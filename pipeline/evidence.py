@@ -72,12 +72,13 @@ def cluster_evidence(con: duckdb.DuckDBPyConnection, *, include_inferred: bool =
     labelled = con.execute(
         f"SELECT l.call_id, l.y, coalesce(c.rep, '') FROM labeled_calls({flag}) l JOIN calls c USING (call_id)"
     ).fetchall()
-    clusters = [r[0] for r in con.execute("SELECT cluster_id FROM clusters ORDER BY cluster_id").fetchall()]
+    clusters = [r[0] for r in con.execute(  # the unclustered row (0) is shown, never ranked
+        "SELECT cluster_id FROM clusters WHERE cluster_id <> 0 ORDER BY cluster_id").fetchall()]
     if not clusters:
         return {}
     used: dict[int, set[str]] = {c: set() for c in clusters}
     for cid, call in con.execute(
-        "SELECT DISTINCT cluster_id, call_id FROM pitch_phrases WHERE cluster_id IS NOT NULL"
+        "SELECT DISTINCT cluster_id, call_id FROM pitch_phrases WHERE cluster_id IS NOT NULL AND cluster_id <> 0"
     ).fetchall():
         used[cid].add(call)
     reps = sorted({rep for _, _, rep in labelled})

@@ -8,8 +8,10 @@ Method, explainable: each phrase's embedding is compared with short lists of
 example phrases per kind (PROTOTYPES below, generic wording, not taken from
 the demo); a kind's score is the mean similarity of its three nearest
 examples; the best score wins. A question is not a pitch unless it is
-clearly closer to the pitch examples (QUESTION_MARGIN). The evidence stored is
-the nearest example and its similarity.
+clearly closer to the pitch examples (QUESTION_MARGIN), and an open question
+("What ...?", "How ...?") never is: it asks about the prospect, it claims
+nothing about the product. The evidence stored is the nearest example and its
+similarity.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .embed import Embedder
 PITCH, GREETING, DISCOVERY, CLOSE = "pitch", "greeting", "discovery", "close"
 TOP = 3
 QUESTION_MARGIN = 0.08
+OPEN_QUESTION_WORDS = frozenset({"what", "what's", "how", "how's", "who", "who's", "which", "where", "when", "why"})
 
 PROTOTYPES: dict[str, tuple[str, ...]] = {
     PITCH: (
@@ -111,13 +114,21 @@ class KindClassifier:
         labels = np.array(self.labels)
         columns = [np.flatnonzero(labels == kind) for kind in PROTOTYPES]
         # (phrases, kinds): mean similarity of each kind's TOP nearest examples
-        scores = np.stack([np.ascontiguousarray(np.sort(sims[:, cols], axis=1)[:, ::-1][:, :TOP]).mean(axis=1) for cols in columns],
-                          axis=1).astype(np.float64)
+        scores = np.stack([np.ascontiguousarray(np.sort(sims[:, cols], axis=1)[:, ::-1][:, :TOP]).mean(axis=1)
+                           for cols in columns], axis=1).astype(np.float64)
+        pitch = list(PROTOTYPES).index(PITCH)
         questions = np.array([text.rstrip().endswith("?") for text in texts])
-        scores[questions, list(PROTOTYPES).index(PITCH)] -= QUESTION_MARGIN
+        scores[questions, pitch] -= QUESTION_MARGIN
+        open_questions = np.array([q and _first_word(t) in OPEN_QUESTION_WORDS for q, t in zip(questions, texts)])
+        scores[open_questions, pitch] = -np.inf
         best = scores.argmax(axis=1)  # ties go to the first kind, as max() over the dict did
         out = []
         for row, k in zip(sims, best):
             idx = columns[k][int(np.argmax(row[columns[k]]))]
             out.append(Kind(list(PROTOTYPES)[k], f"like “{self.texts[idx]}” ({row[idx]:.2f})"))
         return out
+
+
+def _first_word(text: str) -> str:
+    words = text.split()
+    return words[0].lower().strip("\"'“‘(,") if words else ""

@@ -266,10 +266,103 @@ def m005_backchannel_turns(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE turns ADD COLUMN backchannel BOOLEAN DEFAULT false")
 
 
+def m006_cluster_evidence_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """descriptor_stats gains: the unclustered row flagged, each cluster's share of pitch phrases, a 90%
+    interval on the mean reaction interest, and the rep-adjusted (Mantel-Haenszel) odds ratio.
+
+    Columns are appended, so queries written for the earlier view keep working. The
+    reaction interval is mean ± 1.645 standard errors, clipped to [-1, 1] (NULL under
+    two reactions). The odds ratio stratifies labelled calls by rep (calls without a
+    rep are one stratum): sum(a·d/n) / sum(b·c/n) over strata of (used & interested,
+    used & not, unused & interested, unused & not); NULL when the denominator is 0.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE MACRO descriptor_stats(include_inferred) AS TABLE
+        WITH labeled AS (SELECT * FROM labeled_calls(include_inferred)),
+        overall AS (SELECT count(*) AS n, coalesce(sum(y), 0)::BIGINT AS k FROM labeled),
+        used AS (
+            SELECT DISTINCT cluster_id, call_id FROM pitch_phrases WHERE cluster_id IS NOT NULL
+        ),
+        per_cluster AS (
+            SELECT u.cluster_id,
+                   count(*) AS calls,
+                   count(l.call_id) AS calls_with_outcome,
+                   coalesce(sum(l.y), 0)::BIGINT AS interested_calls
+            FROM used u LEFT JOIN labeled l USING (call_id)
+            GROUP BY u.cluster_id
+        ),
+        reaction_means AS (
+            SELECT p.cluster_id, avg(r.interest) AS reaction_interest, count(*) AS reactions,
+                   stddev_samp(r.interest) / sqrt(count(*)) AS reaction_se
+            FROM reactions r JOIN pitch_phrases p USING (phrase_id)
+            GROUP BY p.cluster_id
+        ),
+        strata AS (
+            SELECT k.cluster_id, coalesce(c.rep, '') AS rep,
+                   count(*) FILTER (WHERE u.call_id IS NOT NULL AND l.y = 1) AS a,
+                   count(*) FILTER (WHERE u.call_id IS NOT NULL AND l.y = 0) AS b,
+                   count(*) FILTER (WHERE u.call_id IS NULL AND l.y = 1) AS c,
+                   count(*) FILTER (WHERE u.call_id IS NULL AND l.y = 0) AS d
+            FROM (SELECT DISTINCT cluster_id FROM used) k
+            CROSS JOIN labeled l
+            JOIN calls c ON c.call_id = l.call_id
+            LEFT JOIN used u ON u.cluster_id = k.cluster_id AND u.call_id = l.call_id
+            GROUP BY k.cluster_id, coalesce(c.rep, '')
+        ),
+        mantel_haenszel AS (
+            SELECT cluster_id, sum(a * d / (a + b + c + d)) AS num, sum(b * c / (a + b + c + d)) AS den
+            FROM strata GROUP BY cluster_id
+        ),
+        all_phrases AS (SELECT sum(size) AS n FROM clusters),
+        rates AS (
+            SELECT c.cluster_id, c.label, c.example, c.size AS phrases,
+                   coalesce(pc.calls, 0) AS calls,
+                   coalesce(pc.calls_with_outcome, 0) AS calls_with_outcome,
+                   coalesce(pc.interested_calls, 0) AS interested_calls,
+                   CASE WHEN pc.calls_with_outcome > 0
+                        THEN pc.interested_calls / pc.calls_with_outcome END AS interest_rate,
+                   CASE WHEN o.n - pc.calls_with_outcome > 0
+                        THEN (o.k - pc.interested_calls) / (o.n - pc.calls_with_outcome) END
+                        AS rate_without,
+                   rm.reaction_interest,
+                   coalesce(rm.reactions, 0) AS reactions,
+                   rm.reaction_se,
+                   CASE WHEN mh.den > 0 THEN mh.num / mh.den END AS rep_adjusted_odds_ratio,
+                   CASE WHEN ap.n > 0 THEN c.size / ap.n END AS phrase_share
+            FROM clusters c
+            CROSS JOIN overall o
+            CROSS JOIN all_phrases ap
+            LEFT JOIN per_cluster pc USING (cluster_id)
+            LEFT JOIN reaction_means rm USING (cluster_id)
+            LEFT JOIN mantel_haenszel mh USING (cluster_id)
+        )
+        SELECT cluster_id, label, phrases, calls, calls_with_outcome, interested_calls,
+               interest_rate, rate_without,
+               CASE WHEN rate_without > 0 THEN interest_rate / rate_without END AS lift,
+               wilson_low(interested_calls, calls_with_outcome) AS ci_low,
+               wilson_high(interested_calls, calls_with_outcome) AS ci_high,
+               reaction_interest, reactions,
+               calls_with_outcome < 5 AS low_support,
+               example,
+               cluster_id = 0 AS unclustered,
+               phrase_share,
+               CASE WHEN reactions >= 2 THEN greatest(-1, reaction_interest - 1.6449 * reaction_se) END
+                   AS reaction_ci_low,
+               CASE WHEN reactions >= 2 THEN least(1, reaction_interest + 1.6449 * reaction_se) END
+                   AS reaction_ci_high,
+               rep_adjusted_odds_ratio
+        FROM rates
+        """
+    )
+    con.execute("CREATE OR REPLACE VIEW descriptor_performance AS SELECT * FROM descriptor_stats(true)")
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m001_core_tables,
     m002_descriptor_performance,
     m003_transcript_calls,
     m004_rep_channel,
     m005_backchannel_turns,
+    m006_cluster_evidence_columns,
 ]

@@ -133,6 +133,7 @@ def _reps(con) -> tuple[RepReport, ...]:
         """
         SELECT coalesce(c.rep, '(no rep named)'), k.label, count(*) AS n
         FROM pitch_phrases p JOIN calls c USING (call_id) JOIN clusters k USING (cluster_id)
+        WHERE k.cluster_id <> 0
         GROUP BY ALL ORDER BY n DESC, k.label
         """
     ).fetchall()
@@ -155,7 +156,7 @@ def _quality(con) -> Quality:
     ).fetchone()
     failed = con.execute("SELECT count(*) FROM ingest_errors").fetchone()[0]
     pitches, unclustered = con.execute(
-        "SELECT count(*), count(*) FILTER (cluster_id IS NULL) FROM pitch_phrases WHERE kind = 'pitch'"
+        "SELECT count(*), count(*) FILTER (cluster_id IS NULL OR cluster_id = 0) FROM pitch_phrases WHERE kind = 'pitch'"
     ).fetchone()
     return Quality(calls, float(minutes), transcripts, failed, labelled, inferred, unknown, pitches, unclustered)
 

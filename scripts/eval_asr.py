@@ -69,15 +69,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["tiny.en", "base"])
     parser.add_argument("--models-dir", type=Path, default=ROOT / "models")
+    parser.add_argument("--beams", type=int, nargs="+", default=[Settings.beam_size],
+                        help="beam sizes to compare (each model runs once per beam size, side by side)")
     parser.add_argument("--verbose", action="store_true", help="print each clip's hypothesis")
     args = parser.parse_args()
     data = clips()
     audio_s = sum(len(samples) / 16000 for _, samples, _ in data)
     print(f"{len(data)} clips, {audio_s:.1f} s of audio")
-    print("| model | WER | errors / reference words | real-time factor | transcription s |")
-    print("|---|---|---|---|---|")
-    for name in args.models:
-        transcriber = WhisperTranscriber(Settings(model=name, models_dir=args.models_dir))
+    print("| model | beam | WER | errors / reference words | real-time factor | transcription s |")
+    print("|---|---|---|---|---|---|")
+    for name, beam in ((m, b) for m in args.models for b in args.beams):
+        transcriber = WhisperTranscriber(Settings(model=name, models_dir=args.models_dir, beam_size=beam))
         transcriber.words(data[0][1])  # warm-up
         errors = ref_words = 0
         wall = 0.0
@@ -90,7 +92,7 @@ def main() -> int:
             ref_words += len(ref)
             if args.verbose:
                 print(f"  {name} {clip}: {edit_distance(ref, hyp)}/{len(ref)}: {' '.join(hyp)}", file=sys.stderr)
-        print(f"| `{name}` | {100 * errors / ref_words:.1f}% | {errors} / {ref_words} | "
+        print(f"| `{name}` | {beam} | {100 * errors / ref_words:.1f}% | {errors} / {ref_words} | "
               f"{wall / audio_s:.3f} | {wall:.1f} |")
     return 0
 

@@ -50,9 +50,52 @@ def test_synthetic_phrases_are_assigned_to_their_nearest_centroid():
     rows = con.execute("SELECT embedding, cluster_id FROM pitch_phrases").fetchall()
     x = np.array([r[0] for r in rows])
     centroids = synthetic.centroids()[: synthetic.STORED_CLUSTERS]
-    nearest = (x / np.linalg.norm(x, axis=1, keepdims=True) @ centroids.T).argmax(axis=1) + 1
+    sims = x / np.linalg.norm(x, axis=1, keepdims=True) @ centroids.T
+    # phrases drawn around the other 280 true centroids resemble no stored cluster: the unclustered row (0)
+    nearest = np.where(sims.max(axis=1) >= cluster.UNCLUSTERED_BELOW, sims.argmax(axis=1) + 1, 0)
+    assert 0 < (nearest > 0).sum() < len(nearest)
     assert [r[1] for r in rows] == nearest.tolist()
-    assert con.execute("SELECT sum(size) FROM clusters").fetchone()[0] == 300
+    assert con.execute("SELECT sum(size) FROM clusters").fetchone()[0] == (nearest > 0).sum()
+
+
+def test_numpy_and_sql_fitting_agree_in_the_benchmark_and_render():
+    from bench import cluster_bench, report
+
+    r = cluster_bench.fit_engines(n=300, k=6, repeats=1, new=40)
+    assert (r["n"], r["k"], r["new"]) == (300, 6, 40)
+    assert r["same_labels"] == 1.0 and r["assign_same"]
+    assert r["numpy_s"] > r["numpy_read_s"] > 0 and r["sql_s"] > 0
+    doc = {"results": {"fit_engines": [{"measurement": "fit_engines", "params": {"n": 300}, "runs": [r]}]}}
+    text = "\n".join(report._fit_engines(doc))
+    assert "## SQL vs numpy fitting" in text and "| 300 | 1 |" in text
+
+
+def test_a_merged_run_replaces_only_its_groups_and_says_so():
+    from bench.__main__ import merged
+    from bench.report import render
+
+    old = {"date": "2026-01-01", "mode": "quick", "command": "python -m bench --quick", "total_s": 60,
+           "machine": {"cpu": "x", "cores": 2, "memory_gib": 4, "python": "3.11", "versions": {}, "commit": "aaa"},
+           "load_average_1min": {"min": 1, "max": 2},
+           "results": {"write_call": [{"measurement": "write_call", "params": {}, "runs": [
+               {"calls": 1, "phrases_per_call": 20, "turns_per_call": 30, "median_s": {"a": 0.2, "b": 0.1}}]}],
+               "fit_engines": []}}
+    new = dict(old, date="2026-02-02", mode="full", command="python -m bench --only fit_engines --merge",
+               machine=dict(old["machine"], commit="bbb"), results={"fit_engines": ["new"]})
+    doc = merged(old, new)
+    assert doc["results"] == {"write_call": old["results"]["write_call"], "fit_engines": ["new"]}
+    assert doc["date"] == "2026-01-01" and doc["merged"]["fit_engines"]["commit"] == "bbb"
+    doc["results"]["fit_engines"] = []
+    assert "Group `fit_engines` was measured later by `python -m bench --only fit_engines --merge`" in render(doc)
+
+
+def test_numpy_only_fitting_renders_without_the_sql_columns():
+    from bench import cluster_bench, report
+
+    r = cluster_bench.fit_engines(n=200, k=4, repeats=1, new=20, sql=False)
+    assert r["sql_s"] is None and r["same_labels"] is None and r["assign_same"]
+    doc = {"results": {"fit_engines": [{"measurement": "fit_engines", "params": {"n": 200}, "runs": [r]}]}}
+    assert "| 200 | 1 |" in "\n".join(report._fit_engines(doc)) and "not run" in "\n".join(report._fit_engines(doc))
 
 
 def transcripts_run(calls: int) -> dict:
@@ -63,7 +106,7 @@ def transcripts_run(calls: int) -> dict:
             "peak_rss_mb": 1500.0, "db_mib": 60.0, "clustering": "fitted", "load_average_1min": [4.0, 5.5]}
 
 
-def test_merge_measures_one_group_again_and_keeps_the_others(tmp_path, monkeypatch):
+def test_transcript_batches_of_chosen_sizes_merge_and_render(tmp_path, monkeypatch):
     import json
 
     from bench import __main__ as bench_main
@@ -82,8 +125,8 @@ def test_merge_measures_one_group_again_and_keeps_the_others(tmp_path, monkeypat
     assert asked == [("transcripts", {"calls": 300}), ("transcripts", {"calls": 900})]
     doc = json.loads((tmp_path / "BENCHMARKS.json").read_text())
     assert set(doc["results"]) == {"write_call", "transcripts"} and doc["date"] == "2026-01-01"
-    assert doc["updates"][0]["groups"] == ["transcripts"]
+    assert doc["merged"]["transcripts"]["command"] == "python -m bench --only transcripts --transcript-calls 300 900 --merge"
     md = (tmp_path / "BENCHMARKS.md").read_text()
     assert "## Transcripts: one large batch" in md and "| 900 | 256 | 36,000 | 23,400 (10,800) |" in md
     assert "| 10,000 transcript calls of ~40 turns in one batch on a 24 GiB machine | largest run 900 calls" in md
-    assert "Measured again later: transcripts on" in md and "20.0× faster" in md
+    assert "Group `transcripts` was measured later" in md and "20.0× faster" in md

@@ -1,4 +1,7 @@
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from pipeline import cluster, db
 from pipeline.embed import DIM
@@ -42,8 +45,8 @@ def test_class_based_tfidf_prefers_terms_specific_to_a_cluster():
 def insert_phrases(con, x, prefix, terms=()):
     for i, vec in enumerate(x):
         pid = f"{prefix}{i:03d}"
-        con.execute("INSERT INTO pitch_phrases VALUES (?, 'c', 0, 0, 1, ?, 'pitch', '', ?, NULL)",
-                    [pid, f"text {pid}", vec.tolist()])
+        con.execute("INSERT INTO pitch_phrases VALUES (?, ?, 0, 0, 1, ?, 'pitch', '', ?, NULL)",
+                    [pid, f"call {pid}", f"text {pid}", vec.tolist()])  # one call per phrase
         for t in terms[i] if terms else ():
             con.execute("INSERT INTO descriptors VALUES (?, ?)", [pid, t])
 
@@ -56,16 +59,18 @@ def test_first_batch_fits_later_batches_are_assigned_in_sql_without_moving_ids(t
         insert_phrases(con, x[first], "a", [[f"family{truth[i]}"] for i in first])
         assert cluster.update(con).startswith("fitted 3 clusters over 24 phrases")
         before = dict(con.execute("SELECT phrase_id, cluster_id FROM pitch_phrases").fetchall())
-        labels = dict(con.execute("SELECT cluster_id, label FROM clusters").fetchall())
+        labels = dict(con.execute("SELECT cluster_id, label FROM clusters WHERE cluster_id > 0").fetchall())
         insert_phrases(con, x[later], "b")
         assert cluster.update(con) == "assigned 6 new phrases to existing clusters"
         after = dict(con.execute("SELECT phrase_id, cluster_id FROM pitch_phrases").fetchall())
         sizes = dict(con.execute("SELECT cluster_id, size FROM clusters").fetchall())
+        unclustered = con.execute("SELECT label, size FROM clusters WHERE cluster_id = 0").fetchone()
     assert {k: after[k] for k in before} == before
     # each new phrase joins the cluster its true family was given
     family_cluster = {int(truth[i]): before[f"a{j:03d}"] for j, i in enumerate(first)}
     assert all(after[f"b{j:03d}"] == family_cluster[int(truth[i])] for j, i in enumerate(later))
-    assert sizes == {c: 10 for c in labels}
+    assert sizes == {0: 0, **{c: 10 for c in labels}}
+    assert unclustered == ("unclustered", 0)  # the explicit row exists even when empty
     assert sorted(labels.values()) == ["family0", "family1", "family2"]
 
 
@@ -96,3 +101,87 @@ def test_recluster_keeps_the_ids_of_matching_clusters_and_records_history(tmp_pa
     assert {label: ids_after[label] for label in ids_before} == ids_before
     assert ids_after["family3"] == 4
     assert history == [(1, 1, True), (2, 2, True), (3, 3, True)]
+
+
+def wordings(families=4, per_family=2, repeats=3, seed=4):
+    """Families of tight 'wordings'; each wording is said in `repeats` different calls."""
+    rng = np.random.default_rng(seed)
+    x, family, calls = [], [], []
+    call = 0
+    for f in range(families):
+        centre = rng.normal(size=DIM)
+        for _ in range(per_family):
+            wording = centre + 0.6 * rng.normal(size=DIM)
+            for _ in range(repeats):
+                x.append(wording + 0.02 * rng.normal(size=DIM))
+                family.append(f)
+                calls.append(f"call{call}")
+                call += 1
+    return np.array(x, dtype=np.float32), np.array(family), np.array(calls)
+
+
+def test_k_is_chosen_among_fits_whose_clusters_span_enough_calls():
+    x, family, calls = wordings()
+    free = cluster.fit(x)
+    assert len(free.centroids) == 8  # each exact wording on its own: 3 calls per cluster, too few to rank
+    grouped = cluster.fit(x, groups=calls)  # 24 calls
+    assert len(grouped.centroids) == 4 and same_partition(grouped.labels, family)
+    assert cluster.min_spread(grouped.labels, calls) == 6
+    # with fewer than 4 * MIN_CALLS calls the rule does not apply: the finest natural clusters stay
+    few = np.array([c if int(c[4:]) < 18 else "call0" for c in calls])  # 18 calls
+    assert len(cluster.fit(x, groups=few).centroids) == 8
+
+
+def test_a_phrase_like_no_cluster_is_unclustered_on_fit_and_on_assignment(tmp_path):
+    x, truth = blobs(10, 3)
+    rng = np.random.default_rng(9)
+    stray = rng.normal(size=(2, DIM)).astype(np.float32)  # random directions: cosine ~0 to every centroid
+    with db.opened(tmp_path / "u.duckdb") as con:
+        insert_phrases(con, np.concatenate([x, stray[:1]]), "a")
+        assert cluster.update(con).startswith("fitted 3 clusters over 31 phrases, 1 unclustered")
+        assert con.execute("SELECT cluster_id FROM pitch_phrases WHERE phrase_id = 'a030'").fetchone() == (0,)
+        assert con.execute("SELECT label, size FROM clusters WHERE cluster_id = 0").fetchone() == ("unclustered", 1)
+        insert_phrases(con, np.concatenate([x[:1], stray[1:]]), "b")
+        cluster.update(con)
+        assigned = dict(con.execute("SELECT phrase_id, cluster_id FROM pitch_phrases WHERE phrase_id LIKE 'b%'").fetchall())
+        first = con.execute("SELECT cluster_id FROM pitch_phrases WHERE phrase_id = 'a000'").fetchone()[0]
+        sizes = dict(con.execute("SELECT cluster_id, size FROM clusters").fetchall())
+    assert assigned == {"b000": first, "b001": 0}
+    assert sizes[0] == 2 and sum(sizes.values()) == 33
+
+
+def test_adjusted_rand_index_matches_hand_computed_values():
+    assert cluster.adjusted_rand_index([0, 0, 1, 1], ["a", "a", "b", "b"]) == 1.0
+    # pairs together: 1 in both, 4 in a, 2 in b, of 10; expected 4 * 2 / 10: (1 - 0.8) / ((4 + 2) / 2 - 0.8)
+    assert cluster.adjusted_rand_index([0, 0, 0, 1, 1], [0, 0, 1, 1, 2]) == pytest.approx(0.2 / 2.2)
+
+
+DEMO = np.load(Path(__file__).parent / "data" / "demo_pitches.npz")  # scripts/export_demo_pitches.py
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_on_the_demos_real_embeddings_clusters_follow_the_families_and_the_best_family_ranks_first(seed):
+    x, family, calls, interested = DEMO["embedding"], DEMO["family"], DEMO["call"], DEMO["interested"]
+    result = cluster.fit(x, groups=calls, seed=seed)
+    free = cluster.fit(x, seed=seed)
+    assert cluster.min_spread(result.labels, calls) >= cluster.MIN_CALLS
+    assert cluster.adjusted_rand_index(family, result.labels) >= 0.35  # 0.37-0.54 measured over these seeds
+    assert cluster.adjusted_rand_index(family, result.labels) > cluster.adjusted_rand_index(family, free.labels)
+    rates = []
+    for c in np.unique(result.labels):
+        used = {k: v for k, v in zip(calls[result.labels == c], interested[result.labels == c])}
+        members = list(family[result.labels == c])
+        rates.append((np.mean(list(used.values())), max(set(members), key=members.count)))
+    rates.sort(reverse=True)
+    assert rates[0][1] == "viewer_analytics"  # the planted best family (p = 0.8) tops the board
+    assert rates[-1][1] in ("lowest_price", "ai_editor")  # the two planted worst (0.15, 0.3) at the bottom
+
+
+def test_silhouette_equals_the_pairwise_definition():
+    from sklearn.metrics import silhouette_score
+
+    x, truth = blobs(12, 3, spread=0.4)
+    unit = cluster._unit(x.astype(np.float64))
+    labels = truth.copy()
+    labels[:5] = 2  # a few misplaced points
+    assert cluster.silhouette(unit, labels) == pytest.approx(silhouette_score(unit, labels, metric="cosine"))

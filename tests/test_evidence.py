@@ -34,3 +34,24 @@ def test_cluster_evidence_ranks_p_best(tmp_path):
     assert sum(e.p_best for e in ev.values()) == pytest.approx(1.0, abs=1e-3)  # each rounded to 4 places
     assert ev[1].p_value == pytest.approx(evidence.fisher_p(7, 7, 1, 9))
     assert ev[1].q_value >= ev[1].p_value
+
+
+def test_the_view_carries_the_same_rep_adjusted_odds_ratio_and_a_reaction_interval(tmp_path):
+    calls = {f"c{i}": ("interested" if i % 3 else "not_interested") for i in range(12)}
+    uses = [(f"c{i}", 1 if i < 7 else 2) for i in range(12)] + [("c0", 2), ("c4", 2)]
+    with db.opened(tmp_path / "m.duckdb") as con:
+        seed(con, calls, uses, reactions=[("p0", 0.5), ("p1", -0.5), ("p2", 1.0), ("p8", 0.2)])
+        con.execute("UPDATE calls SET rep = CASE WHEN call_id IN ('c0','c1','c2','c3','c8','c9') THEN 'Dana' END")
+        ev = evidence.cluster_evidence(con)
+        rows = {r[0]: r[1:] for r in con.execute(
+            "SELECT cluster_id, rep_adjusted_odds_ratio, reaction_interest, reaction_ci_low, reaction_ci_high, "
+            "reactions, phrase_share FROM descriptor_performance").fetchall()}
+    for cid in (1, 2):
+        assert rows[cid][0] == pytest.approx(ev[cid].rep_adjusted_odds_ratio)
+    assert ev[1].rep_adjusted_odds_ratio is not None
+    _, mean, low, high, n, share = rows[1]
+    se = (sum((x - 1 / 3) ** 2 for x in (0.5, -0.5, 1.0)) / 2) ** 0.5 / 3 ** 0.5
+    assert (n, mean) == (3, pytest.approx(1 / 3))
+    assert (low, high) == (pytest.approx(max(-1, 1 / 3 - 1.6449 * se)), pytest.approx(min(1, 1 / 3 + 1.6449 * se)))
+    assert rows[2][2:4] == (None, None)  # one reaction: no interval
+    assert share == pytest.approx(7 / 14)

@@ -75,3 +75,14 @@ def test_m003_marks_existing_calls_as_audio_and_allows_transcript_calls(tmp_path
         con.execute("INSERT INTO turns (call_id, turn_idx, speaker, text) VALUES ('b', 0, 'rep', 'hi')")
         calls = con.execute("SELECT call_id, source_kind, duration_s, channels, model FROM calls ORDER BY 1").fetchall()
     assert calls == [("a", "audio", 3.5, 2, "tiny.en"), ("b", "transcript", None, None, None)]
+
+
+def test_reading_a_file_from_an_older_pitchlab_brings_it_up_to_date_first(tmp_path, monkeypatch):
+    path = tmp_path / "older.duckdb"
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:5])
+    db.opened(path).__enter__().close()
+    monkeypatch.undo()
+    with db.opened(path, read_only=True) as con:
+        columns = {r[0] for r in con.execute("DESCRIBE descriptor_performance").fetchall()}
+        versions = con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
+    assert "rep_adjusted_odds_ratio" in columns and versions == len(migrations.MIGRATIONS)

@@ -127,3 +127,20 @@ def test_the_90_percent_interval_covers_the_true_rate_in_simulation(tmp_path):
     assert len(coverage) == 15
     assert all(c >= 0.85 for _, _, c in coverage), coverage
     assert sum(c for _, _, c in coverage) / 15 == pytest.approx(0.9, abs=0.03)
+
+
+def test_the_unclustered_row_is_shown_with_its_share_but_never_ranked(tmp_path):
+    from pipeline.stats import unclustered
+
+    calls = {f"c{i}": "interested" for i in range(6)}
+    uses = [(f"c{i}", 1) for i in range(6)] + [("c0", 0), ("c1", 0)]
+    with db.opened(tmp_path / "u.duckdb") as con:
+        seed(con, calls, uses)
+        con.execute("UPDATE clusters SET label = 'unclustered', example = 'odd one' WHERE cluster_id = 0")
+        rows = leaderboard(con)
+        loose = unclustered(con)
+    assert [r.cluster_id for r in rows] == [1]
+    assert (loose.phrases, loose.share) == (2, pytest.approx(0.25))
+    text = format_leaderboard(rows, loose=loose)
+    assert "  0  unclustered (not ranked)               2 phrases, 25% of pitch phrases resemble no cluster" in text
+    assert "“odd one”" in text

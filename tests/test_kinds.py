@@ -1,0 +1,21 @@
+import numpy as np
+
+from pipeline.kinds import PITCH, PROTOTYPES, KindClassifier
+
+
+class PitchLikeEmbedder:
+    """Every text gets the same vector as the pitch examples, so only the question rules can say otherwise."""
+
+    def embed(self, texts):
+        pitch = set(PROTOTYPES[PITCH])
+        return np.array([[1.0, 0.0] if t in pitch else [0.0, 1.0] for t in texts], dtype=np.float32)
+
+
+def test_open_questions_are_never_pitches_but_statements_like_pitches_are():
+    kinds = KindClassifier(PitchLikeEmbedder())
+    texts = ["What is the hardest part of selling at Blue Peak?", "How do you track views today?",
+             "Did you know you can see who watched?", "You see exactly who watched your video."]
+    vectors = np.array([[1.0, 0.0]] * 4, dtype=np.float32)  # all as close to the pitch examples as can be
+    got = [k.kind for k in kinds.classify(texts, vectors)]
+    assert got[0] != PITCH and got[1] != PITCH
+    assert got[2:] == [PITCH, PITCH]  # a yes/no question may still pitch; a statement does
