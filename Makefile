@@ -16,7 +16,7 @@ help:
 	@echo "make status    processed, pending and failed recordings of data/inbox"
 	@echo "make leaderboard  print the leaderboard of data/calls.duckdb"
 	@echo "make report    write data/report.html (charts, examples, reps, data quality) from data/calls.duckdb"
-	@echo "make bench     measure speed and memory, write BENCHMARKS.md and BENCHMARKS.json (about 25 min on 2 idle cores)"
+	@echo "make bench     measure speed and memory, write BENCHMARKS.md and BENCHMARKS.json (about 2 h on 2 cores, most of it 13,000 transcript calls)"
 	@echo "make compare   install the [compare] extra, compare the demo's clusters with BERTopic and k-means (after make demo)"
 
 $(STAMP): pyproject.toml
