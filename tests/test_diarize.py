@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from conftest import BandEncoder, words
-from pipeline import diarize, voice
+from pipeline import diarize, reps, voice
 from pipeline.records import PROSPECT, REP
 
 RATE = 16000
@@ -57,7 +57,20 @@ def test_an_enrolled_rep_voice_decides_who_is_the_rep_even_when_the_prospect_ope
     assert opening.speakers[:9] == (REP,) * 9  # without enrollment the opening voice is taken for the rep
     enrolled = diarize.diarize(ws, audio, encoder, rep_prints={"Dana": encoder.embed([rep(3)])[0]})
     assert enrolled.speakers == tuple([PROSPECT] * 9 + [REP] * 12 + [PROSPECT] * 9 + [REP] * 12)
-    assert enrolled.rep_by == "enrolled:Dana"
+    assert enrolled.rep_by == "voice:Dana" and enrolled.rep_name == "Dana"
+    assert enrolled.rep_cosine > 0.95
+
+
+def test_a_voice_unlike_every_enrolled_rep_leaves_the_opening_rule_and_no_name():
+    audio = np.concatenate([prospect(3), gap(0.3), rep(4), gap(0.3), prospect(3), gap(0.3), rep(4)])
+    ws = (words("m n o p q r s t u", 0.1) + words("a b c d e f g h i j k l", 3.4, segment=1)
+          + words("m n o p q r s t u", 7.8, segment=2) + words("a b c d e f g h i j k l", 11.1, segment=3))
+    encoder = BandEncoder()
+    other = encoder.embed([speech(3, 160, 0.6)])[0]  # a third voice: cosine 0.33 with the rep's
+    result = diarize.diarize(ws, audio, encoder, rep_prints={"Lee": other})
+    assert result.rep_by == "opening" and result.rep_name is None
+    assert result.speakers[:9] == (REP,) * 9
+    assert result.rep_cosine < reps.MATCH_MIN
 
 
 def test_windows_cover_only_speech():
