@@ -7,8 +7,6 @@ import time
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-import numpy as np
-
 from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, reps, speakers, store,
                transcribe, transcripts)
 from .embed import Embedder
@@ -89,8 +87,8 @@ def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings,
     progress.stage("speakers")
     channel = source = voice_source = name = cosine = None
     if len(audio.channels) == 2:
-        mapped = rep_channel or settings.rep_channel or settings.stereo_preset
-        found, cosine = _channel_voices(audio, models, rep_prints, mapped)
+        mapped = rep_channel or settings.rep_channel or speakers.STEREO_PRESETS.get(settings.stereo_preset or "")
+        found, cosine = reps.match_channels(audio.channels, rep_prints or {}, models.voice_encoder, only=mapped)
         channel, source = speakers.rep_channel(words, override=rep_channel, setting=settings.rep_channel,
                                                preset=settings.stereo_preset,
                                                voice=(speakers.CHANNELS[found.speaker], found.name) if found else None)
@@ -108,25 +106,6 @@ def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings,
                          rep=name)
     return replace(call, rep_channel=channel, rep_channel_source=source, rep_voice_source=voice_source,
                    rep_voice_cosine=cosine)
-
-
-def _channel_voices(audio: ingest.DecodedAudio, models: Models, rep_prints: dict | None,
-                    mapped: str | None):
-    """Stereo: the channel that matches an enrolled rep (only the mapped rep channel, when one is given)."""
-    if not rep_prints:
-        return None, None
-    sides = [i for i, side in enumerate(speakers.CHANNELS)
-             if not mapped or side == speakers.STEREO_PRESETS.get(mapped, mapped)]
-    prints, kept = [], []
-    for i in sides:
-        windows = reps.window_prints(audio.channels[i], models.voice_encoder)
-        if len(windows):
-            prints.append(reps.mean_print(windows))
-            kept.append(i)
-    if not prints:
-        return None, None
-    found, cosine = reps.match(np.stack(prints), rep_prints)
-    return (replace(found, speaker=kept[found.speaker]) if found else None), cosine
 
 
 def analyze_transcript(recording: Recording, label: Outcome | None, models: Models, settings: Settings,

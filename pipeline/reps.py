@@ -25,7 +25,7 @@ from .voice import SAMPLE_RATE, VoiceEncoder, normalize_volume, speech_frames
 log = logging.getLogger(__name__)
 
 MIN_SPEECH_S = 3.0  # an enrollment sample needs at least this much speech (all samples together)
-MATCH_MIN = 0.80  # cosine to an enrolled print from which a speaker is that rep
+MATCH_MIN = 0.85  # cosine to an enrolled print from which a speaker is that rep (README, "Enrolled reps")
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,18 @@ def match(prints: np.ndarray, reps: dict[str, np.ndarray], minimum: float = MATC
     if best < minimum:
         return None, best
     return Match(int(speaker), names[rep], best), best
+
+
+def match_channels(channels: Sequence[np.ndarray], reps: dict[str, np.ndarray], encoder: VoiceEncoder, *,
+                   only: str | None = None) -> tuple[Match | None, float | None]:
+    """Stereo: which channel (0 left, 1 right) is an enrolled rep; only channel `only` when the mapping is known."""
+    if not reps:
+        return None, None
+    sides = [i for i, side in enumerate(("left", "right")) if only in (None, side)]
+    prints = {i: window_prints(channels[i], encoder) for i in sides}
+    kept = [i for i in sides if len(prints[i])]
+    found, best = match(np.stack([mean_print(prints[i]) for i in kept]) if kept else np.zeros((0, 0)), reps)
+    return (Match(kept[found.speaker], found.name, found.cosine) if found else None), best
 
 
 def enroll(con: duckdb.DuckDBPyConnection, name: str, files: Sequence[Path], *, encoder: VoiceEncoder,

@@ -52,7 +52,8 @@ def speaker_print(samples: np.ndarray, encoder) -> np.ndarray:
     return reps.mean_print(reps.window_prints(samples, encoder))
 
 
-def real_speech(encoder) -> tuple[list[float], list[float]]:
+def real_speech(encoder) -> tuple[list[float], list[float], list[float]]:
+    """Cosines: same voice; different voices from other recordings; different voices in one recording."""
     asr = SPEECH / "asr"
     reader = sorted(asr.glob("sense_and_sensibility_*.wav"))
     enrolled, _ = reps.voice_print([load(p) for p in reader[:2]], encoder)
@@ -65,13 +66,14 @@ def real_speech(encoder) -> tuple[list[float], list[float]]:
         others.append(cut(sample, [(float(f[3]), float(f[3]) + float(f[4])) for f in rttm if f[7] == spk]))
     different = [float(enrolled @ speaker_print(o, encoder)) for o in others]
     # the two pyannote speakers against each other: first half enrolled, second half compared
+    one_recording: list[float] = []
     for spk in sorted({f[7] for f in rttm}):
         turns = [(float(f[3]), float(f[3]) + float(f[4]), f[7]) for f in rttm]
         early = speaker_print(cut(sample, [(a, b) for a, b, s in turns if s == spk and b <= 15.5]), encoder)
         for other in sorted({f[7] for f in rttm}):
             late = speaker_print(cut(sample, [(a, b) for a, b, s in turns if s == other and a >= 14]), encoder)
-            (same if other == spk else different).append(float(early @ late))
-    return same, different
+            (same if other == spk else one_recording).append(float(early @ late))
+    return same, different, one_recording
 
 
 def demo(encoder, cache: dict, minimum: float) -> tuple[list[float], list[float], list[str]]:
@@ -143,7 +145,11 @@ def main() -> int:
     args = ap.parse_args()
     cache = json.loads(args.cache.read_text()) if args.cache and args.cache.exists() else {}
     encoder = ResemblyzerEncoder()
-    summary("real speech", *real_speech(encoder))
+    same, different, one_recording = real_speech(encoder)
+    summary("real speech", same, different)
+    print(f"  same voice {', '.join(f'{c:.3f}' for c in same)}; different voices, other recordings "
+          f"{', '.join(f'{c:.3f}' for c in different)}; the two voices of one recording "
+          f"{', '.join(f'{c:.3f}' for c in one_recording)}")
     same, different, lines = demo(encoder, cache, args.minimum)
     if args.cache:
         args.cache.write_text(json.dumps(cache))

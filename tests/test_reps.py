@@ -170,3 +170,21 @@ def test_reps_enrolled_from_stereo_rep_channels_are_found_and_named_in_mono_call
         first = con.execute("SELECT speaker, text FROM turns WHERE turn_idx = 0 ORDER BY call_id").fetchall()
     assert calls == [("call_01.wav", "Sam", "voice:Sam"), ("call_11.wav", "Dana", "voice:Dana")]
     assert {s for s, _ in first} == {REP} and all("clipcast" in t.lower() for _, t in first)
+
+
+def test_cli_errors_are_one_line_and_a_missing_sample_creates_no_database(tmp_path):
+    from test_cli import run_cli
+
+    database = tmp_path / "calls.duckdb"
+    out = run_cli("reps", "enroll", "Dana", str(tmp_path / "nope.wav"), "--db", str(database))
+    assert out.returncode == 2 and not database.exists()
+    assert out.stderr.strip().splitlines() == [
+        f"pitchlab: voice sample {tmp_path / 'nope.wav'} not found: give an audio file of the rep speaking"]
+    out = run_cli("reps", "list", "--db", str(database))
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "enroll a rep first" in out.stderr
+    with db.opened(database):
+        pass
+    out = run_cli("reps", "--db", str(database), "list")
+    assert (out.returncode, out.stdout) == (0, "no reps enrolled: pitchlab reps enroll NAME sample.wav\n")
+    out = run_cli("reps", "remove", "Dana", "--db", str(database))
+    assert out.returncode == 2 and out.stderr == "pitchlab: no enrolled rep named 'Dana': none is enrolled\n"
