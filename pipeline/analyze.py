@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, speakers, store,
+from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, reps, speakers, store,
                transcribe, transcripts)
 from .embed import Embedder
 from .errors import AudioError
@@ -73,28 +73,39 @@ class Summary:
 
 
 def analyze_call(audio: ingest.DecodedAudio, models: Models, settings: Settings,
-                 rep_channel: str | None = None) -> CallAnalysis:
+                 rep_channel: str | None = None, rep_prints: dict | None = None) -> CallAnalysis:
     """One decoded recording through transcribe → speakers → phrases → embed → kinds → reactions.
 
     `rep_channel`: the call's own stereo mapping (its sidecar), overriding the settings.
+    `rep_prints`: enrolled reps' voice prints by name (`reps.load`); the speaker that
+    matches one is the rep, and the call's rep is that name.
     """
     progress.stage("transcribe")
     words = transcribe.transcribe(audio, models.transcriber)
     if not words:
         raise AudioError("no speech found")
     progress.stage("speakers")
-    channel = source = None
+    channel = source = voice_source = name = cosine = None
     if len(audio.channels) == 2:
+        mapped = rep_channel or settings.rep_channel or speakers.STEREO_PRESETS.get(settings.stereo_preset or "")
+        found, cosine = reps.match_channels(audio.channels, rep_prints or {}, models.voice_encoder, only=mapped)
         channel, source = speakers.rep_channel(words, override=rep_channel, setting=settings.rep_channel,
-                                               preset=settings.stereo_preset)
+                                               preset=settings.stereo_preset,
+                                               voice=(speakers.CHANNELS[found.speaker], found.name) if found else None)
+        if found and speakers.CHANNELS[found.speaker] == channel:
+            name = found.name
         log.info("%s: rep on the %s channel (%s)", audio.info.source_file, channel, source)
         who, method = speakers.by_channel(words, channel), "channel"
     else:
-        who, method = diarize.diarize(words, audio.channels[0], models.voice_encoder).speakers, "voice-print"
+        d = diarize.diarize(words, audio.channels[0], models.voice_encoder, rep_prints=rep_prints)
+        who, method, voice_source, name, cosine = d.speakers, "voice-print", d.rep_by, d.rep_name, d.rep_cosine
+        log.info("%s: rep voice by %s", audio.info.source_file, d.rep_by)
     turns = speakers.to_turns(words, who)
     model = getattr(models.transcriber, "name", settings.model)
-    call = analyze_turns(audio.info, turns, speaker_method=method, model=model, models=models, settings=settings)
-    return replace(call, rep_channel=channel, rep_channel_source=source)
+    call = analyze_turns(audio.info, turns, speaker_method=method, model=model, models=models, settings=settings,
+                         rep=name)
+    return replace(call, rep_channel=channel, rep_channel_source=source, rep_voice_source=voice_source,
+                   rep_voice_cosine=cosine)
 
 
 def analyze_transcript(recording: Recording, label: Outcome | None, models: Models, settings: Settings,
@@ -143,7 +154,7 @@ class Processed:
 
 
 def process_recording(recording: Recording, models: Models, settings: Settings, *,
-                      label: Outcome | None = None) -> Processed:
+                      label: Outcome | None = None, rep_prints: dict | None = None) -> Processed:
     """Decode (or parse) and analyze one recording; needs no database, so nothing is held while it runs."""
     try:
         if recording.source_kind == TRANSCRIPT:
@@ -151,7 +162,8 @@ def process_recording(recording: Recording, models: Models, settings: Settings, 
             return Processed(recording, call=analyze_transcript(recording, label, models, settings, rep_names))
         audio = ingest.decode(recording, max_duration_s=settings.max_call_s)
         return Processed(recording, call=analyze_call(audio, models, settings,
-                                                      rep_channel=label.rep_channel if label else None))
+                                                      rep_channel=label.rep_channel if label else None,
+                                                      rep_prints=rep_prints))
     except FileNotFoundError as exc:  # moved away mid-batch: not the file's fault
         log.warning("%s", exc)
         return Processed(recording)
@@ -184,9 +196,10 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
     processed, audio_s = 0, 0.0
     with db.opened(settings.db) as con:
         known, bad = store.known_call_ids(con), store.failed_hashes(con)
+        rep_prints = reps.load(con)
         todo = new_recordings(recordings, known | bad)
         for rec in progress.calls(todo, enabled=settings.progress, describe=lambda r: r.source_file):
-            result = process_recording(rec, models, settings, label=labels.get(rec.call_id))
+            result = process_recording(rec, models, settings, label=labels.get(rec.call_id), rep_prints=rep_prints)
             save(con, result)
             if result.error is not None:
                 failed.append((rec.source_file, result.error))

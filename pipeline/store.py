@@ -56,12 +56,13 @@ def write_call(con: duckdb.DuckDBPyConnection, call: CallAnalysis, size_bytes: i
             """
             INSERT INTO calls (call_id, source_file, duration_s, channels, sample_rate, size_bytes,
                                speaker_method, model, source_kind, rep, outcome, outcome_source,
-                               outcome_confidence, outcome_evidence, rep_channel, rep_channel_source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               outcome_confidence, outcome_evidence, rep_channel, rep_channel_source,
+                               rep_voice_source, rep_voice_cosine)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [cid, info.source_file, info.duration_s, info.channels, info.sample_rate, size_bytes,
              call.speaker_method, call.model, call.source_kind, call.rep, *_outcome(call),
-             call.rep_channel, call.rep_channel_source],
+             call.rep_channel, call.rep_channel_source, call.rep_voice_source, call.rep_voice_cosine],
         )
         if call.turns:
             _insert(con, "turns (call_id, turn_idx, speaker, start_s, end_s, text, speaker_name, backchannel)",
