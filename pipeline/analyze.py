@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 from functools import cached_property
 
-from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, speakers, store,
+from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, reps, speakers, store,
                transcribe, transcripts)
 from .embed import Embedder, embed_unique
 from .errors import AudioError
@@ -74,27 +74,37 @@ class Summary:
 
 
 def audio_turns(audio: ingest.DecodedAudio, models: Models, settings: Settings,
-                rep_channel: str | None = None) -> CallTurns:
+                rep_channel: str | None = None, rep_prints: dict | None = None) -> CallTurns:
     """One decoded recording through transcribe → speakers.
 
     `rep_channel`: the call's own stereo mapping (its sidecar), overriding the settings.
+    `rep_prints`: enrolled reps' voice prints by name (`reps.load`); the speaker that
+    matches one is the rep, and the call's rep is that name.
     """
     progress.stage("transcribe")
     words = transcribe.transcribe(audio, models.transcriber)
     if not words:
         raise AudioError("no speech found")
     progress.stage("speakers")
-    channel = source = None
+    channel = source = voice_source = name = cosine = None
     if len(audio.channels) == 2:
+        mapped = rep_channel or settings.rep_channel or speakers.STEREO_PRESETS.get(settings.stereo_preset or "")
+        found, cosine = reps.match_channels(audio.channels, rep_prints or {}, models.voice_encoder, only=mapped)
         channel, source = speakers.rep_channel(words, override=rep_channel, setting=settings.rep_channel,
-                                               preset=settings.stereo_preset)
+                                               preset=settings.stereo_preset,
+                                               voice=(speakers.CHANNELS[found.speaker], found.name) if found else None)
+        if found and speakers.CHANNELS[found.speaker] == channel:
+            name = found.name
         log.info("%s: rep on the %s channel (%s)", audio.info.source_file, channel, source)
         who, method = speakers.by_channel(words, channel), "channel"
     else:
-        who, method = diarize.diarize(words, audio.channels[0], models.voice_encoder).speakers, "voice-print"
+        d = diarize.diarize(words, audio.channels[0], models.voice_encoder, rep_prints=rep_prints)
+        who, method, voice_source, name, cosine = d.speakers, "voice-print", d.rep_by, d.rep_name, d.rep_cosine
+        log.info("%s: rep voice by %s", audio.info.source_file, d.rep_by)
     model = getattr(models.transcriber, "name", settings.model)
-    return CallTurns(audio.info, tuple(speakers.to_turns(words, who)), method, model=model,
-                     rep_channel=channel, rep_channel_source=source)
+    return CallTurns(audio.info, tuple(speakers.to_turns(words, who)), method, model=model, rep=name,
+                     rep_channel=channel, rep_channel_source=source, rep_voice_source=voice_source,
+                     rep_voice_cosine=cosine)
 
 
 def transcript_turns(recording: Recording, label: Outcome | None, rep_names: tuple[str, ...] = ()) -> CallTurns:
@@ -145,6 +155,8 @@ def analyze_calls(calls: Sequence[CallTurns], models: Models, settings: Settings
             outcome=call.outcome,
             rep_channel=call.rep_channel,
             rep_channel_source=call.rep_channel_source,
+            rep_voice_source=call.rep_voice_source,
+            rep_voice_cosine=call.rep_voice_cosine,
         ))
     return out
 
@@ -159,14 +171,18 @@ class Processed:
 
 
 def process_recording(recording: Recording, models: Models, settings: Settings, *,
-                      label: Outcome | None = None) -> Processed:
+                      label: Outcome | None = None, rep_prints: dict | None = None) -> Processed:
     """Decode (or parse) and analyze one recording; needs no database, so nothing is held while it runs."""
-    return process_batch([recording], models, settings, labels={recording.call_id: label} if label else {})[0]
+    return process_batch([recording], models, settings, labels={recording.call_id: label} if label else {},
+                         rep_prints=rep_prints)[0]
 
 
 def process_batch(recordings: Sequence[Recording], models: Models, settings: Settings, *,
-                  labels: dict[str, Outcome]) -> list[Processed]:
-    """Each recording read into turns on its own (a failure is that recording's), then the back half over all."""
+                  labels: dict[str, Outcome], rep_prints: dict | None = None) -> list[Processed]:
+    """Each recording read into turns on its own (a failure is that recording's), then the back half over all.
+
+    `rep_prints`: enrolled reps' voice prints by name (`reps.load`), for recordings.
+    """
     rep_names = settings.rep_names + transcripts.team_names(settings.team)
     front: list[Processed | CallTurns] = []
     for rec in recordings:
@@ -177,7 +193,8 @@ def process_batch(recordings: Sequence[Recording], models: Models, settings: Set
                 front.append(transcript_turns(rec, label, rep_names))
             else:
                 audio = ingest.decode(rec, max_duration_s=settings.max_call_s)
-                front.append(audio_turns(audio, models, settings, rep_channel=label.rep_channel if label else None))
+                front.append(audio_turns(audio, models, settings, rep_channel=label.rep_channel if label else None,
+                                         rep_prints=rep_prints))
         except FileNotFoundError as exc:  # moved away mid-batch: not the file's fault
             log.warning("%s", exc)
             front.append(Processed(rec))
@@ -234,10 +251,11 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
     processed, audio_s = 0, 0.0
     with db.opened(settings.db) as con:
         known, bad = store.known_call_ids(con), store.failed_hashes(con)
+        rep_prints = reps.load(con)
         todo = new_recordings(recordings, known | bad)
         groups = chunks(todo, max(1, settings.chunk_calls))
         for group in progress.batches(groups, enabled=settings.progress, describe=lambda r: r.source_file):
-            results = process_batch(group, models, settings, labels=labels)
+            results = process_batch(group, models, settings, labels=labels, rep_prints=rep_prints)
             progress.stage("store")
             save_batch(con, results)
             for result in results:

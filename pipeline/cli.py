@@ -82,6 +82,25 @@ def _parser() -> argparse.ArgumentParser:
                     "(default data/inbox, env PITCHLAB_INBOX)")
     rp.add_argument("--labels-only", action="store_true",
                     help="count only the outcomes you gave, not those inferred from the calls")
+
+    rs = sub.add_parser("reps", help="enroll reps' voices so calls say which speaker is the rep, and who",
+                        description="Enrolled reps' voice prints: in a mono call the voice that matches one is the "
+                        "rep and the call's rep is that name; in a stereo call without a channel mapping the "
+                        "matching channel is the rep's. Give --db before or after the subcommand.")
+    rs.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
+    rsub = rs.add_subparsers(dest="reps_command", metavar="SUBCOMMAND")
+    en = rsub.add_parser("enroll", help="store a rep's voice print from recordings of the rep talking alone",
+                         description="Store (or replace) NAME's voice print: the mean voice print of the speech "
+                         "in the samples (at least 3 s of speech; 20 s or more is better).")
+    en.add_argument("name", metavar="NAME")
+    en.add_argument("samples", nargs="+", type=Path, metavar="SAMPLE", help="audio files of the rep alone")
+    en.add_argument("--channel", choices=["left", "right"],
+                    help="stereo samples: the rep's channel (e.g. a call recorded with the rep on the left)")
+    rsub.add_parser("list", help="the enrolled reps")
+    rm = rsub.add_parser("remove", help="forget a rep's voice print")
+    rm.add_argument("name", metavar="NAME")
+    for p in rsub.choices.values():
+        p.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="DuckDB file (as above)")
     return parser
 
 
@@ -216,8 +235,46 @@ def cmd_recluster(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reps(args: argparse.Namespace) -> int:
+    from . import reps
+    from .db import opened
+
+    settings = Settings.from_env(db=args.db)
+    if args.reps_command is None:
+        raise PitchlabError("say what to do: pitchlab reps enroll NAME sample.wav | pitchlab reps list | "
+                            "pitchlab reps remove NAME")
+    if args.reps_command == "enroll":
+        from .voice import ResemblyzerEncoder
+
+        for path in args.samples:  # before loading the encoder or touching the database
+            if not path.is_file():
+                raise PitchlabError(f"voice sample {path} not found: give an audio file of the rep speaking")
+        encoder = ResemblyzerEncoder()
+        with opened(settings.db, wait_s=30) as con:
+            rep = reps.enroll(con, args.name, args.samples, encoder=encoder, channel=args.channel)
+        print(f"enrolled {rep.name}: {rep.seconds:.1f} s of speech from {len(rep.samples)} sample(s)")
+        return 0
+    if args.reps_command == "list":
+        if not settings.db.exists():
+            raise PitchlabError(f"no database at {settings.db}: enroll a rep first (pitchlab reps enroll NAME sample.wav)")
+        with opened(settings.db, read_only=True, wait_s=10) as con:
+            rows = reps.listed(con)
+        if not rows:
+            print("no reps enrolled: pitchlab reps enroll NAME sample.wav")
+        for name, samples, seconds, at in rows:
+            print(f"{name}\t{seconds:.1f} s of speech\t{', '.join(samples)}\tenrolled {at:%Y-%m-%d %H:%M}")
+        return 0
+    if not settings.db.exists():
+        raise PitchlabError(f"no database at {settings.db}: nothing is enrolled there")
+    with opened(settings.db, wait_s=30) as con:
+        reps.remove(con, args.name)
+    print(f"removed {args.name}")
+    return 0
+
+
 COMMANDS = {"analyze": cmd_analyze, "watch": cmd_watch, "status": cmd_status, "retry": cmd_retry,
-            "recluster": cmd_recluster, "leaderboard": cmd_leaderboard, "report": cmd_report}
+            "recluster": cmd_recluster, "leaderboard": cmd_leaderboard, "report": cmd_report,
+            "reps": cmd_reps}
 
 
 def main(argv: list[str] | None = None) -> int:

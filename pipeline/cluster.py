@@ -43,9 +43,18 @@ class Fit:
     silhouette: float
 
 
-def kmeans(x: np.ndarray, k: int, *, seed: int = 0, n_init: int = 4, iterations: int = 100,
-           init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
-    """Spherical k-means with k-means++ starts (or the given `init` centroids); returns (labels, centroids, inertia)."""
+def kmeans(x: np.ndarray, k: int, **options) -> tuple[np.ndarray, np.ndarray, float]:
+    """Spherical k-means with k-means++ starts (or the given `init` centroids); returns (labels, centroids, inertia).
+
+    BLAS runs on one thread (see `fit`)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _kmeans(x, k, **options)
+
+
+def _kmeans(x: np.ndarray, k: int, *, seed: int = 0, n_init: int = 4, iterations: int = 100,
+            init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     rng = np.random.default_rng(seed)
     best = None
     for _ in range(1 if init is not None else n_init):
@@ -150,7 +159,7 @@ def _fit(vectors: np.ndarray, *, groups: np.ndarray | None = None, min_groups: i
     starts = 10 if len(sample) <= SMALL_SAMPLE else 4
     best = None
     for k in range(2, min(max_k, len(sample) // 3) + 1):
-        labels, centers, _ = kmeans(sample, k, seed=seed, n_init=starts, iterations=SELECT_ITERATIONS)
+        labels, centers, _ = _kmeans(sample, k, seed=seed, n_init=starts, iterations=SELECT_ITERATIONS)
         if sample_groups is not None:
             labels, centers = merge_thin(sample, labels, sample_groups, min_groups)
         score = silhouette(sample, labels, seed=seed)
@@ -159,7 +168,7 @@ def _fit(vectors: np.ndarray, *, groups: np.ndarray | None = None, min_groups: i
             best = Fit(labels, centers, score)
     if len(sample) == len(x):
         return best
-    labels, centers, _ = kmeans(x, len(best.centroids), init=best.centroids, iterations=FINAL_ITERATIONS)
+    labels, centers, _ = _kmeans(x, len(best.centroids), init=best.centroids, iterations=FINAL_ITERATIONS)
     return Fit(labels, centers, best.silhouette)
 
 

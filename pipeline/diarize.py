@@ -12,9 +12,10 @@
    than SHORT_S (a short reply such as "yes, sounds great") is also printed on
    its own and its own print counts as much as the windows, so a short reply
    is not swallowed by the long turns around it.
-5. Which voice is the rep: an enrolled rep's print when given (closest
-   centroid), otherwise the voice heard most in the call's first OPENING_S
-   seconds of speech (the rep opens the call).
+5. Which voice is the rep: the voice whose print matches an enrolled rep's
+   (`reps.match`: the closest (voice, rep) pair with cosine at least
+   reps.MATCH_MIN), which also names the rep; otherwise the voice heard most in
+   the call's first OPENING_S seconds of speech (the rep opens the call).
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ from typing import Sequence
 import numpy as np
 
 from .records import PROSPECT, REP, Word
+from .reps import match
 from .speakers import chunks
 from .voice import SAMPLE_RATE, VAD_FRAME_S, VoiceEncoder, normalize_volume, speech_frames
 
 log = logging.getLogger(__name__)
 
-WINDOW_S = 1.6  # the encoder's training length (resemblyzer's partial utterance)
-HOP_S = 0.4
+# Windows shorter than the encoder's 1.6 s training length, at a finer hop, follow turn changes
+# more closely: on the real two-speaker clip 1.0-1.2 s windows every 0.2 s put 70 of 75 words right,
+# 1.6 s every 0.4 s 64 (README, "Mono recordings", scripts/eval_diarization.py).
+WINDOW_S = 1.0
+HOP_S = 0.2
 MIN_VOICED = 0.5  # a window is used when at least this share of its frames is speech
 SHORT_S = 2.0  # runs of words shorter than this are also printed on their own
 CHUNK_GAP_S = 0.25  # a pause this long separates runs of words
@@ -44,8 +49,10 @@ RUN_SLACK_S = 0.2  # a window is inside a run of words when it strays at most th
 @dataclass(frozen=True)
 class Diarization:
     speakers: tuple[str, ...]  # REP or PROSPECT per word
-    rep_by: str  # how the rep voice was chosen: "opening" or "enrolled:<name>"
+    rep_by: str  # how the rep voice was chosen: "opening" or "voice:<name>"
     voice_similarity: float  # cosine between the two voices' centroids (1 = one voice)
+    rep_name: str | None = None  # the enrolled rep whose voice matched
+    rep_cosine: float | None = None  # best cosine between a voice and an enrolled rep (None: none enrolled)
 
 
 def windows(frames: np.ndarray, duration_s: float) -> list[tuple[float, float]]:
@@ -117,9 +124,11 @@ def diarize(
             score[g] = (score[g] + s) / 2
     voice = (score < 0).astype(int)  # 0 or 1
     voices = np.stack([_unit(prints[labels == k].mean(axis=0)) if (labels == k).any() else _unit(mean) for k in (0, 1)])
-    rep_voice, rep_by = _rep_voice(words, voice, voices, rep_prints)
+    found, cosine = match(voices, rep_prints or {})
+    rep_voice = found.speaker if found else _opening_voice(words, voice)
     speakers = tuple(REP if v == rep_voice else PROSPECT for v in voice)
-    return Diarization(speakers, rep_by, float(voices[0] @ voices[1]))
+    return Diarization(speakers, f"voice:{found.name}" if found else "opening", float(voices[0] @ voices[1]),
+                       rep_name=found.name if found else None, rep_cosine=cosine)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -156,18 +165,12 @@ def _word_scores(words: Sequence[Word], spans: list[tuple[float, float]], window
     return out
 
 
-def _rep_voice(
-    words: Sequence[Word], voice: np.ndarray, centroids: np.ndarray, rep_prints: dict[str, np.ndarray] | None
-) -> tuple[int, str]:
-    if rep_prints:
-        name, best = max(
-            ((n, centroids @ p) for n, p in rep_prints.items()), key=lambda item: float(np.abs(item[1][0] - item[1][1]))
-        )
-        return int(np.argmax(best)), f"enrolled:{name}"
+def _opening_voice(words: Sequence[Word], voice: np.ndarray) -> int:
+    """The voice heard most in the first OPENING_S seconds: the rep opens the call."""
     opening_end = words[0].start_s + OPENING_S
     talk = np.zeros(2)
     for w, v in zip(words, voice):
         talk[v] += max(0.0, min(w.end_s, opening_end) - w.start_s)
     if talk[0] == talk[1]:
-        return int(voice[0]), "opening"
-    return int(np.argmax(talk)), "opening"
+        return int(voice[0])
+    return int(np.argmax(talk))

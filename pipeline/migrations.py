@@ -358,6 +358,23 @@ def m006_cluster_evidence_columns(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE VIEW descriptor_performance AS SELECT * FROM descriptor_stats(true)")
 
 
+def m007_reps(con: duckdb.DuckDBPyConnection) -> None:
+    """Enrolled reps' voice prints, and how a call's rep speaker was found by voice."""
+    con.execute(
+        """
+        CREATE TABLE reps (
+            name        VARCHAR PRIMARY KEY,
+            voice_print FLOAT[256] NOT NULL,  -- unit mean of the samples' window prints
+            samples     VARCHAR[] NOT NULL,   -- file names of the enrollment samples
+            seconds     DOUBLE NOT NULL,      -- speech in the samples
+            enrolled_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    con.execute("ALTER TABLE calls ADD COLUMN rep_voice_source VARCHAR")
+    con.execute("ALTER TABLE calls ADD COLUMN rep_voice_cosine DOUBLE")
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m001_core_tables,
     m002_descriptor_performance,
@@ -365,4 +382,5 @@ MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m004_rep_channel,
     m005_backchannel_turns,
     m006_cluster_evidence_columns,
+    m007_reps,
 ]

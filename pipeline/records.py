@@ -124,10 +124,12 @@ class CallTurns:
     speaker_method: str
     model: str | None = None  # None for a transcript
     source_kind: str = AUDIO
-    rep: str | None = None  # as the transcript itself says
+    rep: str | None = None  # as the transcript itself says, or the enrolled rep whose voice matched
     outcome: str | None = None
     rep_channel: str | None = None  # stereo: "left"/"right"
     rep_channel_source: str | None = None
+    rep_voice_source: str | None = None  # mono: how the rep's voice was chosen
+    rep_voice_cosine: float | None = None  # best cosine between a speaker and an enrolled rep's print
 
 
 @dataclass(frozen=True)
@@ -147,3 +149,5 @@ class CallAnalysis:
     outcome: str | None = None
     rep_channel: str | None = None  # stereo: "left"/"right"
     rep_channel_source: str | None = None  # how rep_channel was decided (speakers.rep_channel)
+    rep_voice_source: str | None = None  # mono: how the rep's voice was chosen ("voice:NAME" or "opening")
+    rep_voice_cosine: float | None = None  # best cosine between a speaker and an enrolled rep's print

@@ -38,11 +38,12 @@ def by_channel(words: Sequence[Word], rep_channel: str) -> list[str]:
 
 
 def rep_channel(words: Sequence[Word], *, override: str | None = None, setting: str | None = None,
-                preset: str | None = None) -> tuple[str, str]:
+                preset: str | None = None, voice: tuple[str, str] | None = None) -> tuple[str, str]:
     """The rep's channel of a stereo call and how it was decided.
 
     In order: the call's sidecar (`sidecar`), the --rep-channel setting (`setting`),
-    a stereo preset (`preset:NAME`); else detected: the one channel whose first
+    a stereo preset (`preset:NAME`), the channel whose voice matches an enrolled
+    rep (`voice`: (channel, name) → `voice:NAME`); else detected: the one channel whose first
     words introduce the caller ("this is Sam from Clipcast", `detected:intro`),
     else the channel that first says a run of at least OPENER_WORDS words
     (`detected:first-speaker`), so a prospect's "Hello?" on picking up does not count.
@@ -53,6 +54,8 @@ def rep_channel(words: Sequence[Word], *, override: str | None = None, setting: 
         return setting, "setting"
     if preset:
         return STEREO_PRESETS[preset], f"preset:{preset}"
+    if voice:
+        return voice[0], f"voice:{voice[1]}"
     texts = [[w.text for w in words if w.channel == idx][:INTRO_WORDS] for idx in range(2)]
     intro = [bool(INTRO.search(_plain(t))) for t in texts]
     if intro.count(True) == 1:

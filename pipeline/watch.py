@@ -21,7 +21,7 @@ from typing import Iterator
 
 import duckdb
 
-from . import cluster, db, ingest, outcomes, store
+from . import cluster, db, ingest, outcomes, reps, store
 from .analyze import Models, new_recordings, process_recording, save
 from .errors import DatabaseBusy, PitchlabError
 from .records import Recording
@@ -106,6 +106,7 @@ class _Loop:
         self.hashes: dict[str, tuple[tuple[int, int], str]] = {}  # rel -> (size, mtime_ns), sha256
         self.known: set[str] = set()
         self.failed_hashes: set[str] = set()
+        self.rep_prints: dict = {}  # enrolled reps' voice prints, re-read with what is known
         self.synced_at = float("-inf")
         self.outcome_signature: tuple = ()
         self.unclustered_since: float | None = None
@@ -180,7 +181,7 @@ class _Loop:
     def process(self, rec: Recording) -> None:
         log.info("analyzing %s", rec.source_file)
         label = (self._labels([rec]) or {}).get(rec.call_id)  # its sidecar may map the stereo channels
-        result = process_recording(rec, self.models, self.settings, label=label)
+        result = process_recording(rec, self.models, self.settings, label=label, rep_prints=self.rep_prints)
         if not _unchanged(rec):
             log.info("%s changed while it was analyzed; it will be read again", rec.source_file)
             return
@@ -249,6 +250,7 @@ class _Loop:
         with self.holding(read_only=True) as con:
             self.known = store.known_call_ids(con)
             self.failed_hashes = store.failed_hashes(con)
+            self.rep_prints = reps.load(con)
         self.synced_at = time.monotonic()
 
     @contextmanager

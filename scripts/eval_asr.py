@@ -2,6 +2,7 @@
 """Whisper models compared: word error rate and speed on real speech with references.
 
     PYTHONPATH=. .venv/bin/python scripts/eval_asr.py [--models tiny.en base] [--models-dir models]
+                                                      [--beams 1 5] [--demo]
 
 Transcribes every clip in ../shared/data/speech/asr/ (clean read speech, human
 reference beside each clip) and the rep and prospect channels of the committed
@@ -12,7 +13,9 @@ thread count). Word error rate = (substitutions + deletions + insertions) /
 reference words, pooled over the clips, after lower-casing and dropping
 punctuation. Real-time factor = transcription wall time / audio time (lower is
 faster), model loading excluded; the first clip is transcribed once untimed to
-warm up.
+warm up. --demo adds both channels of every stereo demo call (data/demo, reference:
+data/demo_truth.json), a larger sample of synthetic speech. --beams compares
+beam sizes side by side.
 """
 
 from __future__ import annotations
@@ -50,6 +53,20 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
     return row[-1]
 
 
+def demo_clips() -> list[tuple[str, object, str]]:
+    """Both channels of each stereo demo call, with the generator's text of that speaker."""
+    truth = json.loads((ROOT / "data" / "demo_truth.json").read_text())
+    out = []
+    for call in truth["calls"]:
+        if call["channels"] != 2:
+            continue
+        sides = decode_audio(str(ROOT / "data" / "demo" / call["file"]), split_stereo=True)
+        for side, samples, speaker in zip(("left", "right"), sides, ("rep", "prospect")):
+            text = " ".join(t["text"] for t in call["turns"] if t["speaker"] == speaker)
+            out.append((f"{call['file']}:{side}", samples, text))
+    return out
+
+
 def clips() -> list[tuple[str, object, str]]:
     """(name, 16 kHz mono samples, reference text)."""
     out = []
@@ -72,8 +89,9 @@ def main() -> int:
     parser.add_argument("--beams", type=int, nargs="+", default=[Settings.beam_size],
                         help="beam sizes to compare (each model runs once per beam size, side by side)")
     parser.add_argument("--verbose", action="store_true", help="print each clip's hypothesis")
+    parser.add_argument("--demo", action="store_true", help="also the stereo demo calls, channel by channel")
     args = parser.parse_args()
-    data = clips()
+    data = clips() + (demo_clips() if args.demo else [])
     audio_s = sum(len(samples) / 16000 for _, samples, _ in data)
     print(f"{len(data)} clips, {audio_s:.1f} s of audio")
     print("| model | beam | WER | errors / reference words | real-time factor | transcription s |")

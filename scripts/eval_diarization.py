@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Mono speaker attribution, measured: word accuracy and diarization error rate.
 
-    .venv/bin/python scripts/eval_diarization.py [--cache /tmp/words.json]
+    .venv/bin/python scripts/eval_diarization.py [--cache /tmp/words.json] [--window 1.6 --hop 0.4]
 
 Transcribes (Whisper tiny.en, as the pipeline does) and diarizes
   * ../shared/data/speech/diarization/pyannote_sample.wav (real speech, two
@@ -92,7 +92,10 @@ def score(words, who, ref, mappings):
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", type=Path, help="JSON file keeping the Whisper words between runs")
+    ap.add_argument("--window", type=float, default=diarize.WINDOW_S, help="analysis window, s (to compare settings)")
+    ap.add_argument("--hop", type=float, default=diarize.HOP_S, help="window hop, s")
     args = ap.parse_args()
+    diarize.WINDOW_S, diarize.HOP_S = args.window, args.hop
     cache = json.loads(args.cache.read_text()) if args.cache and args.cache.exists() else {}
     transcriber = None
     encoder = ResemblyzerEncoder()
@@ -122,11 +125,13 @@ def main() -> int:
                       ref, [{REP: REP, PROSPECT: PROSPECT}]))
 
     totals: dict[tuple[str, str], list[float]] = {}
+    split_s = 0.0
     for name, samples, ref, mappings in cases:
         words = words_of(name, samples)
         started = time.monotonic()
         d = diarize.diarize(words, samples, encoder)
         took = time.monotonic() - started
+        split_s += took
         methods = {"voice-print": list(d.speakers)}
         group = "pyannote" if name.startswith("pyannote") else "demo mono"
         for method, who in methods.items():
@@ -140,6 +145,9 @@ def main() -> int:
                   + (f"  ({took:.1f} s, voices cos {d.voice_similarity:.2f})" if method == "voice-print" else ""))
     if args.cache:
         args.cache.write_text(json.dumps(cache))
+    audio_s = sum(len(c[1]) for c in cases) / 16000
+    print(f"\nwindows {diarize.WINDOW_S:g} s every {diarize.HOP_S:g} s: voice-print split {split_s:.1f} s "
+          f"for {audio_s / 60:.1f} min of audio")
     print()
     print("| audio | method | words | word accuracy | DER |")
     print("|---|---|---|---|---|")

@@ -124,7 +124,8 @@ class CueScorer:
 
 
 class BandEncoder:
-    """Fake VoiceEncoder: a clip's print is the square root of each band's share of its power (16 bands, 80 Hz-4 kHz)."""
+    """Fake VoiceEncoder: a clip's print is the square root of each band's share of its power (16 bands, 80 Hz-4 kHz),
+    zero-padded to the real encoder's 256 dimensions (the `reps` table stores FLOAT[256])."""
 
     def embed(self, clips: Sequence[np.ndarray]) -> np.ndarray:
         edges = np.geomspace(80, 4000, 17)
@@ -133,8 +134,8 @@ class BandEncoder:
             power = np.abs(np.fft.rfft(clip.astype(np.float64))) ** 2
             freqs = np.fft.rfftfreq(len(clip), 1 / 16000)
             bands = np.array([power[(freqs >= a) & (freqs < b)].sum() for a, b in zip(edges[:-1], edges[1:])])
-            out.append(np.sqrt(bands / (bands.sum() or 1.0)))
-        return np.array(out, dtype=np.float32)
+            out.append(np.pad(np.sqrt(bands / (bands.sum() or 1.0)), (0, 256 - len(bands))))
+        return np.array(out, dtype=np.float32).reshape(len(clips), 256)
 
 
 class FakeModels:
