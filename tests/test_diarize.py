@@ -136,10 +136,10 @@ def _true_turn(word, ref):
 
 @pytest.mark.e2e
 def test_real_two_speaker_clip_words_and_short_reactions_keep_their_speaker(shared_speech):
-    """Floors measured on ../shared/data/speech/diarization/pyannote_sample.wav (scripts/eval_diarization.py):
-    70 of 75 words, and 12 of the 14 words said in reference turns shorter than 2 s ("Hello.", "Oh, hello.
-    I didn't know you were there.", "I need the design.": 9 of 14 with the former 1.6 s windows); fail if
-    either regresses."""
+    """Floors measured on ../shared/data/speech/diarization/pyannote_sample.wav (scripts/eval_diarization.py),
+    with the default (greedy) transcriber: 70 of 75 words, and 13 of the 15 words said in reference turns
+    shorter than 2 s ("Hello.", "Oh, hello. I didn't know you were there.", "I need the design."; with beam 5:
+    12 of 14, and 9 of 14 with the former 1.6 s windows); fail if either regresses."""
     from faster_whisper.audio import decode_audio
 
     from pipeline.settings import Settings
@@ -156,6 +156,6 @@ def test_real_two_speaker_clip_words_and_short_reactions_keep_their_speaker(shar
                   key=lambda m: sum(m[s] == t[0] for s, t in zip(result.speakers, turns)))
     right = [mapping[s] == t[0] for s, t in zip(result.speakers, turns)]
     short = [r for r, t in zip(right, turns) if t[2] - t[1] < SHORT_TURN_S]
-    assert (len(ws), len(short)) == (75, 14)
+    assert (len(ws), len(short)) == (75, 15)
     assert sum(right) >= 70, f"{sum(right)} of {len(ws)} words"
-    assert sum(short) >= 12, f"{sum(short)} of {len(short)} short-reaction words"
+    assert sum(short) >= 13, f"{sum(short)} of {len(short)} short-reaction words"
