@@ -8,7 +8,7 @@ Transcribes every clip in ../shared/data/speech/asr/ (clean read speech, human
 reference beside each clip) and the rep and prospect channels of the committed
 test call tests/data/calls/short_stereo.wav (synthetic speech; reference: the
 generator's text in tests/data/calls_truth.json) with the pipeline's own
-transcriber (pipeline/transcribe.py: int8, beam 5, Silero VAD, Settings'
+transcriber (pipeline/transcribe.py: int8, the default beam unless --beams, Silero VAD, Settings'
 thread count). Word error rate = (substitutions + deletions + insertions) /
 reference words, pooled over the clips, after lower-casing and dropping
 punctuation. Real-time factor = transcription wall time / audio time (lower is
