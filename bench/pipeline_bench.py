@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline import analyze as analyze_mod
-from pipeline import cluster, ingest, phrases, reactions, speakers, store, transcribe, transcripts
+from pipeline import cluster, diarize, ingest, phrases, reactions, reps, speakers, store, transcribe, transcripts
 from pipeline.settings import Settings
 
 from .common import Stopwatch, peak_rss_mb
@@ -28,6 +28,8 @@ STAGE_FUNCTIONS = [
     (speakers, "by_channel", "speakers"),
     (speakers, "by_voice", "speakers"),
     (speakers, "to_turns", "speakers"),
+    (diarize, "diarize", "speakers"),  # mono: voice prints
+    (reps, "match_channels", "speakers"),  # stereo: enrolled voices
     (phrases, "split_calls", "phrases"),
     (reactions, "replies", "reactions"),
     (reactions, "to_reactions", "reactions"),
