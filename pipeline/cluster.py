@@ -197,9 +197,9 @@ def min_spread(labels: np.ndarray, groups: np.ndarray) -> int:
     return int(np.bincount(pairs[0]).min())
 
 
-def unclustered(x: np.ndarray, result: Fit) -> np.ndarray:
-    """Phrases (unit vectors) too far from their own centroid to belong to it."""
-    return (x * result.centroids[result.labels]).sum(axis=1) < UNCLUSTERED_BELOW
+def own_similarity(x: np.ndarray, result: Fit) -> np.ndarray:
+    """Each phrase's (unit vector's) cosine to its own centroid; below UNCLUSTERED_BELOW it belongs nowhere."""
+    return (x * result.centroids[result.labels]).sum(axis=1)
 
 
 def adjusted_rand_index(a, b) -> float:
@@ -297,7 +297,8 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = Fal
     texts = cols["text"].tolist()
     x = _unit(np.stack(cols["embedding"]).astype(np.float32))
     result = fit(x, groups=cols["call_id"], seed=seed)
-    outlier = unclustered(x, result)
+    own = own_similarity(x, result)
+    outlier = own < UNCLUSTERED_BELOW
     terms_by_phrase: dict[str, list[str]] = {}
     for pid, term in con.execute("SELECT phrase_id, term FROM descriptors").fetchall():
         terms_by_phrase.setdefault(pid, []).append(term)
@@ -333,8 +334,7 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = Fal
                 [new_id[c], label, len(idx), example, centroid.astype(np.float32).tolist()],
             )
         loners = np.flatnonzero(outlier)
-        farthest = texts[loners[np.argmin((x[loners] * result.centroids[result.labels[loners]]).sum(axis=1))]] \
-            if len(loners) else ""
+        farthest = texts[loners[np.argmin(own[loners])]] if len(loners) else ""
         con.execute(  # the zero centroid is never matched: assign_new and recluster leave cluster 0 out
             "INSERT INTO clusters (cluster_id, label, size, example, centroid) VALUES (?, ?, ?, ?, ?)",
             [UNCLUSTERED_ID, UNCLUSTERED_LABEL, len(loners), farthest, [0.0] * x.shape[1]],
