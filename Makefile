@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo analyze watch status leaderboard report test test-fast bench bench-quick compare clean-db help
+.PHONY: setup demo analyze watch status leaderboard report test test-fast bench bench-transcripts bench-quick compare clean-db help
 
 help:
 	@echo "make demo      set everything up, analyze the demo calls into data/demo.duckdb, print the leaderboard"
@@ -16,7 +16,8 @@ help:
 	@echo "make status    processed, pending and failed recordings of data/inbox"
 	@echo "make leaderboard  print the leaderboard of data/calls.duckdb"
 	@echo "make report    write data/report.html (charts, examples, reps, data quality) from data/calls.duckdb"
-	@echo "make bench     measure speed and memory, write BENCHMARKS.md and BENCHMARKS.json (about 2 h on 2 cores, most of it 13,000 transcript calls)"
+	@echo "make bench     measure speed and memory, write BENCHMARKS.md and BENCHMARKS.json (about 40 min on 2 cores; keeps the transcript rows)"
+	@echo "make bench-transcripts  the transcript batches of BENCHMARKS.md (1,000, 2,000 and 10,000 calls: about 45 min)"
 	@echo "make compare   install the [compare] extra, compare the demo's clusters with BERTopic and k-means (after make demo)"
 
 $(STAMP): pyproject.toml
@@ -59,7 +60,10 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not e2e"
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --skip transcripts --merge
+
+bench-transcripts: $(STAMP)
+	$(BIN)/python -m bench --only transcripts --merge
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick --out /tmp/pitchlab-bench

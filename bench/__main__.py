@@ -1,7 +1,8 @@
-"""`python -m bench [--quick] [--out DIR]`: run every measurement, write BENCHMARKS.md and .json.
+"""`python -m bench [--quick] [--only G ...] [--skip G ...] [--merge] [--out DIR]`: measure, write BENCHMARKS.md and .json.
 
-The full run (what `make bench` does) takes about 2 hours on a 2-core machine, most of it the
-transcript batches (10,000 calls the largest);
+Every group at full size takes about 2 hours on a 2-core machine, most of it the transcript
+batches (1,000, 2,000 and 10,000 calls); `make bench` runs the rest (about 40 minutes) and keeps
+the transcript rows of BENCHMARKS.json, `make bench-transcripts` runs those alone.
 --quick uses small sizes (a few minutes) for working on the benchmarks themselves.
 """
 
@@ -11,6 +12,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,12 +26,14 @@ FULL = {
                    ("throughput", {"model": "base", "calls": 28}, 1)],
     "scaling": [("throughput", {"model": "tiny.en", "calls": n}, 1) for n in (1, 10, 50)],
     "naive": [("naive", {"model": "tiny.en", "calls": 28}, 1)],
-    "fit": [("fit", {"n": 10_000, "fitter": "numpy"}, 1)],
-    "fit_engines": [("fit_engines", {"n": n}, 1) for n in (10_000, 100_000)],
-    "kmeans_start": [("kmeans_start", {"n": 100_000}, 1)],
+    "fit": [("fit", {"n": n, "fitter": "numpy"}, 1) for n in (10_000, 100_000, 1_000_000)],
+    # at 1M one run of each engine, 5 passes each: the SQL fit takes about a minute a pass
+    "fit_engines": [("fit_engines", {"n": n}, 1) for n in (10_000, 100_000)]
+    + [("fit_engines", {"n": 1_000_000, "repeats": 1, "iterations": 5}, 1)],
     "assign": [("assign", {"n": n}, 1) for n in (10_000, 100_000, 1_000_000)],
     "incremental": [("incremental", {"db_calls": 10_000}, 1)],
     "write_call": [("write_call", {"calls": 10}, 1)],
+    "waste": [("decode_gc", {}, 1), ("voice_split", {}, 1)],
     "transcripts": [("transcripts", {"calls": n}, 1) for n in (1_000, 2_000, 10_000)],
 }
 QUICK = {
@@ -37,12 +41,12 @@ QUICK = {
                    ("throughput", {"model": "base", "calls": 2}, 1)],
     "scaling": [("throughput", {"model": "tiny.en", "calls": n}, 1) for n in (1, 2, 4)],
     "naive": [("naive", {"model": "tiny.en", "calls": 2}, 1)],
-    "fit": [("fit", {"n": 1_000, "fitter": "numpy"}, 1)],
+    "fit": [("fit", {"n": n, "fitter": "numpy"}, 1) for n in (1_000, 10_000)],
     "fit_engines": [("fit_engines", {"n": n, "repeats": 2}, 1) for n in (1_000, 5_000)],
-    "kmeans_start": [("kmeans_start", {"n": 5_000}, 1)],
     "assign": [("assign", {"n": n}, 1) for n in (1_000, 10_000)],
     "incremental": [("incremental", {"db_calls": 200}, 1)],
     "write_call": [("write_call", {"calls": 3}, 1)],
+    "waste": [("decode_gc", {"repeats": 1}, 1), ("voice_split", {"repeats": 1}, 1)],
     "transcripts": [("transcripts", {"calls": n}, 1) for n in (100, 200)],
 }
 
@@ -52,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for developing the benchmarks")
     parser.add_argument("--out", type=Path, default=ROOT, help="folder for BENCHMARKS.md and BENCHMARKS.json")
     parser.add_argument("--only", nargs="*", help="run only these groups (%s)" % ", ".join(FULL))
+    parser.add_argument("--skip", nargs="*", default=[], help="run every group but these")
     parser.add_argument("--render", type=Path, metavar="JSON", help="only rewrite BENCHMARKS.md from a BENCHMARKS.json")
     parser.add_argument("--merge", action="store_true",
                         help="replace only the groups run now in the existing BENCHMARKS.json of --out, keep the rest")
@@ -59,56 +64,86 @@ def main(argv: list[str] | None = None) -> int:
                         help="batch sizes for the transcripts group instead of the plan's")
     args = parser.parse_args(argv)
     if args.render:
+        args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "BENCHMARKS.md").write_text(render(json.loads(args.render.read_text())))
         return 0
     plan = dict(QUICK if args.quick else FULL)
     if args.transcript_calls:
         plan["transcripts"] = [("transcripts", {"calls": n}, 1) for n in args.transcript_calls]
-    groups = [g for g in plan if not args.only or g in args.only]
+    unknown = sorted((set(args.only or []) | set(args.skip)) - set(plan))
+    if unknown:
+        parser.error(f"no such group: {', '.join(unknown)} (groups: {', '.join(plan)})")
+    groups = [g for g in plan if (not args.only or g in args.only) and g not in args.skip]
     started = time.perf_counter()
     results: dict[str, list[dict]] = {}
+    failed: list[str] = []
     load = [os.getloadavg()[0]]
+    old = (json.loads((args.out / "BENCHMARKS.json").read_text())
+           if args.merge and (args.out / "BENCHMARKS.json").exists() else None)
     for group in groups:
         for name, params, repeats in plan[group]:
             runs = []
             for r in range(repeats):
                 print(f"bench: {group}: {name} {params} run {r + 1}/{repeats}", file=sys.stderr, flush=True)
                 t = time.perf_counter()
-                runs.append(run_child(name, params))
+                try:
+                    runs.append(run_child(name, params))
+                except (RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:  # the rest still runs
+                    print(f"bench:   FAILED: {exc}", file=sys.stderr, flush=True)
+                    failed.append(f"{group}: {name} {json.dumps(params)}")
+                    break
                 print(f"bench:   {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
                 load.append(os.getloadavg()[0])
-            results.setdefault(group, []).append({"measurement": name, "params": params, "runs": runs})
-    doc = {
+            if runs:
+                results.setdefault(group, []).append({"measurement": name, "params": params, "runs": runs})
+        # written after every group, so a long run that stops part way keeps what it measured
+        write(args, old, document(args, started, load, results, failed))
+    print(f"bench: wrote {args.out / 'BENCHMARKS.md'} in {time.perf_counter() - started:.0f} s"
+          + (f"; {len(failed)} measurement(s) failed: {'; '.join(failed)}" if failed else ""), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def document(args: argparse.Namespace, started: float, load: list[float], results: dict, failed: list[str]) -> dict:
+    return {
         "date": dt.date.today().isoformat(),
         "mode": "quick" if args.quick else "full",
         "command": ("python -m bench" + (" --quick" if args.quick else "") + (" --only " + " ".join(args.only)
-                    if args.only else "") + (" --transcript-calls " + " ".join(map(str, args.transcript_calls))
+                    if args.only else "") + (" --skip " + " ".join(args.skip) if args.skip else "")
+                    + (" --transcript-calls " + " ".join(map(str, args.transcript_calls))
                     if args.transcript_calls else "") + (" --merge" if args.merge else ""))
                    if argv_given(args) else "make bench",
         "machine": machine(),
         "load_average_1min": {"min": min(load), "max": max(load)},
         "total_s": time.perf_counter() - started,
-        "results": results,
+        "results": dict(results),
+        "failed": list(failed),
     }
-    if args.merge and (args.out / "BENCHMARKS.json").exists():
-        doc = merged(json.loads((args.out / "BENCHMARKS.json").read_text()), doc)
+
+
+def write(args: argparse.Namespace, old: dict | None, doc: dict) -> None:
+    if old is not None:
+        doc = merged(old, doc)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "BENCHMARKS.json").write_text(json.dumps(doc, indent=1) + "\n")
     (args.out / "BENCHMARKS.md").write_text(render(doc))
-    print(f"bench: wrote {args.out / 'BENCHMARKS.md'} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    return 0
 
 
 def argv_given(args: argparse.Namespace) -> bool:
-    return bool(args.quick or args.only or args.merge or args.transcript_calls)
+    return bool(args.quick or args.only or args.skip or args.merge or args.transcript_calls)
 
 
 def merged(old: dict, new: dict) -> dict:
-    """The old document with the new run's groups replacing its own, each replaced group's run recorded."""
-    doc = dict(old, results={**old["results"], **new["results"]}, merged=dict(old.get("merged", {})))
-    for group in new["results"]:
-        doc["merged"][group] = {k: new[k] for k in ("date", "mode", "command", "load_average_1min", "total_s")}
-        doc["merged"][group]["commit"] = new["machine"]["commit"]
+    """The new run's document, keeping the old document's groups that this run did not measure
+    (those the plan still has), each kept group with the run it came from (`merged`)."""
+    kept = {g: r for g, r in old["results"].items() if g not in new["results"] and g in FULL}
+    doc = dict(new, results={g: new["results"][g] if g in new["results"] else kept[g]
+                             for g in FULL if g in new["results"] or g in kept}, merged={})
+    for group in kept:
+        run = old.get("merged", {}).get(group)
+        if run is None:
+            run = {k: old[k] for k in ("date", "mode", "command", "load_average_1min", "total_s")}
+            run["commit"] = old["machine"]["commit"]
+        doc["merged"][group] = run
     return doc
 
 

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 
-from . import cluster_bench, pipeline_bench, store_bench, transcripts_batch, whisper_bench
+from . import cluster_bench, pipeline_bench, store_bench, transcripts_batch, waste_bench, whisper_bench
 
 MEASUREMENTS = {
     "throughput": pipeline_bench.throughput,
@@ -14,9 +14,10 @@ MEASUREMENTS = {
     "naive": whisper_bench.naive_vs_channels,
     "fit": cluster_bench.fit,
     "fit_engines": cluster_bench.fit_engines,
-    "kmeans_start": cluster_bench.kmeans_start,
     "assign": cluster_bench.assign,
     "write_call": store_bench.write_call,
+    "decode_gc": waste_bench.decode_gc,
+    "voice_split": waste_bench.voice_split,
     "transcripts": transcripts_batch.transcripts,
 }
 

@@ -32,16 +32,6 @@ def fit(*, n: int, fitter: str) -> dict:
             "silhouette": float(result.silhouette), "peak_rss_mb": peak_rss_mb()}
 
 
-def kmeans_start(*, n: int, k: int = cluster.MAX_K) -> dict:
-    """One k-means++ start at one k: cluster.fit runs 4 of these for every k in 2..20."""
-    x = vectors(n).astype(np.float64)
-    start = time.perf_counter()
-    cluster.kmeans(x, k, n_init=1)
-    seconds = time.perf_counter() - start
-    runs = 4 * (cluster.MAX_K - 1)
-    return {"n": n, "k": k, "one_start_s": seconds, "starts_in_fit": runs, "peak_rss_mb": peak_rss_mb()}
-
-
 def assign(*, n: int, repeats: int = 3) -> dict:
     """n clustered phrases in the database, then a batch of NEW_BATCH new ones assigned in SQL
     (the batch is unassigned again between repeats; the median is reported)."""

@@ -81,14 +81,13 @@ def instrumented(models, watch: Stopwatch):
 
 
 def load_models(settings: Settings, watch: Stopwatch):
-    """Load the three models up front so their load time is measured on its own."""
+    """Load every model up front so its load time is measured on its own (the kinds and reaction
+    scorers embed their labelled examples when they load: that is loading, not the calls' embedding)."""
     models = analyze_mod.Models(settings)
-    with watch.time("load:whisper"):
-        models.transcriber
-    with watch.time("load:spacy"):
-        models.splitter
-    with watch.time("load:embedder"):
-        models.embedder
+    for stage, name in (("whisper", "transcriber"), ("spacy", "splitter"), ("embedder", "embedder"),
+                        ("voice", "voice_encoder"), ("kinds", "kinds"), ("scorer", "scorer")):
+        with watch.time("load:" + stage):
+            getattr(models, name)
     return models
 
 

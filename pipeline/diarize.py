@@ -10,8 +10,8 @@
    word is to each window's centre, using only windows inside the word's own
    pause-separated run of words when there are any; a run shorter
    than SHORT_S (a short reply such as "yes, sounds great") is also printed on
-   its own and its own print counts as much as the windows, so a short reply
-   is not swallowed by the long turns around it.
+   its own (a WINDOW_S window centred on it) and that print counts as much as
+   the windows, so a short reply is not swallowed by the long turns around it.
 5. Which voice is the rep: the voice whose print matches an enrolled rep's
    (`reps.match`: the closest (voice, rep) pair with cosine at least
    reps.MATCH_MIN), which also names the rep; otherwise the voice heard most in
@@ -33,11 +33,12 @@ from .voice import SAMPLE_RATE, VAD_FRAME_S, VoiceEncoder, normalize_volume, spe
 
 log = logging.getLogger(__name__)
 
-# Windows shorter than the encoder's 1.6 s training length, at a finer hop, follow turn changes
-# more closely: on the real two-speaker clip 1.0-1.2 s windows every 0.2 s put 70 of 75 words right,
-# 1.6 s every 0.4 s 64 (README, "Mono recordings", scripts/eval_diarization.py).
+# Windows shorter than the encoder's 1.6 s training length follow turn changes more closely: on the
+# real two-speaker clip 1.0-1.2 s windows put 69-70 of 75 words right, 1.6 s every 0.4 s 64. A hop
+# of 0.4 s puts as many words right as 0.2 s (70 and 69 of 75; demo mono 99.8% both) with half the
+# windows (README, "Mono recordings", scripts/eval_diarization.py --hop).
 WINDOW_S = 1.0
-HOP_S = 0.2
+HOP_S = 0.4
 MIN_VOICED = 0.5  # a window is used when at least this share of its frames is speech
 SHORT_S = 2.0  # runs of words shorter than this are also printed on their own
 CHUNK_GAP_S = 0.25  # a pause this long separates runs of words
@@ -97,6 +98,13 @@ def _clip(samples: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
     return samples[a:b]
 
 
+def _centred_window(samples: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
+    """WINDOW_S of audio centred on a run of words: as long as the analysis windows, so the
+    encoder runs them in the same dense batches (a run's own length would be a batch of its own)."""
+    mid = (start_s + end_s) / 2
+    return _clip(samples, mid - WINDOW_S / 2, mid + WINDOW_S / 2)
+
+
 def diarize(
     words: Sequence[Word],
     samples: np.ndarray,
@@ -118,7 +126,7 @@ def diarize(
     score = _word_scores(words, spans, _centred(prints, mean) @ (centroids[0] - centroids[1]))
     runs = [g for g in chunks(words, CHUNK_GAP_S) if words[g[-1]].end_s - words[g[0]].start_s < SHORT_S]
     if runs:
-        run_prints = encoder.embed([_clip(samples, words[g[0]].start_s, words[g[-1]].end_s) for g in runs])
+        run_prints = encoder.embed([_centred_window(samples, words[g[0]].start_s, words[g[-1]].end_s) for g in runs])
         run_score = _centred(run_prints, mean) @ (centroids[0] - centroids[1])
         for g, s in zip(runs, run_score):
             score[g] = (score[g] + s) / 2

@@ -91,9 +91,10 @@ def _insert(con: duckdb.DuckDBPyConnection, target: str, rows: list[list], vecto
 
     DuckDB binds a list parameter far faster than as many single parameters (and
     executemany plans every row anew). `vectors` (one per row) become the last
-    column, `embedding`: they are handed over as a NumPy matrix, one column per
-    dimension, and packed into FLOAT[n] inside DuckDB, which is exact and avoids
-    formatting and parsing 384 floats a row as text.
+    column, `embedding`: they are handed over as one long NumPy column (row, dimension,
+    value) and gathered into FLOAT[n] inside DuckDB, which is exact and avoids formatting
+    and parsing 384 floats a row as text. (One column a dimension, as before, cost 40 ms of
+    planning a statement however few the rows: 50 ms for a call's 9 phrases, 5 ms now.)
     """
     if not rows:
         return
@@ -103,14 +104,16 @@ def _insert(con: duckdb.DuckDBPyConnection, target: str, rows: list[list], vecto
         con.execute(f"INSERT INTO {target} SELECT {select}", columns)
         return
     matrix = np.asarray(vectors, dtype=np.float32)
-    dims = {f"d{j}": matrix[:, j] for j in range(matrix.shape[1])}
-    con.register(VECTORS_VIEW, {"row_idx": np.arange(len(matrix)), **dims})
+    n, dim = matrix.shape
+    con.register(VECTORS_VIEW, {"row_idx": np.repeat(np.arange(n), dim), "j": np.tile(np.arange(dim), n),
+                                "value": matrix.ravel()})
     try:
         target = target[:-1] + ", embedding)"
         con.execute(
-            f"INSERT INTO {target} SELECT {', '.join(f'r.c{i}' for i in range(len(columns)))},"
-            f" [{', '.join(f'v.{d}' for d in dims)}]::FLOAT[{matrix.shape[1]}]"
-            f" FROM (SELECT unnest(range(?)) AS row_idx, {select}) r JOIN {VECTORS_VIEW} v USING (row_idx)",
+            f"INSERT INTO {target} SELECT {', '.join(f'r.c{i}' for i in range(len(columns)))}, v.embedding"
+            f" FROM (SELECT unnest(range(?)) AS row_idx, {select}) r JOIN"
+            f" (SELECT row_idx, list(value ORDER BY j)::FLOAT[{dim}] AS embedding FROM {VECTORS_VIEW} GROUP BY row_idx) v"
+            f" USING (row_idx)",
             [len(rows), *columns],
         )
     finally:

@@ -25,6 +25,8 @@ HOP = 160  # 10 ms: one mel frame
 N_MELS = 40
 TARGET_DBFS = -30.0  # resemblyzer's volume normalisation (raise only)
 VAD_FRAME_S = 0.03
+BATCH = 64  # voice-print windows per LSTM call
+DENSE_MIN = 8  # clips of one length run as a dense batch from this many on
 
 
 class VoiceEncoder(Protocol):
@@ -99,12 +101,25 @@ def speech_frames(wav: np.ndarray, aggressiveness: int = 2) -> np.ndarray:
     return np.array([vad.is_speech(pcm[i * step : (i + 1) * step].tobytes(), SAMPLE_RATE) for i in range(n)], dtype=bool)
 
 
+def bf16_is_native() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX)."""
+    import torch
+
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
 class ResemblyzerEncoder:
-    """resemblyzer's GE2E voice encoder from its bundled, sha256-verified weights."""
+    """resemblyzer's GE2E voice encoder from its bundled, sha256-verified weights.
+
+    `precision`: "bfloat16" runs the LSTM under bfloat16 autocast, 2.8x faster where the CPU
+    multiplies bfloat16 in hardware (a batch of 256 one-second windows: 0.33 s against 0.99 s on
+    the benchmark machine); prints stay within cosine 0.997 of float32 ones (mean 0.9999).
+    "auto" (the default) picks it only on such CPUs: elsewhere bfloat16 is emulated and slower.
+    """
 
     name = "resemblyzer-0.1.4"
 
-    def __init__(self):
+    def __init__(self, precision: str = "auto"):
         import torch
         from torch import nn
 
@@ -119,22 +134,46 @@ class ResemblyzerEncoder:
         self.linear.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith("linear.")})
         self.lstm.eval()
         self._torch = torch
+        if precision == "auto":
+            precision = "bfloat16" if bf16_is_native() else "float32"
+        if precision not in ("bfloat16", "float32"):
+            raise ValueError(f"precision must be auto, bfloat16 or float32, not {precision!r}")
+        self.precision = precision
 
     def embed(self, clips: Sequence[np.ndarray]) -> np.ndarray:
-        """Voice prints of clips; clips of equal length are run as one batch."""
+        """Voice prints of clips (unit length, float32).
+
+        Clips of one length (a call's analysis windows) run as batches of BATCH rows, zero rows
+        padding a batch to a multiple of 16: bfloat16 kernels are slow for other batch sizes
+        (233 rows took 5x as long as 256). Lengths heard fewer than DENSE_MIN times (a call's
+        short replies) run together as one packed sequence in float32, the same prints as one
+        by one, in half the time.
+        """
         torch = self._torch
         out = np.zeros((len(clips), 256), dtype=np.float32)
-        by_len: dict[int, list[int]] = {}
         mels = [mel_spectrogram(c) for c in clips]
+        by_len: dict[int, list[int]] = {}
         for i, m in enumerate(mels):
             by_len.setdefault(len(m), []).append(i)
+        dense = [idx for idx in by_len.values() if len(idx) >= DENSE_MIN]
+        odd = sorted((i for idx in by_len.values() if len(idx) < DENSE_MIN for i in idx), key=lambda i: len(mels[i]))
         with torch.no_grad():
-            for idx in by_len.values():
-                for start in range(0, len(idx), 256):
-                    batch = idx[start : start + 256]
-                    x = torch.from_numpy(np.stack([mels[i] for i in batch]))
-                    _, (hidden, _) = self.lstm(x)
-                    raw = torch.relu(self.linear(hidden[-1]))
-                    raw = raw / torch.clamp(torch.norm(raw, dim=1, keepdim=True), min=1e-9)
-                    out[batch] = raw.numpy()
+            for idx in dense:
+                for start in range(0, len(idx), BATCH):
+                    batch = idx[start : start + BATCH]
+                    x = np.zeros((-(-len(batch) // 16) * 16, *mels[batch[0]].shape), dtype=np.float32)
+                    x[: len(batch)] = np.stack([mels[i] for i in batch])
+                    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
+                        _, (hidden, _) = self.lstm(torch.from_numpy(x))
+                    out[batch] = self._prints(hidden[-1, : len(batch)])
+            for start in range(0, len(odd), BATCH):
+                batch = odd[start : start + BATCH]
+                packed = torch.nn.utils.rnn.pack_sequence([torch.from_numpy(mels[i]) for i in batch], enforce_sorted=False)
+                _, (hidden, _) = self.lstm(packed)
+                out[batch] = self._prints(hidden[-1])
         return out
+
+    def _prints(self, hidden) -> np.ndarray:
+        torch = self._torch
+        raw = torch.relu(self.linear(hidden.float()))
+        return (raw / torch.clamp(torch.norm(raw, dim=1, keepdim=True), min=1e-9)).numpy()

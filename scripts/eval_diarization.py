@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Mono speaker attribution, measured: word accuracy and diarization error rate.
 
-    .venv/bin/python scripts/eval_diarization.py [--cache /tmp/words.json] [--window 1.6 --hop 0.4]
+    .venv/bin/python scripts/eval_diarization.py [--cache /tmp/words.json] [--window 1.6 --hop 0.4] [--precision float32]
 
 Transcribes (Whisper tiny.en, as the pipeline does) and diarizes
   * ../shared/data/speech/diarization/pyannote_sample.wav (real speech, two
@@ -94,11 +94,13 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, help="JSON file keeping the Whisper words between runs")
     ap.add_argument("--window", type=float, default=diarize.WINDOW_S, help="analysis window, s (to compare settings)")
     ap.add_argument("--hop", type=float, default=diarize.HOP_S, help="window hop, s")
+    ap.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+                    help="the voice encoder's LSTM precision (auto: bfloat16 where the CPU has it)")
     args = ap.parse_args()
     diarize.WINDOW_S, diarize.HOP_S = args.window, args.hop
     cache = json.loads(args.cache.read_text()) if args.cache and args.cache.exists() else {}
     transcriber = None
-    encoder = ResemblyzerEncoder()
+    encoder = ResemblyzerEncoder(precision=args.precision)
 
     def words_of(key: str, samples: np.ndarray) -> list[Word]:
         nonlocal transcriber
@@ -146,7 +148,7 @@ def main() -> int:
     if args.cache:
         args.cache.write_text(json.dumps(cache))
     audio_s = sum(len(c[1]) for c in cases) / 16000
-    print(f"\nwindows {diarize.WINDOW_S:g} s every {diarize.HOP_S:g} s: voice-print split {split_s:.1f} s "
+    print(f"\nwindows {diarize.WINDOW_S:g} s every {diarize.HOP_S:g} s: {encoder.precision}: voice-print split {split_s:.1f} s "
           f"for {audio_s / 60:.1f} min of audio")
     print()
     print("| audio | method | words | word accuracy | DER |")

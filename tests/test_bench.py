@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bench import common, corpus, synthetic
 from pipeline import db, cluster, ingest
@@ -67,10 +68,10 @@ def test_numpy_and_sql_fitting_agree_in_the_benchmark_and_render():
     assert r["numpy_s"] > r["numpy_read_s"] > 0 and r["sql_s"] > 0
     doc = {"results": {"fit_engines": [{"measurement": "fit_engines", "params": {"n": 300}, "runs": [r]}]}}
     text = "\n".join(report._fit_engines(doc))
-    assert "## SQL vs numpy fitting" in text and "| 300 | 1 |" in text
+    assert "## SQL vs numpy fitting" in text and f"| 300 | {r['iterations_cap']} | 1 |" in text
 
 
-def test_a_merged_run_replaces_only_its_groups_and_says_so():
+def test_a_merged_run_keeps_the_groups_it_did_not_run_and_says_where_they_came_from():
     from bench.__main__ import merged
     from bench.report import render
 
@@ -82,11 +83,31 @@ def test_a_merged_run_replaces_only_its_groups_and_says_so():
                "fit_engines": []}}
     new = dict(old, date="2026-02-02", mode="full", command="python -m bench --only fit_engines --merge",
                machine=dict(old["machine"], commit="bbb"), results={"fit_engines": ["new"]})
+    old["results"]["kmeans_start"] = [{"a group": "the plan no longer has"}]
     doc = merged(old, new)
-    assert doc["results"] == {"write_call": old["results"]["write_call"], "fit_engines": ["new"]}
-    assert doc["date"] == "2026-01-01" and doc["merged"]["fit_engines"]["commit"] == "bbb"
+    assert doc["results"] == {"fit_engines": ["new"], "write_call": old["results"]["write_call"]}
+    assert doc["date"] == "2026-02-02" and doc["machine"]["commit"] == "bbb"
+    assert list(doc["merged"]) == ["write_call"] and doc["merged"]["write_call"]["commit"] == "aaa"
     doc["results"]["fit_engines"] = []
-    assert "Group `fit_engines` was measured later by `python -m bench --only fit_engines --merge`" in render(doc)
+    text = render(doc)
+    assert "Written by `python -m bench --only fit_engines --merge` (full run" in text
+    assert "Group `write_call` comes from an earlier run, kept: `python -m bench --quick` (quick run, 1.0 min)" in text
+    # kept again by a later run, a group keeps the run it came from
+    again = merged(doc, dict(new, date="2026-03-03", results={"fit_engines": ["newer"]}))
+    assert again["merged"]["write_call"]["commit"] == "aaa" and again["date"] == "2026-03-03"
+
+
+def test_groups_can_be_skipped_and_unknown_groups_are_refused(tmp_path, monkeypatch, capsys):
+    from bench import __main__ as bench_main
+
+    asked = []
+    monkeypatch.setattr(bench_main, "run_child", lambda name, params: asked.append(name) or {})
+    monkeypatch.setattr(bench_main, "render", lambda doc: "")
+    with pytest.raises(SystemExit):
+        bench_main.main(["--skip", "transcript", "--out", str(tmp_path)])
+    assert "no such group: transcript" in capsys.readouterr().err and not asked
+    assert bench_main.main(["--quick", "--only", "naive", "write_call", "--skip", "naive", "--out", str(tmp_path)]) == 0
+    assert asked == ["write_call"]
 
 
 def test_numpy_only_fitting_renders_without_the_sql_columns():
@@ -95,7 +116,7 @@ def test_numpy_only_fitting_renders_without_the_sql_columns():
     r = cluster_bench.fit_engines(n=200, k=4, repeats=1, new=20, sql=False)
     assert r["sql_s"] is None and r["same_labels"] is None and r["assign_same"]
     doc = {"results": {"fit_engines": [{"measurement": "fit_engines", "params": {"n": 200}, "runs": [r]}]}}
-    assert "| 200 | 1 |" in "\n".join(report._fit_engines(doc)) and "not run" in "\n".join(report._fit_engines(doc))
+    assert f"| 200 | {r['iterations_cap']} | 1 |" in "\n".join(report._fit_engines(doc)) and "not run" in "\n".join(report._fit_engines(doc))
 
 
 def transcripts_run(calls: int) -> dict:
@@ -124,9 +145,47 @@ def test_transcript_batches_of_chosen_sizes_merge_and_render(tmp_path, monkeypat
                             "--out", str(tmp_path)]) == 0
     assert asked == [("transcripts", {"calls": 300}), ("transcripts", {"calls": 900})]
     doc = json.loads((tmp_path / "BENCHMARKS.json").read_text())
-    assert set(doc["results"]) == {"write_call", "transcripts"} and doc["date"] == "2026-01-01"
-    assert doc["merged"]["transcripts"]["command"] == "python -m bench --only transcripts --transcript-calls 300 900 --merge"
+    assert set(doc["results"]) == {"write_call", "transcripts"} and doc["date"] != "2026-01-01"
+    assert doc["command"] == "python -m bench --only transcripts --transcript-calls 300 900 --merge"
+    assert doc["merged"]["write_call"]["command"] == "make bench"
     md = (tmp_path / "BENCHMARKS.md").read_text()
     assert "## Transcripts: one large batch" in md and "| 900 | 256 | 36,000 | 23,400 (10,800) |" in md
     assert "| 10,000 transcript calls of ~40 turns in one batch on a 24 GiB machine | largest run 900 calls" in md
-    assert "Group `transcripts` was measured later" in md and "20.0× faster" in md
+    assert "Group `write_call` comes from an earlier run, kept: `make bench`" in md and "20.0× faster" in md
+
+
+def test_a_failed_measurement_is_named_and_the_others_are_still_written(tmp_path, monkeypatch):
+    import json
+
+    from bench import __main__ as bench_main
+
+    def child(name, params):
+        if name == "naive":
+            raise RuntimeError("measurement naive failed with exit status 1")
+        return {"calls": params["calls"], "phrases_per_call": 20, "turns_per_call": 30, "peak_rss_mb": 1.0,
+                "median_s": {"before": 2.0, "after": 0.5}}
+
+    monkeypatch.setattr(bench_main, "run_child", child)
+    assert bench_main.main(["--quick", "--only", "naive", "write_call", "--out", str(tmp_path)]) == 1
+    doc = json.loads((tmp_path / "BENCHMARKS.json").read_text())
+    assert list(doc["results"]) == ["write_call"] and doc["failed"] == ['naive: naive {"model": "tiny.en", "calls": 2}']
+    md = (tmp_path / "BENCHMARKS.md").read_text()
+    assert 'Failed in this run (not in the tables): `naive: naive {"model": "tiny.en", "calls": 2}`.' in md
+    assert "4.0× faster" in md
+
+
+def test_every_write_call_writer_stores_the_same_rows():
+    """The bench's earlier writers must follow the schema: each stores a call as store.write_call does."""
+    from bench import store_bench
+
+    counts = []
+    for writer in store_bench.WRITERS.values():
+        con = db.connect(":memory:")
+        call = store_bench.demo_sized_call(7)
+        writer(con, call, 1000)
+        counts.append([con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                       for t in ("calls", "turns", "pitch_phrases", "descriptors", "reactions")])
+        vectors = np.array([r[0] for r in con.execute("SELECT embedding FROM pitch_phrases ORDER BY phrase_id").fetchall()])
+        assert np.array_equal(vectors, np.array(call.embeddings, dtype=np.float32))
+    assert counts == [[1, 30, 20, 20, 20]] * len(store_bench.WRITERS)
+    assert store_bench.write_call(calls=1)["calls"] == 1

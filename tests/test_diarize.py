@@ -76,8 +76,12 @@ def test_a_voice_unlike_every_enrolled_rep_leaves_the_opening_rule_and_no_name()
 def test_windows_cover_only_speech():
     frames = np.array([False] * 100 + [True] * 100)  # 3 s silence, then 3 s speech (30 ms frames)
     spans = diarize.windows(frames, 6.0)
-    assert spans[0][0] == pytest.approx(2.6) and spans[-1] == pytest.approx((5.0, 6.0))  # at least half speech
+    # the first start on the hop grid whose window is at least half speech (speech from 3.0 s)
+    first = np.ceil((3.0 - diarize.WINDOW_S / 2) / diarize.HOP_S - 1e-9) * diarize.HOP_S
+    assert spans[0][0] == pytest.approx(first)
+    assert 6.0 - diarize.HOP_S < spans[-1][1] <= 6.0 + 1e-9  # the last window that fits
     assert all(b - a == pytest.approx(diarize.WINDOW_S) for a, b in spans)
+    assert all(b[0] - a[0] == pytest.approx(diarize.HOP_S) for a, b in zip(spans, spans[1:]))
 
 
 def test_mel_filters_match_librosa_slaney_values():
@@ -112,6 +116,24 @@ def test_the_bundled_encoder_tells_two_real_voices_apart(shared_speech):
     same = min(prints[0] @ prints[1], prints[2] @ prints[3])
     across = max(prints[i] @ prints[j] for i in (0, 1) for j in (2, 3))
     assert same > across, (same, across)
+
+
+@pytest.mark.e2e
+def test_batched_prints_are_the_prints_of_each_clip_on_its_own(shared_speech):
+    """Dense batches (zero-padded to a multiple of 16) and the packed odd lengths give each clip
+    the print it gets alone; bfloat16 stays within cosine 0.99 of float32."""
+    from faster_whisper.audio import decode_audio
+
+    audio = decode_audio(str(shared_speech / "diarization" / "pyannote_sample.wav"), sampling_rate=RATE)
+    dense = [audio[int(s * RATE) : int(s * RATE) + RATE] for s in np.arange(5.0, 25.0, 1.0)]  # 20 of 1 s
+    odd = [audio[int(a * RATE) : int(b * RATE)] for a, b in [(10.6, 12.0), (18.6, 19.3), (21.9, 24.0)]]
+    clips = dense + odd
+    exact = voice.ResemblyzerEncoder(precision="float32")
+    alone = np.concatenate([exact.embed([c]) for c in clips])
+    together = exact.embed(clips)
+    assert np.abs(together - alone).max() < 1e-4
+    fast = voice.ResemblyzerEncoder(precision="bfloat16").embed(clips)
+    assert (fast * alone).sum(axis=1).min() > 0.99
 
 
 SHORT_TURN_S = 2.0  # a reference turn shorter than this is a short reaction ("Hello.", "I need the design.")
