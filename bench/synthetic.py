@@ -92,7 +92,7 @@ def fill_calls(path: Path, *, calls: int, phrases_per_call: int, turns_per_call:
         )
         con.execute(
             f"""
-            INSERT INTO turns
+            INSERT INTO turns (call_id, turn_idx, speaker, start_s, end_s, text)
             SELECT printf('%064d', i // {turns_per_call}), i % {turns_per_call},
                    CASE WHEN i % 2 = 0 THEN 'rep' ELSE 'prospect' END, (i % {turns_per_call}) * 2.0,
                    (i % {turns_per_call}) * 2.0 + 1.5, 'some words of a synthetic turn'
@@ -101,12 +101,13 @@ def fill_calls(path: Path, *, calls: int, phrases_per_call: int, turns_per_call:
         )
         fill_clusters(con, seed=seed)
         fill_phrases(con, n=calls * phrases_per_call, clustered=True, seed=seed, calls_of=phrases_per_call)
-        con.execute("INSERT INTO descriptors SELECT phrase_id, 'synthetic term' FROM pitch_phrases")
+        con.execute("INSERT INTO descriptors (phrase_id, term) SELECT phrase_id, 'synthetic term' FROM pitch_phrases")
         con.execute(
             """
-            INSERT INTO reactions
+            INSERT INTO reactions (reaction_id, phrase_id, call_id, turn_idx, start_s, end_s, text, interest, label,
+                                   evidence, latency_s, interrupted, backchannels, run_size)
             SELECT replace(phrase_id, '-p', '-r'), phrase_id, call_id, turn_idx + 1, end_s, end_s + 1,
-                   'how does that work', 0.5, 'interested', ['+how does']
+                   'how does that work', 0.5, 'interested', ['+how does'], 0.4, false, [], 1
             FROM pitch_phrases
             """
         )

@@ -4,8 +4,9 @@ decode_gc: faster-whisper's `decode_audio` ends with a full `gc.collect()`; with
     loaded that walked every model object for each file. `Models` now freezes what it loads
     (`gc.freeze`). Measured: the demo calls decoded with the models' objects frozen and not.
 voice_split: the mono voice-print split (`diarize.diarize`) as it was (float32 LSTM, a window
-    every 0.2 s, each short run printed at its own length) and as it is (bfloat16 where the CPU
-    has it, every 0.4 s, short runs printed over a window, so every print batches together).
+    every 0.2 s, each short run printed at its own length, a mel spectrogram per clip) and as it
+    is (bfloat16 where the CPU has it, every 0.4 s, short runs printed over a window, so every
+    print batches together, one mel spectrogram per call).
 """
 
 from __future__ import annotations
@@ -54,6 +55,13 @@ def decode_gc(*, repeats: int = 3) -> dict:
             "median_s": {k: median(v) for k, v in seconds.items()}, "peak_rss_mb": peak_rss_mb()}
 
 
+class _ClipByClip:
+    """The encoder without `embed_spans`: each clip cut out and given its own mel spectrogram."""
+
+    def __init__(self, encoder):
+        self.embed = encoder.embed
+
+
 @contextmanager
 def _as_before():
     """diarize as it was: a window every 0.2 s, short runs printed at their own length."""
@@ -69,7 +77,7 @@ def voice_split(*, repeats: int = 3) -> dict:
     """Seconds to split the demo's mono calls by voice, before and after, on the same Whisper words."""
     models = Models(Settings(inbox=DEMO, db=Path("unused.duckdb"), progress=False))
     calls = [(a, models.transcriber.words(a.channels[0])) for a in _demo_audio(mono_only=True)]
-    encoders = {"before": ResemblyzerEncoder(precision="float32"), "after": ResemblyzerEncoder()}
+    encoders = {"before": _ClipByClip(ResemblyzerEncoder(precision="float32")), "after": ResemblyzerEncoder()}
     seconds: dict[str, list[float]] = {"before": [], "after": []}
     speakers: dict[str, list] = {}
     for _ in range(repeats):

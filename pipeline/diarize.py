@@ -29,7 +29,7 @@ import numpy as np
 from .records import PROSPECT, REP, Word
 from .reps import match
 from .speakers import chunks
-from .voice import SAMPLE_RATE, VAD_FRAME_S, VoiceEncoder, normalize_volume, speech_frames
+from .voice import SAMPLE_RATE, VAD_FRAME_S, VoiceEncoder, embed_spans, normalize_volume, speech_frames
 
 log = logging.getLogger(__name__)
 
@@ -92,17 +92,17 @@ def two_voices(prints: np.ndarray, iterations: int = 30) -> tuple[np.ndarray, np
     return labels, centroids
 
 
-def _clip(samples: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
+def _clip(start_s: float, end_s: float) -> tuple[float, float]:
+    """The span printed for start_s..end_s: at least MIN_CLIP_S, centred on it, not before 0."""
     mid, half = (start_s + end_s) / 2, max(end_s - start_s, MIN_CLIP_S) / 2
-    a, b = max(0, int((mid - half) * SAMPLE_RATE)), int((mid + half) * SAMPLE_RATE)
-    return samples[a:b]
+    return max(0.0, mid - half), mid + half
 
 
-def _centred_window(samples: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
-    """WINDOW_S of audio centred on a run of words: as long as the analysis windows, so the
-    encoder runs them in the same dense batches (a run's own length would be a batch of its own)."""
+def _centred_window(start_s: float, end_s: float) -> tuple[float, float]:
+    """WINDOW_S centred on a run of words: as long as the analysis windows, so the encoder runs
+    them in the same dense batches (a run's own length would be a batch of its own)."""
     mid = (start_s + end_s) / 2
-    return _clip(samples, mid - WINDOW_S / 2, mid + WINDOW_S / 2)
+    return _clip(mid - WINDOW_S / 2, mid + WINDOW_S / 2)
 
 
 def diarize(
@@ -120,13 +120,15 @@ def diarize(
     spans = windows(speech_frames(samples), duration)
     if len(spans) < 2:  # too little speech for windows: one print per run of words
         spans = [(words[g[0]].start_s, words[g[-1]].end_s) for g in chunks(words, CHUNK_GAP_S)]
-    prints = encoder.embed([_clip(samples, a, b) for a, b in spans])
+    runs = [g for g in chunks(words, CHUNK_GAP_S) if words[g[-1]].end_s - words[g[0]].start_s < SHORT_S]
+    # the windows and the short runs printed together: one spectrogram, one set of batches
+    both = embed_spans(encoder, samples, [_clip(a, b) for a, b in spans]
+                       + [_centred_window(words[g[0]].start_s, words[g[-1]].end_s) for g in runs])
+    prints, run_prints = both[: len(spans)], both[len(spans) :]
     mean = prints.mean(axis=0)
     labels, centroids = two_voices(_centred(prints, mean))
     score = _word_scores(words, spans, _centred(prints, mean) @ (centroids[0] - centroids[1]))
-    runs = [g for g in chunks(words, CHUNK_GAP_S) if words[g[-1]].end_s - words[g[0]].start_s < SHORT_S]
     if runs:
-        run_prints = encoder.embed([_centred_window(samples, words[g[0]].start_s, words[g[-1]].end_s) for g in runs])
         run_score = _centred(run_prints, mean) @ (centroids[0] - centroids[1])
         for g, s in zip(runs, run_score):
             score[g] = (score[g] + s) / 2

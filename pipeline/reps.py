@@ -20,7 +20,7 @@ import numpy as np
 from .db import transaction
 from .errors import AudioError, PitchlabError
 from .store import vector_literal
-from .voice import SAMPLE_RATE, VoiceEncoder, normalize_volume, speech_frames
+from .voice import SAMPLE_RATE, VoiceEncoder, embed_spans, normalize_volume, speech_frames
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def window_prints(samples: np.ndarray, encoder: VoiceEncoder) -> np.ndarray:
     spans = windows(speech_frames(samples), len(samples) / SAMPLE_RATE)
     if not spans:
         return np.zeros((0, 0), dtype=np.float32)
-    return encoder.embed([samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b in spans])
+    return embed_spans(encoder, samples, spans)
 
 
 def speech_seconds(samples: np.ndarray) -> float:

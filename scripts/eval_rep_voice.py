@@ -33,6 +33,7 @@ from faster_whisper.audio import decode_audio  # noqa: E402
 from pipeline import diarize, reps  # noqa: E402
 from pipeline.records import Word  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
+from pipeline.voice import embed_spans  # noqa: E402
 from pipeline.voice import ResemblyzerEncoder  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech"
@@ -128,7 +129,7 @@ def _voices(words, samples, encoder) -> np.ndarray:
 
     samples = normalize_volume(samples.astype(np.float32))
     spans = diarize.windows(speech_frames(samples), len(samples) / RATE)
-    prints = encoder.embed([diarize._clip(samples, a, b) for a, b in spans])
+    prints = embed_spans(encoder, samples, [diarize._clip(a, b) for a, b in spans])
     labels, _ = diarize.two_voices(diarize._centred(prints, prints.mean(axis=0)))
     return np.stack([reps.mean_print(prints[labels == k]) for k in (0, 1)])
 

@@ -120,7 +120,7 @@ def test_the_bundled_encoder_tells_two_real_voices_apart(shared_speech):
 
 @pytest.mark.e2e
 def test_batched_prints_are_the_prints_of_each_clip_on_its_own(shared_speech):
-    """Dense batches (zero-padded to a multiple of 16) and the packed odd lengths give each clip
+    """Dense batches (zero-padded to BATCH rows) and the packed odd lengths give each clip
     the print it gets alone; bfloat16 stays within cosine 0.99 of float32."""
     from faster_whisper.audio import decode_audio
 
@@ -134,6 +134,11 @@ def test_batched_prints_are_the_prints_of_each_clip_on_its_own(shared_speech):
     assert np.abs(together - alone).max() < 1e-4
     fast = voice.ResemblyzerEncoder(precision="bfloat16").embed(clips)
     assert (fast * alone).sum(axis=1).min() > 0.99
+    # spans of the whole recording, from one mel spectrogram: only the edge frames differ
+    spans = [(s, s + 1.0) for s in np.arange(5.0, 25.0, 1.0)] + [(10.6, 12.0), (18.6, 19.3), (21.9, 24.0)]
+    from_spans = exact.embed_spans(audio, spans)
+    assert (from_spans * alone).sum(axis=1).min() > 0.99
+    assert np.abs(voice.embed_spans(BandEncoder(), audio, spans) - BandEncoder().embed(clips)).max() < 1e-6
 
 
 SHORT_TURN_S = 2.0  # a reference turn shorter than this is a short reaction ("Hello.", "I need the design.")
