@@ -294,11 +294,12 @@ def _waste(doc) -> list[str]:
         before, after = r["median_s"]["before"], r["median_s"]["after"]
         out += [f"The mono split (`diarize.diarize`) over the demo's {r['calls']} mono calls ({r['audio_s'] / 60:.1f} "
                 "min, the same Whisper words), median of "
-                f"{r['repeats']} alternating runs. Before: the LSTM in float32, a 1 s window every 0.2 s, each short "
-                "run of words printed at its own length (a batch of its own). After: the LSTM in "
-                f"{r['precision_after']} (bfloat16 where the CPU multiplies it in hardware), a window every 0.4 s "
-                "(as accurate on the real two-speaker clip: README, \"Mono recordings\"), short runs printed over "
-                "a window centred on them so every print of a call batches together.", "",
+                f"{r['repeats']} alternating runs. Before: the LSTM in float32, a 1 s window every 0.2 s, a mel "
+                "spectrogram per clip, each short run of words printed at its own length (a batch of its own). "
+                f"After: the LSTM in {r['precision_after']} (bfloat16 where the CPU multiplies it in hardware), a "
+                "window every 0.4 s (as accurate on the real two-speaker clip: README, \"Mono recordings\"), one "
+                "mel spectrogram per call, short runs printed over a window centred on them, so a call's prints run "
+                "as batches of exactly 64.", "",
                 "| split | seconds | audio seconds per second |", "|---|---|---|",
                 f"| before | {before:.2f} s | {r['audio_s'] / before:.0f}× |",
                 f"| after | {after:.2f} s | {r['audio_s'] / after:.0f}× |", "",
