@@ -169,9 +169,9 @@ class ResemblyzerEncoder:
 
         Clips of one length (a call's analysis windows) run as batches of exactly BATCH rows, zero
         rows padding the last: bfloat16 kernels are slow for some batch sizes (233 rows took 5x as
-        long as 256), and each new shape costs about 0.1 s to set up once per process. Lengths heard fewer than DENSE_MIN times (a call's
-        short replies) run together as one packed sequence in float32, the same prints as one
-        by one, in half the time.
+        long as 256), and each new shape costs about 0.1 s to set up once per process. Lengths
+        heard fewer than DENSE_MIN times run together as one packed sequence in float32 (sorted by
+        length, so a chunk pads little), the same prints as one by one, in half the time.
         """
         torch = self._torch
         out = np.zeros((len(mels), 256), dtype=np.float32)
