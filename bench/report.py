@@ -150,10 +150,10 @@ def _naive(doc) -> list[str]:
            "model, side by side in one process. Naive: plain faster-whisper `model.transcribe(mixdown, "
            "language='en')` with its defaults (beam 5, no VAD) on the mono mixdown of the two channels, one pass, "
            "no speakers. Pitchlab: each channel transcribed on its own with its defaults (greedy, VAD, word "
-           "timestamps), speakers by channel. So the word-accuracy gap is mostly the beam: on 39 clips, 1,966 "
-           "words, beam 5 had 3.7% word error rate and took 2.3× as long as greedy, 4.2% (`scripts/eval_asr.py --models "
-           "tiny.en --beams 5 1 --demo`, README \"Why `tiny.en`, greedy\"); and a transcript in turn order "
-           "also pays for overlapping turns.", "",
+           "timestamps), speakers by channel. Part of the word-accuracy gap is the beam: on 39 clips, 1,966 "
+           "words, beam 5 had 3.7% word error rate and took 2.3× as long as greedy, 4.2% (`scripts/eval_asr.py "
+           "--models tiny.en --beams 5 1 --demo`, README \"Why `tiny.en`, greedy\"); the rest is not "
+           "explained here (a transcript in turn order also pays for overlapping turns).", "",
            "Word accuracy = 1 − word error rate against the generator's text, ignoring speakers. "
            "Speaker-attributed word accuracy = the same with each speaker's words compared only to that "
            "speaker's true words (a word given to the wrong speaker is an error twice); the naive transcript has "
