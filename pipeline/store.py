@@ -93,8 +93,9 @@ def _insert(con: duckdb.DuckDBPyConnection, target: str, rows: list[list], vecto
     executemany plans every row anew). `vectors` (one per row) become the last
     column, `embedding`: they are handed over as one long NumPy column (row, dimension,
     value) and gathered into FLOAT[n] inside DuckDB, which is exact and avoids formatting
-    and parsing 384 floats a row as text. (One column a dimension, as before, cost 40 ms of
-    planning a statement however few the rows: 50 ms for a call's 9 phrases, 5 ms now.)
+    and parsing 384 floats a row as text. (One column a dimension, as before, cost about 40 ms
+    of planning a statement however few the rows: a demo-sized call's write went from 0.056 s to
+    0.025 s, BENCHMARKS.md "Waste found and fixed: writing a call".)
     """
     if not rows:
         return
@@ -103,7 +104,7 @@ def _insert(con: duckdb.DuckDBPyConnection, target: str, rows: list[list], vecto
     if vectors is None:
         con.execute(f"INSERT INTO {target} SELECT {select}", columns)
         return
-    import pandas as pd  # DuckDB scans a DataFrame's arrays in place; a plain dict value by value (20x slower)
+    import pandas as pd  # without pandas DuckDB converts registered arrays value by value (20x slower): fail instead
 
     matrix = np.asarray(vectors, dtype=np.float32)
     n, dim = matrix.shape

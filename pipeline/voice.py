@@ -119,10 +119,11 @@ def bf16_is_native() -> bool:
 class ResemblyzerEncoder:
     """resemblyzer's GE2E voice encoder from its bundled, sha256-verified weights.
 
-    `precision`: "bfloat16" runs the LSTM under bfloat16 autocast, 2.8x faster where the CPU
-    multiplies bfloat16 in hardware (a batch of 256 one-second windows: 0.33 s against 0.99 s on
-    the benchmark machine); prints stay within cosine 0.997 of float32 ones (mean 0.9999).
-    "auto" (the default) picks it only on such CPUs: elsewhere bfloat16 is emulated and slower.
+    `precision`: "bfloat16" runs the LSTM under bfloat16 autocast, faster where the CPU multiplies
+    bfloat16 in hardware (the demo's mono split 3.9-4.4 s against 6.7 s in float32,
+    scripts/eval_diarization.py --precision); prints stay within cosine 0.99 of float32 ones
+    (tests/test_diarize.py). "auto" (the default) picks it only on such CPUs: elsewhere bfloat16
+    is emulated and slower.
     """
 
     name = "resemblyzer-0.1.4"
@@ -168,10 +169,11 @@ class ResemblyzerEncoder:
         """Voice prints of mel spectrograms (unit length, float32).
 
         Clips of one length (a call's analysis windows) run as batches of exactly BATCH rows, zero
-        rows padding the last: bfloat16 kernels are slow for some batch sizes (233 rows took 5x as
-        long as 256), and each new shape costs about 0.1 s to set up once per process. Lengths
-        heard fewer than DENSE_MIN times run together as one packed sequence in float32 (sorted by
-        length, so a chunk pads little), the same prints as one by one, in half the time.
+        rows padding the last: in one-off microbenchmarks bfloat16 kernels were several times
+        slower at some batch sizes, and each new shape cost a setup of about 0.1 s once per
+        process. Lengths heard fewer than DENSE_MIN times run together as one packed sequence in
+        float32 (sorted by length, so a chunk pads little): the same prints as one by one
+        (tests/test_diarize.py), in about half the time in a one-off microbenchmark.
         """
         torch = self._torch
         out = np.zeros((len(mels), 256), dtype=np.float32)
