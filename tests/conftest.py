@@ -148,8 +148,31 @@ class FakeModels:
         self.voice_encoder = voice_encoder or BandEncoder()
 
 
+_MISSING_SHARED: list[str] = []  # tests skipped because ../shared is not beside this checkout
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
 @pytest.fixture
-def shared_speech() -> Path:
+def shared_speech(request) -> Path:
+    """The real speech with human references in ../shared/data/speech (never copied into the repository).
+
+    A clone without ../shared skips these tests, named in one line at the end of the run; under CI
+    (CI=true) a missing ../shared fails them, so the real-speech checks never silently stop running there.
+    """
     if not SHARED_SPEECH.is_dir():
-        pytest.fail(f"shared speech data missing at {SHARED_SPEECH} (CI lays ../shared beside the checkout)")
+        why = f"real speech missing at {SHARED_SPEECH} (this project lays ../shared beside the checkout)"
+        if under_ci():
+            pytest.fail(why + "; CI must have it")
+        _MISSING_SHARED.append(request.node.nodeid)
+        pytest.skip(why)
     return SHARED_SPEECH
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _MISSING_SHARED:
+        terminalreporter.write_line(
+            f"skipped {len(_MISSING_SHARED)} tests that need ../shared/data/speech (real speech with human references, "
+            f"not part of the repository; under CI=true they fail instead): {', '.join(_MISSING_SHARED)}")
