@@ -6,7 +6,9 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo analyze watch status leaderboard report test test-fast bench bench-transcripts bench-quick compare clean-db help
+RAY_STAMP := $(VENV)/.installed-ray
+
+.PHONY: setup setup-ray demo analyze watch status leaderboard report test test-fast bench bench-transcripts bench-quick compare clean-db help
 
 help:
 	@echo "make demo      set everything up, analyze the demo calls into data/demo.duckdb, print the leaderboard"
@@ -18,6 +20,7 @@ help:
 	@echo "make report    write data/report.html (charts, examples, reps, data quality) from data/calls.duckdb"
 	@echo "make bench     measure speed and memory, write BENCHMARKS.md and BENCHMARKS.json (about 20 min on 2 cores; keeps the transcript rows)"
 	@echo "make bench-transcripts  the transcript batches of BENCHMARKS.md (1,000, 2,000 and 10,000 calls: about 45 min)"
+	@echo "make setup-ray install the optional Ray engine (pitchlab analyze --engine ray)"
 	@echo "make compare   install the [compare] extra, compare the demo's clusters with BERTopic and k-means (after make demo)"
 
 $(STAMP): pyproject.toml
@@ -32,6 +35,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# the optional Ray engine (pitchlab analyze --engine ray); the tests use it too
+$(RAY_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[ray]'
+	touch $(RAY_STAMP)
+
+setup-ray: $(RAY_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/pitchlab analyze --inbox data/demo --db data/demo.duckdb --outcomes data/demo/outcomes.csv
@@ -53,10 +63,10 @@ leaderboard: $(STAMP)
 report: $(STAMP)
 	$(BIN)/pitchlab report --db data/calls.duckdb --out data/report.html --inbox data/inbox
 
-test: $(STAMP)
+test: $(STAMP) $(RAY_STAMP)
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(RAY_STAMP)
 	$(BIN)/python -m pytest -q -m "not e2e"
 
 bench: $(STAMP)

@@ -35,6 +35,7 @@ FULL = {
     "write_call": [("write_call", {"calls": 10}, 1)],
     "waste": [("decode_gc", {}, 1), ("voice_split", {}, 1)],
     "transcripts": [("transcripts", {"calls": n}, 1) for n in (1_000, 2_000, 10_000)],
+    "ray": [("ray", {"calls": 28}, 1)],  # needs the ray extra (make setup-ray)
 }
 QUICK = {
     "throughput": [("throughput", {"model": "tiny.en", "calls": 3}, 2),
@@ -48,6 +49,7 @@ QUICK = {
     "write_call": [("write_call", {"calls": 3}, 1)],
     "waste": [("decode_gc", {"repeats": 1}, 1), ("voice_split", {"repeats": 1}, 1)],
     "transcripts": [("transcripts", {"calls": n}, 1) for n in (100, 200)],
+    "ray": [("ray", {"calls": 4}, 1)],
 }
 
 

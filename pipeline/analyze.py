@@ -6,7 +6,7 @@ import gc
 import logging
 import time
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Iterator, Sequence
 from functools import cached_property
 
 from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, reps, speakers, store,
@@ -254,12 +254,15 @@ def chunks(recordings: list[Recording], size: int) -> list[list[Recording]]:
     return out + ([pending] if pending else [])
 
 
-def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
+def analyze(settings: Settings, *, models: Models | None = None, make_models=None) -> Summary:
     """Analyze every new recording in the inbox into the database, then cluster.
 
     Known recordings (same sha256) are skipped and their rows left as they are.
     Transcripts are analyzed in chunks of `settings.chunk_calls`, each chunk
     committed in one transaction; each audio call is committed on its own.
+    With `settings.engine == "ray"` audio recordings are analyzed on a Ray cluster, each
+    worker with models from `make_models(settings)` (default: `Models`), and stored here
+    a few at a time as they arrive.
     """
     started = time.monotonic()
     recordings = ingest.find_recordings(settings.inbox)
@@ -274,8 +277,16 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
         rep_prints = reps.load(con)
         todo = new_recordings(recordings, known | bad)
         groups = chunks(todo, max(1, settings.chunk_calls))
-        for group in progress.batches(groups, enabled=settings.progress, describe=lambda r: r.source_file):
-            results = process_batch(group, models, settings, labels=labels, rep_prints=rep_prints)
+        if settings.engine == "ray":
+            stream = progress.arriving(_on_ray(groups, models, settings, labels=labels, rep_prints=rep_prints,
+                                               make_models=make_models),
+                                       total=len(todo), enabled=settings.progress,
+                                       describe=lambda p: p.recording.source_file)
+        else:
+            stream = (process_batch(group, models, settings, labels=labels, rep_prints=rep_prints)
+                      for group in progress.batches(groups, enabled=settings.progress,
+                                                    describe=lambda r: r.source_file))
+        for results in stream:
             progress.stage("store")
             save_batch(con, results)
             for result in results:
@@ -300,6 +311,21 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
         clustering=clustering,
         model=settings.model,
     )
+
+
+def _on_ray(groups: list[list[Recording]], models: Models, settings: Settings, *,
+            labels: dict[str, Outcome], rep_prints: dict | None, make_models=None) -> Iterator[list[Processed]]:
+    """Transcripts here (they are quick), every audio recording on the Ray cluster; results as they come."""
+    from . import ray_engine
+
+    for group in groups:
+        if group[0].source_kind == TRANSCRIPT:
+            yield process_batch(group, models, settings, labels=labels, rep_prints=rep_prints)
+    audio = [r for g in groups for r in g if r.source_kind != TRANSCRIPT]
+    with ray_engine.session(settings.ray_address):
+        yield from ray_engine.process(audio, settings, labels=labels, rep_prints=rep_prints,
+                                      workers=settings.ray_workers,
+                                      make_models=make_models or ray_engine.default_models)
 
 
 def new_recordings(recordings: list[Recording], skip: set[str]) -> list[Recording]:

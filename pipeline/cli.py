@@ -36,6 +36,14 @@ def _parser() -> argparse.ArgumentParser:
     _add_pipeline_args(p)
     p.add_argument("--top", type=int, default=5, help="clusters shown at each end of the leaderboard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--engine", choices=["local", "ray"],
+                   help="where recordings are transcribed and analyzed: local (default) or ray, a Ray cluster "
+                   "(needs the ray extra; env PITCHLAB_ENGINE)")
+    p.add_argument("--ray-address", metavar="ADDRESS",
+                   help="with --engine ray: the cluster to join, e.g. HEAD:6379 (env RAY_ADDRESS; default: "
+                   "start a Ray cluster on this machine)")
+    p.add_argument("--ray-workers", type=int, metavar="N",
+                   help="with --engine ray: worker actors, each with its own models (default: the cluster's CPUs)")
 
     w = sub.add_parser(
         "watch",
@@ -140,6 +148,8 @@ def _pipeline_settings(args: argparse.Namespace, *, progress: bool) -> Settings:
         rep_channel=args.rep_channel, stereo_preset=args.stereo_preset, vocabulary=args.vocabulary,
         progress=progress, team=args.team,
         rep_names=split_names(",".join(args.rep)) if args.rep else None,
+        engine=getattr(args, "engine", None), ray_address=getattr(args, "ray_address", None),
+        ray_workers=getattr(args, "ray_workers", None),
     )
 
 

@@ -41,6 +41,24 @@ def batches(groups: list[list[T]], *, enabled: bool, describe=str) -> Iterator[l
             _bar = None
 
 
+def arriving(groups: Iterable[list[T]], *, total: int, enabled: bool, describe=str) -> Iterator[list[T]]:
+    """Groups of finished calls as they arrive (from a cluster), with one bar counting calls.
+
+    The bar advances when the consumer is done with a group (has stored it) and names its last call.
+    """
+    if not enabled or not sys.stderr.isatty():
+        yield from groups
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="call", desc="analyzing", file=sys.stderr) as bar:
+        for group in groups:
+            yield group
+            if group:
+                bar.set_description(f"stored {describe(group[-1])}")
+            bar.update(len(group))
+
+
 def stage(name: str) -> None:
     """Say which stage the current call is in (transcribe, speakers, phrases, …)."""
     if _bar is not None:

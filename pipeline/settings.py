@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+ENGINES = ("local", "ray")
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus")
 
 
@@ -39,6 +40,9 @@ class Settings:
     rep_names: tuple[str, ...] = ()  # transcripts: known reps (--rep, PITCHLAB_REPS)
     team: Path | None = None  # transcripts: a file of rep names, one a line
     vocabulary: Path | None = None  # product and company names, one a line, given to Whisper as hotwords
+    engine: str = "local"  # where recordings are analyzed: "local", or "ray" (a Ray cluster; README "More than one machine")
+    ray_address: str | None = None  # the Ray cluster to join (--ray-address, RAY_ADDRESS); None: a local one
+    ray_workers: int | None = None  # Ray actors; None: the cluster's CPUs / cpu_threads
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -52,6 +56,8 @@ class Settings:
             stereo_preset=os.environ.get("PITCHLAB_STEREO_PRESET") or None,
             cpu_threads=int(_env("PITCHLAB_THREADS", str(cls.cpu_threads))),
             beam_size=int(_env("PITCHLAB_BEAM", str(cls.beam_size))),
+            engine=_env("PITCHLAB_ENGINE", cls.engine),
+            ray_address=os.environ.get("RAY_ADDRESS") or None,
         )
         if os.environ.get("PITCHLAB_REPS"):
             values["rep_names"] = split_names(os.environ["PITCHLAB_REPS"])
@@ -77,6 +83,10 @@ class Settings:
         if settings.vocabulary is not None and not settings.vocabulary.is_file():
             raise PitchlabError(f"vocabulary file {settings.vocabulary} not found: give a text file with one "
                                 "product or company name a line")
+        if settings.engine not in ENGINES:
+            raise PitchlabError(f"unknown engine {settings.engine!r}: use {' or '.join(ENGINES)}")
+        if settings.ray_workers is not None and settings.ray_workers < 1:
+            raise PitchlabError(f"Ray workers must be 1 or more, not {settings.ray_workers}")
         if settings.beam_size < 1:
             raise PitchlabError(f"beam size must be 1 or more, not {settings.beam_size}")
         if settings.rep_channel and settings.stereo_preset:

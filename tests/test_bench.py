@@ -200,3 +200,23 @@ def test_a_synthetic_database_follows_the_schema(tmp_path):
     assert counts == [4, 20, 12, 12, 12]
     assert con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM descriptor_performance").fetchone()[0] > 0
+
+
+def test_the_ray_group_renders_side_by_side_and_projects_from_the_one_worker_rate():
+    from bench import report
+
+    run = {"calls": 28, "ray_start_s": 12.0, "phrases": 300, "peak_rss_mb": 900.0, "runs": {
+        "local": {"wall_s": 100.0, "audio_s": 1344.0, "processed": 28, "failed": 0},
+        "ray_1": {"wall_s": 120.0, "audio_s": 1344.0, "processed": 28, "failed": 0, "speedup_vs_local": 100 / 120,
+                  "overhead_per_call_s": 20 / 28},
+        "ray_2": {"wall_s": 64.0, "audio_s": 1344.0, "processed": 28, "failed": 0, "speedup_vs_local": 100 / 64,
+                  "overhead_per_call_s": 28 / 28}}}
+    doc = {"results": {"ray": [{"measurement": "ray", "params": {"calls": 28}, "runs": [run]}],
+                       "fit": [{"measurement": "fit", "params": {}, "runs": [
+                           {"n": 1_000_000, "fitter": "numpy", "fit_s": 20.0, "k": 20, "silhouette": 0.04,
+                            "peak_rss_mb": 6144.0}]}]}}
+    text = "\n".join(report._ray(doc))
+    assert "| Ray, 2 worker(s) | 64.0 s | 21.0× | 1.56× | +1.00 s |" in text
+    # 100,000 calls x 300 s x (120/1344) worker-s per audio-s = 2,678,571 worker-s; on 1 machine of 2 cores: 372.0 h
+    assert "| 1 | 372.0 h | 46.5 h |" in text and "| 100 | 3.7 h | 0.5 h |" in text
+    assert "clustering 1M phrases once at the end: 20 s, 6.0 GB" in text
