@@ -256,7 +256,7 @@ def file_error(rec: Recording, exc: Exception) -> str:
     if _stops_the_batch(exc):
         raise exc
     if isinstance(exc, AudioError):
-        reason = str(exc)
+        reason = _one_line(exc, limit=500)
     else:  # a defect met on this file, not a reason to stop the others
         log.debug("%s failed", rec.source_file, exc_info=exc)
         reason = f"could not be analyzed ({exc.__class__.__name__}: {_one_line(exc)})"

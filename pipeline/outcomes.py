@@ -1,8 +1,9 @@
 """Call outcomes given by the user: outcomes.csv (file,outcome[,rep]) or a sidecar JSON.
 
 A sidecar `<recording file name>.json` (e.g. `call_07.mp3.json`, or
-`call_07.json`) beside the recording wins over the CSV row for that file; it may
-also say which channel of a stereo recording is the rep (`"rep_channel": "right"`).
+`call_07.json`) beside the recording wins over the CSV row for that file in what
+it says (`outcome`, `rep`; what it leaves out comes from the row); it may also say
+which channel of a stereo recording is the rep (`"rep_channel": "right"`).
 
 Which CSV row is a recording's (README, "Your own recordings"):
 - a row whose `file` is the recording's path inside the inbox (`sub1/call.srt`) is its row;
@@ -138,7 +139,8 @@ def sidecar_path(recording: Recording) -> Path | None:
     return None
 
 
-def load_sidecar(path: Path, file: str) -> Outcome:
+def load_sidecar(path: Path, file: str, csv_row: Outcome | None = None) -> Outcome:
+    """The sidecar's entry; `outcome` or `rep` it does not mention come from the file's CSV row, if any."""
     try:
         data = json.loads(textfile.decode(path.read_bytes()))
     except (OSError, ValueError, RecursionError) as exc:  # NotText and JSONDecodeError are ValueErrors
@@ -151,8 +153,12 @@ def load_sidecar(path: Path, file: str) -> Outcome:
         raise PitchlabError(f"{path}: rep_channel must be \"left\" or \"right\", not {str(channel)[:40]!r}")
     if rep is not None and not isinstance(rep, str):
         raise PitchlabError(f"{path}: rep must be a name (text)")
-    return Outcome(file=file, outcome=parse_outcome(data.get("outcome"), str(path)),
-                   rep=(rep.strip() or None) if rep else None, origin=str(path), rep_channel=channel)
+    outcome, given = parse_outcome(data.get("outcome"), str(path)), "outcome" in data
+    rep = (rep.strip() or None) if rep else None
+    if csv_row is not None:
+        outcome, given = (outcome, given) if given else (csv_row.outcome, csv_row.outcome_given)
+        rep = rep if "rep" in data else csv_row.rep
+    return Outcome(file=file, outcome=outcome, rep=rep, origin=str(path), rep_channel=channel, outcome_given=given)
 
 
 def resolve(recordings: Iterable[Recording], csv_rows: dict[str, Outcome], *,
@@ -173,19 +179,19 @@ def resolve(recordings: Iterable[Recording], csv_rows: dict[str, Outcome], *,
              f"({', '.join(sorted(by_name[name]))}): write the path inside the inbox; this row labels none of them")
     out: dict[str, Outcome] = {}
     for rec in recordings:
-        side = sidecar_path(rec)
-        if side is not None:
-            try:
-                out[rec.call_id] = load_sidecar(side, rec.source_file)
-            except PitchlabError as exc:
-                if strict:
-                    raise
-                warn(f"outcomes not updated for {rec.source_file}: {exc}")
-            continue
         name = Path(rec.source_file).name
         row = csv_rows.get(rec.source_file)
         if row is None and name not in paths and name not in ambiguous:
             row = csv_rows.get(name)
+        side = sidecar_path(rec)
+        if side is not None:
+            try:
+                row = load_sidecar(side, rec.source_file, row)
+            except PitchlabError as exc:
+                if strict:
+                    raise
+                warn(f"outcomes not updated for {rec.source_file}: {exc}")
+                continue
         if row is not None:
             out[rec.call_id] = row
     return out

@@ -143,7 +143,7 @@ def apply_outcomes(con: duckdb.DuckDBPyConnection, outcomes: dict[str, Outcome])
     CSV, sidecar or the transcript itself), and leaves an inferred guess as it is.
     """
     labelled = [[o.outcome, cid] for cid, o in outcomes.items() if o.outcome]
-    unknown = [[cid] for cid, o in outcomes.items() if not o.outcome]
+    unknown = [[cid] for cid, o in outcomes.items() if not o.outcome and o.outcome_given]
     reps = [[o.rep, cid] for cid, o in outcomes.items() if o.rep]
     if not labelled and not unknown and not reps:
         return 0

@@ -39,6 +39,7 @@ ROLE_WORDS = {"rep": REP, "prospect": PROSPECT}
 
 _STAMP = r"-?(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3}"  # a "-" is read, to be refused with its line
 TIMING = re.compile(rf"^\s*({_STAMP})\s+-->\s+({_STAMP})")
+MAX_TIME_S = 24 * 3600.0  # a later time is a typo or garbage, not a call
 ARROW = "-->"  # a line with it is a cue timing: one TIMING does not read is an error, not a dropped cue
 VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
 NAME_PREFIX = re.compile(r"^([^\W\d_][\w.'’-]*(?: [\w.'’()-]+){0,3}):\s+(\S.*)$")
@@ -171,8 +172,8 @@ def _cues(lines: list[str], fmt: str) -> list[tuple[int, float, float, list[tupl
         start, end = _seconds(timing.group(1)), _seconds(timing.group(2))
         if start < 0 or end < 0:
             raise AudioError(f"line {i}: negative cue time ({_clip(line)}): times count from the start of the call")
-        if not math.isfinite(end):
-            raise AudioError(f"line {i}: cue time too large ({_clip(line)})")
+        if max(start, end) > MAX_TIME_S:
+            raise AudioError(f"line {i}: cue time over 24 hours ({_clip(line)})")
         if end < start:
             raise AudioError(f"line {i}: cue ends before it starts ({_clip(line)})")
         body = []
@@ -267,7 +268,7 @@ def parse_json(text: str) -> tuple[list[Utterance], str | None, str | None]:
             raise AudioError(f"{where} ends before it starts")
         said = " ".join(said.split())
         if said:
-            out.append(Utterance(line, speaker.strip(), *times, said))
+            out.append(Utterance(line, " ".join(speaker.split()), *times, said))
     rep = data.get("rep")
     if rep is not None and not (isinstance(rep, str) and _is_unicode(rep)):
         key = re.search(r'"rep"\s*:', text)
@@ -289,9 +290,9 @@ def _json_time(value, where: str) -> float | None:
         seconds = float(value)
     except OverflowError:
         seconds = math.inf
-    if not math.isfinite(seconds) or seconds < 0:
+    if not 0 <= seconds <= MAX_TIME_S:  # also NaN
         raise AudioError(f"{where}: start and end must be seconds from the start of the call "
-                         f"(0 or more, finite), not {_clip(str(value), 20)}")
+                         f"(0 to 24 hours), not {_clip(str(value), 20)}")
     return seconds
 
 
@@ -358,7 +359,7 @@ def assign_roles(utterances: Sequence[Utterance], rep_names: Sequence[str]) -> t
         if role not in roles.values():
             first = next(u for u in utterances if roles[u.speaker] == other)
             raise AudioError(
-                f"line {first.line}: no {role} among the speakers ({', '.join(speakers)}); "
+                f"line {first.line}: no {role} among the speakers ({_clip(', '.join(speakers), 120)}); "
                 f"{'name the rep with --rep NAME or a team file' if role == REP else 'a call needs a prospect too'}"
             )
     return roles, method

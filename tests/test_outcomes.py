@@ -61,7 +61,8 @@ def test_sidecar_may_map_the_stereo_channels(tmp_path):
     (tmp_path / "b.wav.json").write_text('{"outcome": "won"}')
     recs = {r.source_file: r for r in ingest.find_recordings(tmp_path)}
     got = outcomes.resolve(recs.values(), {})
-    assert got[recs["a.wav"].call_id] == Outcome("a.wav", None, None, str(tmp_path / "a.wav.json"), "right")
+    assert got[recs["a.wav"].call_id] == Outcome("a.wav", None, None, str(tmp_path / "a.wav.json"), "right",
+                                                 outcome_given=False)  # it says nothing about the outcome
     assert got[recs["b.wav"].call_id].rep_channel is None
     (tmp_path / "a.wav.json").write_text('{"rep_channel": "agent"}')
     with pytest.raises(PitchlabError, match=r'a.wav.json: rep_channel must be "left" or "right", not \'agent\''):
@@ -191,3 +192,25 @@ def test_blanking_an_outcome_cell_clears_the_stored_label(tmp_path):
         ("notes.json", None, None, "Dana"),
         ("short_call.srt", None, None, "Dana"),
         ("teams_voice.vtt", "not_interested", "label", "Sam Lee")]
+    (box / "teams_voice.vtt.json").write_text('{"rep": "Sam"}')  # a sidecar silent on the outcome: it stays
+    assert outcomes_now("file,outcome,rep\n")[2] == ("teams_voice.vtt", "not_interested", "label", "Sam")
+    (box / "teams_voice.vtt.json").write_text('{"rep": "Sam", "outcome": null}')  # says unknown: cleared
+    assert outcomes_now("file,outcome,rep\n")[2] == ("teams_voice.vtt", None, None, "Sam")
+
+
+def test_a_sidecar_wins_in_what_it_says_and_the_csv_row_gives_the_rest(tmp_path):
+    for name in ("a.wav", "b.wav", "c.wav"):
+        (tmp_path / name).write_bytes(name.encode())
+    (tmp_path / "a.wav.json").write_text('{"rep_channel": "right"}')
+    (tmp_path / "b.wav.json").write_text('{"outcome": "", "rep": "Priya"}')
+    (tmp_path / "c.wav.json").write_text('{"rep": "Lee"}')
+    csv_path = tmp_path / "o.csv"
+    csv_path.write_text("file,outcome,rep\na.wav,won,Dana\nb.wav,won,Dana\n")
+    recs = {r.source_file: r.call_id for r in ingest.find_recordings(tmp_path)}
+    got = outcomes.resolve(ingest.find_recordings(tmp_path), outcomes.load_csv(csv_path))
+    assert {f: (got[cid].outcome, got[cid].rep, got[cid].rep_channel, got[cid].outcome_given)
+            for f, cid in recs.items()} == {
+        "a.wav": ("interested", "Dana", "right", True),
+        "b.wav": (None, "Priya", None, True),  # "outcome": "" says unknown: clears a stored label
+        "c.wav": (None, "Lee", None, False),  # says nothing about the outcome: a stored one stays
+    }

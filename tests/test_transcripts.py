@@ -221,15 +221,15 @@ def test_json_with_leading_whitespace_is_read_and_its_errors_name_the_right_line
     ("[" * 100_000 + "]" * 100_000, "line 1: not usable JSON (nested too deeply)"),
     ('{"turns": ' + "[" * 5000 + "]" * 5000 + "}", "line 1: not usable JSON (nested too deeply)"),
     ('{"turns": [{"speaker": "rep", "text": "a", "start": NaN, "end": 1}]}',
-     "line 1: turn 1: start and end must be seconds from the start of the call (0 or more, finite), not nan"),
+     "line 1: turn 1: start and end must be seconds from the start of the call (0 to 24 hours), not nan"),
     ('{"turns": [{"speaker": "rep", "text": "a", "start": 0, "end": Infinity}]}',
-     "line 1: turn 1: start and end must be seconds from the start of the call (0 or more, finite), not inf"),
+     "line 1: turn 1: start and end must be seconds from the start of the call (0 to 24 hours), not inf"),
     ('{"turns": [\n{"speaker": "rep", "text": "a", "start": -50, "end": 1}]}',
-     "line 2: turn 1: start and end must be seconds from the start of the call (0 or more, finite), not -50"),
+     "line 2: turn 1: start and end must be seconds from the start of the call (0 to 24 hours), not -50"),
     ('{"turns": [{"speaker": "rep", "text": "a", "start": 0, "end": 1e400}]}',
-     "line 1: turn 1: start and end must be seconds from the start of the call (0 or more, finite), not inf"),
+     "line 1: turn 1: start and end must be seconds from the start of the call (0 to 24 hours), not inf"),
     ('{"turns": [{"speaker": "rep", "text": "a", "start": 0, "end": 1' + "0" * 400 + '}]}',
-     "line 1: turn 1: start and end must be seconds from the start of the call (0 or more, finite), not 1" + "0" * 18 + "…"),
+     "line 1: turn 1: start and end must be seconds from the start of the call (0 to 24 hours), not 1" + "0" * 18 + "…"),
     ('{"turns": [{"speaker": "rep", "text": "bad \\ud800 text"}]}',
      "line 1: turn 1: text with an unpaired surrogate escape (\\ud800-\\udfff), not Unicode"),
     ('{"rep": ["Dana"],\n "turns": [{"speaker": "rep", "text": "a"}, {"speaker": "prospect", "text": "b"}]}',
@@ -248,7 +248,8 @@ def test_unusable_json_is_one_line(tmp_path, content, reason):
      "line 3: negative cue time (-00:00:01.000 --> 00:00:02.000): times count from the start of the call"),
     ("00:00:01 --> 00:00:02", "line 3: cue timing not understood (00:00:01 --> 00:00:02): "
      "write '00:01:02.500 --> 00:01:05.000'"),
-    ("9" * 400 + ":00:00.000 --> " + "9" * 400 + ":00:01.000", "line 3: cue time too large (" + "9" * 59 + "…)"),
+    ("24:00:00.001 --> 24:00:02.000", "line 3: cue time over 24 hours (24:00:00.001 --> 24:00:02.000)"),
+    ("9" * 400 + ":00:00.000 --> " + "9" * 400 + ":00:01.000", "line 3: cue time over 24 hours (" + "9" * 59 + "…)"),
 ])
 def test_a_cue_that_cannot_be_timed_is_an_error_not_dropped_text(tmp_path, timing, reason):
     path = tmp_path / "t.vtt"
