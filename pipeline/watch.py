@@ -175,6 +175,9 @@ class _Loop:
                     self.hashes[rel] = (signature, ingest.sha256_of(path))
                 except FileNotFoundError:
                     continue
+                except OSError as exc:  # e.g. no read permission: skipped until it changes
+                    self._warn_once(f"{rel}: not readable ({exc.strerror or exc}); skipped")
+                    continue
             ready.append(Recording(path=path, source_file=rel, call_id=self.hashes[rel][1], size_bytes=st.st_size))
         for rel in set(self.seen) - present:
             del self.seen[rel]
@@ -294,7 +297,7 @@ class _Loop:
 def _unchanged(rec: Recording) -> bool:
     try:
         return rec.path.stat().st_size == rec.size_bytes and ingest.sha256_of(rec.path) == rec.call_id
-    except FileNotFoundError:
+    except OSError:  # gone, or no longer readable: read again once it can be
         return False
 
 

@@ -423,3 +423,33 @@ def test_a_model_that_fails_to_load_stops_the_batch_rather_than_failing_every_fi
     with pytest.raises(OSError, match="E050"):
         analyze(settings, models=analyze_module.Models(settings))
     assert stored(settings) == ([], [])
+
+
+def test_an_audio_file_that_breaks_the_decoder_or_cannot_be_read_costs_only_itself(tmp_path, monkeypatch, caplog):
+    from test_analyze import PROSPECT_SCRIPT, REP_SCRIPT, stereo_call
+
+    box = poison_inbox(tmp_path)
+    (box / "deep.json").unlink()
+    stereo_call(box / "audio.wav")
+    stereo_call(box / "odd.wav", freq=410)
+    stereo_call(box / "locked.wav", freq=420)
+    real_decode, real_hash = ingest.decode, ingest.sha256_of
+
+    def decode_with_bug(rec, **kw):
+        if rec.source_file == "odd.wav":
+            raise IndexError("index 3 is out of bounds for axis 0 with size 2")
+        return real_decode(rec, **kw)
+
+    def hash_or_refuse(path):
+        if path.name == "locked.wav":
+            raise PermissionError(13, "Permission denied")
+        return real_hash(path)
+
+    monkeypatch.setattr(ingest, "decode", decode_with_bug)
+    monkeypatch.setattr(ingest, "sha256_of", hash_or_refuse)
+    settings = Settings(inbox=box, db=tmp_path / "t.duckdb", rep_names=("Dana",), progress=False)
+    summary = analyze(settings, models=FakeModels(ScriptTranscriber([REP_SCRIPT, PROSPECT_SCRIPT])))
+    assert summary.failed == (("odd.wav", "could not be analyzed (IndexError: index 3 is out of bounds for axis 0 "
+                                          "with size 2)"),)
+    assert stored(settings)[0] == ["audio.wav", "good.json", "leading_space.json", "short_call.srt"]
+    assert "locked.wav: not readable (Permission denied); skipped" in caplog.text
