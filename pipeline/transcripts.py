@@ -177,7 +177,7 @@ def _cues(lines: list[str], fmt: str) -> list[tuple[int, float, float, list[tupl
         if end < start:
             raise AudioError(f"line {i}: cue ends before it starts ({_clip(line)})")
         body = []
-        while i < len(lines) and lines[i].strip() and not TIMING.match(lines[i]):  # a cue ends at a blank line
+        while i < len(lines) and lines[i].strip() and ARROW not in lines[i]:  # a blank line (or a timing) ends it
             body.append((i + 1, lines[i]))
             i += 1
         cues.append((i - len(body), start, end, body))
@@ -314,9 +314,10 @@ def _turn_lines(text: str) -> list[int]:
                 pos = ws.match(text, pos).end()
                 continue
             pos = ws.match(text, pos + 1).end()  # after "["
-            lines = []  # a repeated key: json.loads keeps the last one, so do we
+            lines, line, counted = [], 1, 0  # a repeated key: json.loads keeps the last one, so do we
             while text[pos] != "]":
-                lines.append(_line_of(text, pos))
+                line, counted = line + text.count("\n", counted, pos), pos  # counted on: linear in the file
+                lines.append(line)
                 _, pos = decoder.raw_decode(text, pos)
                 pos = ws.match(text, pos).end()
             pos = ws.match(text, pos + 1).end()

@@ -453,3 +453,22 @@ def test_an_audio_file_that_breaks_the_decoder_or_cannot_be_read_costs_only_itse
                                           "with size 2)"),)
     assert stored(settings)[0] == ["audio.wav", "good.json", "leading_space.json", "short_call.srt"]
     assert "locked.wav: not readable (Permission denied); skipped" in caplog.text
+
+
+def test_a_timing_line_inside_a_cue_is_read_as_a_timing_not_as_text(tmp_path):
+    path = tmp_path / "t.vtt"
+    path.write_text("WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n<v Dana>It syncs.\n00:00:02.000 --> 00:00:03.000\n"
+                    "<v Priya>Nice.\n")
+    assert rows(read(path)) == [("rep", "Dana", 0.0, 2.0, "It syncs."), ("prospect", "Priya", 2.0, 3.0, "Nice.")]
+    path.write_text("WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n<v Dana>It syncs.\n00:00:02 --> 00:00:03\n"
+                    "<v Priya>Nice.\n")
+    with pytest.raises(AudioError, match=r"^line 5: cue timing not understood \(00:00:02 --> 00:00:03\)"):
+        read(path)
+
+
+def test_line_numbers_of_a_long_json_transcript(tmp_path):
+    path = tmp_path / "t.json"
+    turns = ",\n".join(['{"speaker": "rep", "text": "a"}', '{"speaker": "prospect", "text": "b"}'] * 5000)
+    path.write_text('{"turns": [\n' + turns + ',\n{"speaker": "rep"}]}')
+    with pytest.raises(AudioError, match=r'^line 10002: turn 10001 has no "text"'):
+        read(path)
