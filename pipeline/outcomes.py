@@ -72,10 +72,10 @@ def load_csv(path: Path, *, warn: Warn = log.warning) -> dict[str, Outcome]:
         for fields in reader:
             origin = f"{path} line {line}"
             line = reader.line_num + 1
-            if header is None:
-                header = _header(fields, path)
+            if not any(f.strip() for f in fields):  # blank lines, also before the header
                 continue
-            if not any(f.strip() for f in fields):
+            if header is None:
+                header = _header(fields, path, origin)
                 continue
             if len(fields) > len(header) and any(f.strip() for f in fields[len(header):]):
                 raise PitchlabError(f"{origin}: {len(fields)} fields but the header has {len(header)} "
@@ -95,13 +95,13 @@ def load_csv(path: Path, *, warn: Warn = log.warning) -> dict[str, Outcome]:
     return {file: _merged(file, found, warn) for file, found in rows.items()}
 
 
-def _header(fields: list[str], path: Path) -> list[str]:
+def _header(fields: list[str], path: Path, origin: str) -> list[str]:
     names = [f.strip().lower() for f in fields]
     if not {"file", "outcome"} <= set(names):
         raise PitchlabError(f"{path}: needs a header with columns file,outcome (optional rep)")
     for name in COLUMNS:
         if names.count(name) > 1:
-            raise PitchlabError(f"{path} line 1: column {name!r} appears {names.count(name)} times")
+            raise PitchlabError(f"{origin}: column {name!r} appears {names.count(name)} times")
     return names
 
 

@@ -97,7 +97,7 @@ def test_a_broken_csv_is_one_line_naming_the_row(tmp_path, content, reason):
 
 def test_what_excel_and_editors_save_is_read(tmp_path):
     path = tmp_path / "o.csv"
-    text = "file,outcome,rep\r\n./a.wav,won,Renée\r\nsub\\b.wav,lost,\r\n,,\r\n\r\nc.wav,,Sam,,\r\n"
+    text = "\r\nfile,outcome,rep\r\n./a.wav,won,Renée\r\nsub\\b.wav,lost,\r\n,,\r\n\r\nc.wav,,Sam,,\r\n"
     expected = {"a.wav": ("interested", "Renée"), "sub/b.wav": ("not_interested", None), "c.wav": (None, "Sam")}
     for raw in (text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8"), text.encode("utf-16")):
         path.write_bytes(raw)
