@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
+import traceback
 from dataclasses import dataclass, replace
 from typing import Iterator, Sequence
 from functools import cached_property
@@ -12,7 +13,7 @@ from functools import cached_property
 from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, reps, speakers, store,
                transcribe, transcripts)
 from .embed import Embedder, embed_unique
-from .errors import AudioError
+from .errors import AudioError, PitchlabError
 from .phrases import Splitter
 from .records import TRANSCRIPT, CallAnalysis, CallTurns, Outcome, Recording
 from .settings import Settings
@@ -201,7 +202,10 @@ def process_batch(recordings: Sequence[Recording], models: Models, settings: Set
                   labels: dict[str, Outcome], rep_prints: dict | None = None) -> list[Processed]:
     """Each recording read into turns on its own (a failure is that recording's), then the back half over all.
 
-    `rep_prints`: enrolled reps' voice prints by name (`reps.load`), for recordings.
+    Any exception while one recording is read or analyzed becomes that
+    recording's one-line error, and the others go on; only set-up errors (a
+    `PitchlabError` that is not an `AudioError`, a model that cannot load) stop
+    the batch. `rep_prints`: enrolled reps' voice prints by name (`reps.load`), for recordings.
     """
     rep_names = settings.rep_names + transcripts.team_names(settings.team)
     front: list[Processed | CallTurns] = []
@@ -218,25 +222,93 @@ def process_batch(recordings: Sequence[Recording], models: Models, settings: Set
         except FileNotFoundError as exc:  # moved away mid-batch: not the file's fault
             log.warning("%s", exc)
             front.append(Processed(rec))
-        except AudioError as exc:
-            log.warning("%s: %s", rec.source_file, exc)
-            front.append(Processed(rec, error=str(exc)))
-    analyzed = iter(analyze_calls([f for f in front if isinstance(f, CallTurns)], models, settings))
-    return [f if isinstance(f, Processed) else Processed(rec, call=next(analyzed))
-            for rec, f in zip(recordings, front)]
+        except Exception as exc:
+            front.append(Processed(rec, error=file_error(rec, exc)))
+    turns = [f for f in front if isinstance(f, CallTurns)]
+    analyzed = iter(analyze_each_alone_on_failure(turns, models, settings))
+    out = []
+    for rec, f in zip(recordings, front):
+        if isinstance(f, Processed):
+            out.append(f)
+            continue
+        result = next(analyzed)
+        out.append(Processed(rec, call=result) if isinstance(result, CallAnalysis)
+                   else Processed(rec, error=file_error(rec, result)))
+    return out
 
 
-def save(con, result: Processed) -> None:
-    """Store a processed recording: the call's rows in one transaction, or its ingest error."""
-    save_batch(con, [result])
+def analyze_each_alone_on_failure(calls: Sequence[CallTurns], models: Models,
+                                  settings: Settings) -> list[CallAnalysis | Exception]:
+    """`analyze_calls` over all; if that fails, each call alone, so one bad call loses only itself."""
+    try:
+        return analyze_calls(calls, models, settings)
+    except Exception as exc:
+        if _stops_the_batch(exc):
+            raise
+        if len(calls) == 1:
+            return [exc]
+        log.warning("analyzing %d calls together failed (%s); analyzing each alone", len(calls), _one_line(exc))
+        return [analyze_each_alone_on_failure([call], models, settings)[0] for call in calls]
 
 
-def save_batch(con, results: Sequence[Processed]) -> None:
-    """Store processed recordings: all their calls' rows in one transaction, then each ingest error."""
-    store.write_calls(con, [(r.call, r.recording.size_bytes) for r in results if r.call is not None])
+def file_error(rec: Recording, exc: Exception) -> str:
+    """The one-line `ingest_errors` reason for an exception while reading or analyzing `rec`; re-raises set-up errors."""
+    if _stops_the_batch(exc):
+        raise exc
+    if isinstance(exc, AudioError):
+        reason = _one_line(exc, limit=500)
+    else:  # a defect met on this file, not a reason to stop the others
+        log.debug("%s failed", rec.source_file, exc_info=exc)
+        reason = f"could not be analyzed ({exc.__class__.__name__}: {_one_line(exc)})"
+    log.warning("%s: %s", rec.source_file, reason)
+    return reason
+
+
+def _stops_the_batch(exc: BaseException) -> bool:
+    """Set-up errors, not one file's: a PitchlabError other than AudioError, or any error while a model loads."""
+    if isinstance(exc, PitchlabError):
+        return not isinstance(exc, AudioError)
+    return any(frame.f_code in _MODEL_LOADERS for frame, _ in traceback.walk_tb(exc.__traceback__))
+
+
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_MODEL_LOADERS = {getattr(Models, name).func.__code__ for name in dir(Models)
+                  if isinstance(getattr(Models, name), cached_property)}
+
+
+def save(con, result: Processed) -> Processed:
+    """Store a processed recording: the call's rows in one transaction, or its ingest error; returns it as stored."""
+    return save_batch(con, [result])[0]
+
+
+def save_batch(con, results: Sequence[Processed]) -> list[Processed]:
+    """Store processed recordings: all their calls' rows in one transaction, then each ingest error.
+
+    If that transaction fails, each recording is stored on its own, and a call
+    that still cannot be written becomes its recording's ingest error. Returns
+    the results as stored.
+    """
+    results = list(results)
+    calls = [(r.call, r.recording.size_bytes) for r in results if r.call is not None]
+    try:
+        store.write_calls(con, calls)
+    except Exception as exc:
+        if _stops_the_batch(exc):
+            raise
+        if len(calls) > 1:
+            log.warning("storing %d calls together failed (%s); storing each alone", len(calls), _one_line(exc))
+            return [stored for r in results for stored in save_batch(con, [r])]
+        reason = AudioError(f"could not be stored ({exc.__class__.__name__}: {_one_line(exc)})")
+        results = [Processed(r.recording, error=file_error(r.recording, reason)) if r.call is not None else r
+                   for r in results]
     for r in results:
         if r.call is None and r.error is not None:
             store.record_error(con, r.recording, r.error)
+    return results
 
 
 def chunks(recordings: list[Recording], size: int) -> list[list[Recording]]:
@@ -288,7 +360,7 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
                                                     describe=lambda r: r.source_file))
         for results in stream:
             progress.stage("store")
-            save_batch(con, results)
+            results = save_batch(con, results)
             for result in results:
                 if result.error is not None:
                     failed.append((result.recording.source_file, result.error))

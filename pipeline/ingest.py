@@ -30,14 +30,13 @@ def find_recordings(inbox: Path) -> list[Recording]:
         )
     recordings = []
     for path, rel in candidates(inbox):
-        recordings.append(
-            Recording(
-                path=path,
-                source_file=rel,
-                call_id=sha256_of(path),
-                size_bytes=path.stat().st_size,
-            )
-        )
+        try:
+            recordings.append(Recording(path=path, source_file=rel, call_id=sha256_of(path),
+                                        size_bytes=path.stat().st_size))
+        except FileNotFoundError:  # gone since the folder was listed
+            continue
+        except OSError as exc:  # no read permission, an I/O error: this file only, and not keyed, so not stored
+            log.warning("%s: not readable (%s); skipped", rel, exc.strerror or exc)
     if not recordings:
         raise PitchlabError(
             f"no audio or transcripts in {inbox}: drop {'/'.join(AUDIO_EXTENSIONS + TRANSCRIPT_EXTENSIONS)}"

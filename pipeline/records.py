@@ -113,6 +113,7 @@ class Outcome:
     rep: str | None = None
     origin: str = ""  # where it came from, for error messages
     rep_channel: str | None = None  # stereo: "left"/"right" from the sidecar, overriding settings
+    outcome_given: bool = True  # False when the entry does not mention the outcome (a sidecar without one)
 
 
 @dataclass(frozen=True)

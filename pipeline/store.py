@@ -138,12 +138,14 @@ def _outcome(call: CallAnalysis) -> list:
 def apply_outcomes(con: duckdb.DuckDBPyConnection, outcomes: dict[str, Outcome]) -> int:
     """Set outcome and rep of known calls from the user's labels; returns calls updated.
 
-    A label always wins over an inferred outcome; a row with an empty outcome
-    only sets the rep.
+    A label always wins over an inferred outcome. An entry with an empty
+    outcome means unknown: it clears a label the call had (from an earlier
+    CSV, sidecar or the transcript itself), and leaves an inferred guess as it is.
     """
     labelled = [[o.outcome, cid] for cid, o in outcomes.items() if o.outcome]
+    unknown = [[cid] for cid, o in outcomes.items() if not o.outcome and o.outcome_given]
     reps = [[o.rep, cid] for cid, o in outcomes.items() if o.rep]
-    if not labelled and not reps:
+    if not labelled and not unknown and not reps:
         return 0
     with transaction(con):
         if labelled:
@@ -151,6 +153,12 @@ def apply_outcomes(con: duckdb.DuckDBPyConnection, outcomes: dict[str, Outcome])
                 "UPDATE calls SET outcome = ?, outcome_source = 'label', outcome_confidence = 1.0, "
                 "outcome_evidence = NULL WHERE call_id = ?",
                 labelled,
+            )
+        if unknown:
+            con.executemany(
+                "UPDATE calls SET outcome = NULL, outcome_source = NULL, outcome_confidence = NULL, "
+                "outcome_evidence = NULL WHERE call_id = ? AND outcome_source = 'label'",
+                unknown,
             )
         if reps:
             con.executemany("UPDATE calls SET rep = ? WHERE call_id = ?", reps)

@@ -24,7 +24,7 @@ import duckdb
 from . import cluster, db, ingest, outcomes, reps, store
 from .analyze import Models, new_recordings, process_recording, save
 from .errors import DatabaseBusy, PitchlabError
-from .records import Recording
+from .records import Outcome, Recording
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,8 @@ class _Loop:
         self.rep_prints: dict = {}  # enrolled reps' voice prints, re-read with what is known
         self.synced_at = float("-inf")
         self.outcome_signature: tuple = ()
+        self.csv_rows: dict[str, Outcome] = {}  # the last outcomes CSV that could be read
+        self.warned: set[str] = set()
         self.unclustered_since: float | None = None
         self.last_write = 0.0
         self.processed = self.failed = 0
@@ -138,11 +140,12 @@ class _Loop:
         if pending and (stale or any(r.call_id not in self.failed_hashes for r in pending)):
             self.sync()  # what other processes stored, and failures forgotten by `pitchlab retry`
         todo = new_recordings(ready, self.known | self.failed_hashes)
+        labels = self._labels(ready) if todo else {}  # a sidecar may map the stereo channels, name the rep
         self.busy = False
         for rec in todo:
             if self.stop.is_set():
                 return
-            self.process(rec)
+            self.process(rec, labels.get(rec.call_id))
             self.busy = True  # rescan before idling: more files may have arrived
         if not self.busy:
             self.refresh(ready)
@@ -172,15 +175,17 @@ class _Loop:
                     self.hashes[rel] = (signature, ingest.sha256_of(path))
                 except FileNotFoundError:
                     continue
+                except OSError as exc:  # e.g. no read permission: skipped until it changes
+                    self._warn_once(f"{rel}: not readable ({exc.strerror or exc}); skipped")
+                    continue
             ready.append(Recording(path=path, source_file=rel, call_id=self.hashes[rel][1], size_bytes=st.st_size))
         for rel in set(self.seen) - present:
             del self.seen[rel]
             self.hashes.pop(rel, None)
         return ready
 
-    def process(self, rec: Recording) -> None:
+    def process(self, rec: Recording, label: Outcome | None) -> None:
         log.info("analyzing %s", rec.source_file)
-        label = (self._labels([rec]) or {}).get(rec.call_id)  # its sidecar may map the stereo channels
         result = process_recording(rec, self.models, self.settings, label=label, rep_prints=self.rep_prints)
         if not _unchanged(rec):
             log.info("%s changed while it was analyzed; it will be read again", rec.source_file)
@@ -189,7 +194,7 @@ class _Loop:
             if rec.call_id in store.known_call_ids(con):  # another process stored it meanwhile
                 self.known.add(rec.call_id)
                 return
-            save(con, result)
+            result = save(con, result)
         if result.call is not None:
             self.known.add(rec.call_id)
             self.processed += 1
@@ -237,14 +242,28 @@ class _Loop:
                 stats.append((str(path), None, None))
         return (tuple(stats), frozenset(r.call_id for r in ready if r.call_id in self.known))
 
-    def _labels(self, ready: list[Recording]) -> dict | None:
+    def _labels(self, ready: list[Recording]) -> dict[str, Outcome]:
+        """Labels of the ready recordings; an unusable sidecar or CSV row is logged, not a stop."""
+        return outcomes.resolve(ready, self._csv_rows(), warn=self._warn_once, strict=False)
+
+    def _csv_rows(self) -> dict[str, Outcome]:
+        """The outcomes CSV's rows; while it cannot be read (mid-save, a bad row), the last good ones."""
+        path = self.settings.outcomes
+        if path is None or not path.exists():
+            self.csv_rows = {}
+            return self.csv_rows
         try:
-            csv_path = self.settings.outcomes
-            csv_rows = outcomes.load_csv(csv_path) if csv_path and csv_path.exists() else {}
-            return outcomes.resolve(ready, csv_rows)
+            self.csv_rows = outcomes.load_csv(path, warn=self._warn_once)
         except PitchlabError as exc:
-            log.warning("outcomes not updated: %s", exc)
-            return None
+            self._warn_once(f"outcomes not updated: {exc}; keeping the last good outcomes "
+                            f"({len(self.csv_rows)} rows)")
+        return self.csv_rows
+
+    def _warn_once(self, message: str) -> None:
+        """Log a warning the first time it comes up (outcomes are re-read after every stored call)."""
+        if message not in self.warned:
+            self.warned.add(message)
+            log.warning("%s", message)
 
     def sync(self) -> None:
         with self.holding(read_only=True) as con:
@@ -278,7 +297,7 @@ class _Loop:
 def _unchanged(rec: Recording) -> bool:
     try:
         return rec.path.stat().st_size == rec.size_bytes and ingest.sha256_of(rec.path) == rec.call_id
-    except FileNotFoundError:
+    except OSError:  # gone, or no longer readable: read again once it can be
         return False
 
 

@@ -201,3 +201,274 @@ def test_team_file_names_and_a_missing_one_is_a_clear_error(tmp_path):
     assert transcripts.team_names(team) == ("Dana Smith", "Lee Park")
     with pytest.raises(Exception, match="team file .* not found"):
         transcripts.team_names(tmp_path / "none.txt")
+
+
+# --- hostile and odd input (issue 14): a clear rule each, never a traceback ---------------------------------------
+
+NOTES = (EXAMPLES / "notes.json").read_text()
+
+
+def test_json_with_leading_whitespace_is_read_and_its_errors_name_the_right_line(tmp_path):
+    path = tmp_path / "ws.json"
+    path.write_text("\n  \n" + NOTES)
+    assert [t.text for t in read(path).turns][1] == "Wow, tell me more."
+    path.write_text('\n\n {"turns": [\n {"speaker": "rep", "text": "Hello there."},\n {"text": "who?"}\n]}')
+    with pytest.raises(AudioError, match=r'^line 5: turn 2 has no "speaker"'):
+        read(path)
+
+
+@pytest.mark.parametrize("content, reason", [
+    ("[" * 100_000 + "]" * 100_000, "line 1: not usable JSON (nested too deeply)"),
+    ('{"turns": ' + "[" * 5000 + "]" * 5000 + "}", "line 1: not usable JSON (nested too deeply)"),
+    ('{"turns": [{"speaker": "rep", "text": "a", "start": NaN, "end": 1}]}',
+     "line 1: turn 1: start and end must be seconds from the start of the call (0 to 24 hours), not nan"),
+    ('{"turns": [{"speaker": "rep", "text": "a", "start": 0, "end": Infinity}]}',
+     "line 1: turn 1: start and end must be seconds from the start of the call (0 to 24 hours), not inf"),
+    ('{"turns": [\n{"speaker": "rep", "text": "a", "start": -50, "end": 1}]}',
+     "line 2: turn 1: start and end must be seconds from the start of the call (0 to 24 hours), not -50"),
+    ('{"turns": [{"speaker": "rep", "text": "a", "start": 0, "end": 1e400}]}',
+     "line 1: turn 1: start and end must be seconds from the start of the call (0 to 24 hours), not inf"),
+    ('{"turns": [{"speaker": "rep", "text": "a", "start": 0, "end": 1' + "0" * 400 + '}]}',
+     "line 1: turn 1: start and end must be seconds from the start of the call (0 to 24 hours), not 1" + "0" * 18 + "…"),
+    ('{"turns": [{"speaker": "rep", "text": "bad \\ud800 text"}]}',
+     "line 1: turn 1: text with an unpaired surrogate escape (\\ud800-\\udfff), not Unicode"),
+    ('{"rep": ["Dana"],\n "turns": [{"speaker": "rep", "text": "a"}, {"speaker": "prospect", "text": "b"}]}',
+     'line 1: "rep" must be a name (text)'),
+])
+def test_unusable_json_is_one_line(tmp_path, content, reason):
+    path = tmp_path / "t.json"
+    path.write_text(content)
+    with pytest.raises(AudioError) as err:
+        read(path)
+    assert str(err.value) == reason
+
+
+@pytest.mark.parametrize("timing, reason", [
+    ("-00:00:01.000 --> 00:00:02.000",
+     "line 3: negative cue time (-00:00:01.000 --> 00:00:02.000): times count from the start of the call"),
+    ("00:00:01 --> 00:00:02", "line 3: cue timing not understood (00:00:01 --> 00:00:02): "
+     "write '00:01:02.500 --> 00:01:05.000'"),
+    ("24:00:00.001 --> 24:00:02.000", "line 3: cue time over 24 hours (24:00:00.001 --> 24:00:02.000)"),
+    ("9" * 400 + ":00:00.000 --> " + "9" * 400 + ":00:01.000", "line 3: cue time over 24 hours (" + "9" * 59 + "…)"),
+])
+def test_a_cue_that_cannot_be_timed_is_an_error_not_dropped_text(tmp_path, timing, reason):
+    path = tmp_path / "t.vtt"
+    path.write_text(f"WEBVTT\n\n{timing}\n<v Dana>It syncs into Salesforce.\n\n"
+                    "00:00:03.000 --> 00:00:04.000\n<v Priya>Nice.\n")
+    with pytest.raises(AudioError) as err:
+        read(path)
+    assert str(err.value) == reason
+
+
+def test_encodings_utf16_with_a_mark_is_read_and_cp1252_names_its_line(tmp_path):
+    text = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n<v Renée>Our videos sync.\n\n" \
+           "00:00:02.000 --> 00:00:03.000\n<v Priya>Nice.\n"
+    path = tmp_path / "t.vtt"
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    assert [t.name for t in read(path).turns] == ["Renée", "Priya"]
+    path.write_bytes(text.encode("cp1252"))
+    with pytest.raises(AudioError) as err:
+        read(path)
+    assert str(err.value) == "line 4: not UTF-8 text (byte 0xe9): save the transcript as UTF-8"
+
+
+OVERLAPPING = """WEBVTT
+
+00:00:05.000 --> 00:00:09.000
+<v Dana>You see exactly who watched your video and when.
+
+00:00:04.500 --> 00:00:10.000
+<v Priya>Wow, tell me more about that.
+
+00:00:10.000 --> 00:00:13.000
+<v Dana>Every reply lands in your Salesforce account.
+
+00:00:12.000 --> 00:00:14.000
+<v Dana>Each rep sees the viewers instantly.
+
+00:00:14.500 --> 00:00:16.000
+<v Priya>Sounds good, send me pricing.
+"""
+
+
+def test_overlapping_cues_keep_file_order_times_never_go_backwards_and_get_reactions(tmp_path, caplog):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    (box / "overlap.vtt").write_text(OVERLAPPING)
+    t = read(box / "overlap.vtt", rep_names=["Dana"])
+    assert rows(t) == [
+        ("rep", "Dana", 5.0, 9.0, "You see exactly who watched your video and when."),
+        ("prospect", "Priya", 5.0, 10.0, "Wow, tell me more about that."),  # started before Dana: moved to 5.0
+        # Dana's second cue started before her first one ended: moved to its end
+        ("rep", "Dana", 10.0, 14.0, "Every reply lands in your Salesforce account. Each rep sees the viewers instantly."),
+        ("prospect", "Priya", 14.5, 16.0, "Sounds good, send me pricing."),
+    ]
+    starts = [w.start_s for turn in t.turns for w in turn.words if turn.speaker == "rep"]
+    assert starts == sorted(starts)
+    assert "overlap.vtt: 2 cue(s) start before the cue above them" in caplog.text
+    assert "(first at line 7)" in caplog.text  # Priya's cue text
+    settings = Settings(inbox=box, db=tmp_path / "t.duckdb", rep_names=("Dana",), progress=False)
+    summary = analyze(settings, models=FakeModels(ScriptTranscriber([[]])))
+    assert (summary.processed, summary.failed) == (1, ())
+    with db.opened(settings.db, read_only=True) as con:
+        reacted = con.execute("SELECT p.text, r.text, r.interrupted FROM pitch_phrases p JOIN reactions r"
+                              " USING (phrase_id) ORDER BY p.phrase_id").fetchall()
+        times = con.execute("SELECT start_s FROM turns ORDER BY turn_idx").fetchall()
+    assert reacted == [
+        ("You see exactly who watched your video and when.", "Wow, tell me more about that.", True),
+        ("Every reply lands in your Salesforce account.", "Sounds good, send me pricing.", False),
+        ("Each rep sees the viewers instantly.", "Sounds good, send me pricing.", False),
+    ]
+    assert [s for s, in times] == sorted(s for s, in times)
+
+
+# --- poison files: one file's failure is that file's ingest_errors row, the batch goes on -------------------------
+
+
+def poison_inbox(tmp_path):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    shutil.copy(EXAMPLES / "notes.json", box / "good.json")
+    shutil.copy(EXAMPLES / "short_call.srt", box / "short_call.srt")
+    (box / "leading_space.json").write_text("  \n" + NOTES.replace("Dana", "Lee"))
+    (box / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    return box
+
+
+def stored(settings):
+    with db.opened(settings.db, read_only=True) as con:
+        calls = [f for f, in con.execute("SELECT source_file FROM calls ORDER BY 1").fetchall()]
+        errors = con.execute("SELECT source_file, reason FROM ingest_errors ORDER BY 1").fetchall()
+    return calls, errors
+
+
+def test_poison_transcripts_become_their_own_errors_and_the_batch_is_stored_once(tmp_path):
+    box = poison_inbox(tmp_path)
+    settings = Settings(inbox=box, db=tmp_path / "t.duckdb", rep_names=("Dana",), progress=False)
+    models = FakeModels(ScriptTranscriber([[]]))
+    summary = analyze(settings, models=models)
+    assert summary.failed == (("deep.json", "line 1: not usable JSON (nested too deeply)"),)
+    assert stored(settings) == (["good.json", "leading_space.json", "short_call.srt"],
+                                [("deep.json", "line 1: not usable JSON (nested too deeply)")])
+    again = analyze(settings, models=models)  # the poison file is known as failed: not read again
+    assert (again.new, again.skipped_failed, again.failed) == (0, 1, ())
+
+
+class Defect(Exception):
+    """A bug that meets one file somewhere in the pipeline."""
+
+
+def test_an_unexpected_error_in_any_stage_loses_only_its_own_file(tmp_path, monkeypatch):
+    from pipeline import store
+
+    box = poison_inbox(tmp_path)
+    (box / "deep.json").unlink()
+    for name in ("read_bug.vtt", "split_bug.vtt", "store_bug.vtt"):
+        (box / name).write_text((EXAMPLES / "teams_voice.vtt").read_text().replace("Clipcast", name[:-4]))
+    real_read, real_write = transcripts.read, store.write_calls
+
+    def read_with_bug(recording, **kw):
+        if recording.source_file == "read_bug.vtt":
+            raise Defect("substring not found")
+        return real_read(recording, **kw)
+
+    class SplitterWithBug(FakeModels(None).splitter.__class__):
+        def split(self, texts):
+            if any("split_bug" in t for t in texts):
+                raise Defect("splitter fell over\non two lines")
+            return super().split(texts)
+
+    def write_with_bug(con, calls):
+        if any(c.info.source_file == "store_bug.vtt" for c, _ in calls):
+            raise Defect("cannot store")
+        return real_write(con, calls)
+
+    monkeypatch.setattr(transcripts, "read", read_with_bug)
+    monkeypatch.setattr(store, "write_calls", write_with_bug)
+    settings = Settings(inbox=box, db=tmp_path / "t.duckdb", rep_names=("Dana",), progress=False)
+    summary = analyze(settings, models=FakeModels(ScriptTranscriber([[]]), splitter=SplitterWithBug()))
+    errors = [("read_bug.vtt", "could not be analyzed (Defect: substring not found)"),
+              ("split_bug.vtt", "could not be analyzed (Defect: splitter fell over on two lines)"),
+              ("store_bug.vtt", "could not be stored (Defect: cannot store)")]
+    assert (summary.processed, summary.failed) == (3, tuple(errors))
+    assert stored(settings) == (["good.json", "leading_space.json", "short_call.srt"], errors)
+
+
+def test_set_up_errors_still_stop_the_batch_before_anything_is_stored(tmp_path):
+    from pipeline.errors import ModelIntegrityError
+
+    class BrokenModels(FakeModels):
+        @property
+        def splitter(self):
+            raise ModelIntegrityError("en_core_web_sm: sha256 mismatch")
+
+        @splitter.setter
+        def splitter(self, value):
+            pass
+
+    settings = Settings(inbox=poison_inbox(tmp_path), db=tmp_path / "t.duckdb", progress=False)
+    with pytest.raises(ModelIntegrityError):
+        analyze(settings, models=BrokenModels(ScriptTranscriber([[]])))
+    assert stored(settings) == ([], [])
+
+
+def test_a_model_that_fails_to_load_stops_the_batch_rather_than_failing_every_file(tmp_path, monkeypatch):
+    from pipeline import analyze as analyze_module, phrases
+
+    def no_model(**kw):
+        raise OSError("[E050] Can't find model 'en_core_web_sm'")
+
+    monkeypatch.setattr(phrases, "SpacySplitter", no_model)
+    settings = Settings(inbox=poison_inbox(tmp_path), db=tmp_path / "t.duckdb", progress=False)
+    with pytest.raises(OSError, match="E050"):
+        analyze(settings, models=analyze_module.Models(settings))
+    assert stored(settings) == ([], [])
+
+
+def test_an_audio_file_that_breaks_the_decoder_or_cannot_be_read_costs_only_itself(tmp_path, monkeypatch, caplog):
+    from test_analyze import PROSPECT_SCRIPT, REP_SCRIPT, stereo_call
+
+    box = poison_inbox(tmp_path)
+    (box / "deep.json").unlink()
+    stereo_call(box / "audio.wav")
+    stereo_call(box / "odd.wav", freq=410)
+    stereo_call(box / "locked.wav", freq=420)
+    real_decode, real_hash = ingest.decode, ingest.sha256_of
+
+    def decode_with_bug(rec, **kw):
+        if rec.source_file == "odd.wav":
+            raise IndexError("index 3 is out of bounds for axis 0 with size 2")
+        return real_decode(rec, **kw)
+
+    def hash_or_refuse(path):
+        if path.name == "locked.wav":
+            raise PermissionError(13, "Permission denied")
+        return real_hash(path)
+
+    monkeypatch.setattr(ingest, "decode", decode_with_bug)
+    monkeypatch.setattr(ingest, "sha256_of", hash_or_refuse)
+    settings = Settings(inbox=box, db=tmp_path / "t.duckdb", rep_names=("Dana",), progress=False)
+    summary = analyze(settings, models=FakeModels(ScriptTranscriber([REP_SCRIPT, PROSPECT_SCRIPT])))
+    assert summary.failed == (("odd.wav", "could not be analyzed (IndexError: index 3 is out of bounds for axis 0 "
+                                          "with size 2)"),)
+    assert stored(settings)[0] == ["audio.wav", "good.json", "leading_space.json", "short_call.srt"]
+    assert "locked.wav: not readable (Permission denied); skipped" in caplog.text
+
+
+def test_a_timing_line_inside_a_cue_is_read_as_a_timing_not_as_text(tmp_path):
+    path = tmp_path / "t.vtt"
+    path.write_text("WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n<v Dana>It syncs.\n00:00:02.000 --> 00:00:03.000\n"
+                    "<v Priya>Nice.\n")
+    assert rows(read(path)) == [("rep", "Dana", 0.0, 2.0, "It syncs."), ("prospect", "Priya", 2.0, 3.0, "Nice.")]
+    path.write_text("WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n<v Dana>It syncs.\n00:00:02 --> 00:00:03\n"
+                    "<v Priya>Nice.\n")
+    with pytest.raises(AudioError, match=r"^line 5: cue timing not understood \(00:00:02 --> 00:00:03\)"):
+        read(path)
+
+
+def test_line_numbers_of_a_long_json_transcript(tmp_path):
+    path = tmp_path / "t.json"
+    turns = ",\n".join(['{"speaker": "rep", "text": "a"}', '{"speaker": "prospect", "text": "b"}'] * 5000)
+    path.write_text('{"turns": [\n' + turns + ',\n{"speaker": "rep"}]}')
+    with pytest.raises(AudioError, match=r'^line 10002: turn 10001 has no "text"'):
+        read(path)

@@ -290,3 +290,46 @@ def test_a_transcript_without_times_is_stored_by_the_watcher(tmp_path):
     assert [f for f, _ in w.calls()] == ["notes.json"]
     assert w.query("SELECT source_kind, duration_s FROM calls") == [("transcript", None)]
     assert "stored notes.json (0 s, 2 pitch phrases)" in w.log_text()
+
+
+def test_poison_transcripts_do_not_stop_the_watcher_nor_its_restarts(tmp_path):
+    notes = (ROOT / "tests" / "data" / "transcripts" / "notes.json").read_text()
+    w = Watcher(tmp_path)
+    (w.inbox / "a_deep.json").write_text("[" * 100_000 + "]" * 100_000)  # sorted first: read before the others
+    (w.inbox / "b_leading_space.json").write_text("\n  " + notes)
+    (w.inbox / "c_good.json").write_text(notes.replace("Dana", "Lee"))
+    w.start()
+    w.wait_until(lambda: len(w.calls()) == 2 and len(w.errors()) == 1)
+    assert w.stop() == 0
+    for restart in range(2):  # the poison file stays in the inbox: neither read again nor a crash
+        (w.inbox / f"d_new_{restart}.json").write_text(notes.replace("Dana", f"Rep{restart}"))
+        w.start()
+        w.wait_until(lambda: len(w.calls()) == 3 + restart)
+        assert w.stop() == 0
+    assert [f for f, _ in w.calls()] == ["b_leading_space.json", "c_good.json", "d_new_0.json", "d_new_1.json"]
+    assert w.errors() == [("a_deep.json", "line 1: not usable JSON (nested too deeply)")]
+    assert w.log_text().count("analyzing a_deep.json") == 1
+
+
+def test_a_broken_outcomes_csv_is_logged_and_the_last_good_outcomes_stay(tmp_path):
+    w = Watcher(tmp_path)
+    csv_path = tmp_path / "outcomes.csv"
+    csv_path.write_text("file,outcome,rep\none.wav,won,Dana\ntwo.wav,won,Sam\n")
+    call_wav(w.inbox / "one.wav", 300)
+    w.start()
+    w.wait_until(lambda: w.calls() and w.query("SELECT outcome, rep FROM calls") == [("interested", "Dana")])
+    csv_path.write_bytes("file,outcome,rep\none.wav,lost,Ren\xe9e\ntwo.wav,won,Sam\n".encode("cp1252"))  # Excel "ANSI"
+    w.wait_until(lambda: "line 2: not UTF-8 text (byte 0xe9)" in w.log_text())
+    call_wav(w.inbox / "two.wav", 310)  # arrives while the CSV is broken: labelled from the last good one
+    w.wait_until(lambda: w.query("SELECT source_file, outcome, rep FROM calls ORDER BY 1") == [
+        ("one.wav", "interested", "Dana"), ("two.wav", "interested", "Sam")])
+    csv_path.write_text("file,outcome,rep\none.wav,lost," + "x" * 140_000 + "\n")
+    w.wait_until(lambda: "line 2: a field longer than 128 KB" in w.log_text())
+    csv_path.write_text("file,outcome,rep\none.wav,lost,Dana,extra\n")
+    w.wait_until(lambda: "line 2: 4 fields but the header has 3" in w.log_text())
+    csv_path.write_text("file,outcome,rep\none.wav,lost,Dana\ntwo.wav,,Sam\n")  # fixed: applied at once
+    w.wait_until(lambda: w.query("SELECT source_file, outcome, outcome_source FROM calls ORDER BY 1") == [
+        ("one.wav", "not_interested", "label"), ("two.wav", None, None)])
+    assert w.stop() == 0
+    assert "keeping the last good outcomes (2 rows)" in w.log_text()
+    assert "Traceback" not in w.log_text()
