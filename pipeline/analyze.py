@@ -91,6 +91,7 @@ class Summary:
     outcomes_applied: int
     clustering: str
     model: str = ""
+    skipped_forgotten: tuple[str, ...] = ()  # files in the inbox that `pitchlab forget` removed
 
 
 def audio_turns(audio: ingest.DecodedAudio, models: Models, settings: Settings,
@@ -271,8 +272,12 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
     processed, audio_s = 0, 0.0
     with db.opened(settings.db) as con:
         known, bad = store.known_call_ids(con), store.failed_hashes(con)
+        gone = store.forgotten_hashes(con)
+        for rec in recordings:
+            if rec.call_id in gone:
+                log.warning("%s: skipped, it was forgotten (pitchlab forget); remove it from the inbox", rec.source_file)
         rep_prints = reps.load(con)
-        todo = new_recordings(recordings, known | bad)
+        todo = new_recordings(recordings, known | bad | gone)
         groups = chunks(todo, max(1, settings.chunk_calls))
         for group in progress.batches(groups, enabled=settings.progress, describe=lambda r: r.source_file):
             results = process_batch(group, models, settings, labels=labels, rep_prints=rep_prints)
@@ -293,6 +298,7 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
         processed=processed,
         skipped_known=sum(1 for r in recordings if r.call_id in known),
         skipped_failed=sum(1 for r in recordings if r.call_id in bad),
+        skipped_forgotten=tuple(r.source_file for r in recordings if r.call_id in gone),
         failed=tuple(failed),
         audio_s=audio_s,
         wall_s=time.monotonic() - started,
