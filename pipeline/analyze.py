@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 from functools import cached_property
 
-from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, reps, speakers, store,
-               transcribe, transcripts)
+from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, redact, reps, speakers,
+               store, transcribe, transcripts)
 from .embed import Embedder, embed_unique
 from .errors import AudioError
 from .phrases import Splitter
@@ -76,6 +76,12 @@ class Models:
     @_kept
     def scorer(self):
         return reactions.ReactionScorer(self.embedder)
+
+    @_kept
+    def redactor(self):
+        from .redact import PresidioRedactor
+
+        return PresidioRedactor()
 
 
 @dataclass(frozen=True)
@@ -222,9 +228,24 @@ def process_batch(recordings: Sequence[Recording], models: Models, settings: Set
         except AudioError as exc:
             log.warning("%s: %s", rec.source_file, exc)
             front.append(Processed(rec, error=str(exc)))
-    analyzed = iter(analyze_calls([f for f in front if isinstance(f, CallTurns)], models, settings))
+    parsed = [f for f in front if isinstance(f, CallTurns)]
+    if settings.redact and parsed:
+        progress.stage("redact")
+        parsed = redact.redact_calls(parsed, models.redactor, keep=kept_names(settings, labels, rep_prints))
+        redacted = iter(parsed)
+        front = [next(redacted) if isinstance(f, CallTurns) else f for f in front]
+    analyzed = iter(analyze_calls(parsed, models, settings))
     return [f if isinstance(f, Processed) else Processed(rec, call=next(analyzed))
             for rec, f in zip(recordings, front)]
+
+
+def kept_names(settings: Settings, labels: dict[str, Outcome], rep_prints: dict | None) -> tuple[str, ...]:
+    """What redaction leaves alone: the reps (flags, team file, outcome labels, enrolled voices) and the vocabulary."""
+    from .transcribe import read_vocabulary
+
+    names = settings.rep_names + transcripts.team_names(settings.team) + tuple(rep_prints or ())
+    names += tuple(o.rep for o in labels.values() if o and o.rep)
+    return names + (read_vocabulary(settings.vocabulary) if settings.vocabulary else ())
 
 
 def save(con, result: Processed) -> None:

@@ -148,13 +148,17 @@ def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
                         "env PITCHLAB_REPS)")
     parser.add_argument("--team", type=Path, help="transcripts: file of the team's rep names, one a line "
                         "(env PITCHLAB_TEAM)")
+    parser.add_argument("--redact", action="store_true", default=None,
+                        help="replace names, phone numbers, e-mails, card numbers and street addresses in transcripts "
+                        "with <PERSON>, <PHONE>, ... before anything is stored (reps' names and --vocabulary stay; "
+                        "needs the privacy extra; env PITCHLAB_REDACT=1)")
 
 
 def _pipeline_settings(args: argparse.Namespace, *, progress: bool) -> Settings:
     return Settings.from_env(
         inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model, beam_size=args.beam_size,
         rep_channel=args.rep_channel, stereo_preset=args.stereo_preset, vocabulary=args.vocabulary,
-        progress=progress, team=args.team,
+        progress=progress, team=args.team, redact=args.redact,
         rep_names=split_names(",".join(args.rep)) if args.rep else None,
     )
 

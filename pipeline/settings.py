@@ -39,6 +39,7 @@ class Settings:
     rep_names: tuple[str, ...] = ()  # transcripts: known reps (--rep, PITCHLAB_REPS)
     team: Path | None = None  # transcripts: a file of rep names, one a line
     vocabulary: Path | None = None  # product and company names, one a line, given to Whisper as hotwords
+    redact: bool = False  # personal data in transcripts replaced by placeholders before it is stored (redact.py)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -59,6 +60,8 @@ class Settings:
             values["team"] = Path(os.environ["PITCHLAB_TEAM"])
         if os.environ.get("PITCHLAB_VOCABULARY"):
             values["vocabulary"] = Path(os.environ["PITCHLAB_VOCABULARY"])
+        if os.environ.get("PITCHLAB_REDACT"):
+            values["redact"] = os.environ["PITCHLAB_REDACT"].strip().lower() not in ("0", "false", "no", "off")
         if "PITCHLAB_OUTCOMES" in os.environ:
             values["outcomes"] = Path(os.environ["PITCHLAB_OUTCOMES"])
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -79,6 +82,10 @@ class Settings:
                                 "product or company name a line")
         if settings.beam_size < 1:
             raise PitchlabError(f"beam size must be 1 or more, not {settings.beam_size}")
+        if settings.redact:
+            from .redact import require_presidio
+
+            require_presidio()  # before any slow work
         if settings.rep_channel and settings.stereo_preset:
             raise PitchlabError("give either --rep-channel or --stereo-preset, not both")
         return settings
