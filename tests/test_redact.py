@@ -113,3 +113,44 @@ def test_without_redact_the_text_is_stored_as_said(tmp_path):
     analyze(settings, models=FakeModels(ScriptTranscriber([[]])))
     with db.opened(settings.db, read_only=True) as con:
         assert "415-555-0132" in con.execute("SELECT text FROM turns WHERE turn_idx = 1").fetchone()[0]
+
+
+def demo_transcripts(box):
+    """The 28 demo calls as JSON transcripts: the generator's own script of every turn (data/demo_truth.json),
+    with its times, rep and the outcomes of data/demo/outcomes.csv."""
+    truth = json.loads((ROOT / "data" / "demo_truth.json").read_text())
+    for call in truth["calls"]:
+        turns = [{"speaker": t["speaker"], "text": t["text"], "start": t["start_s"], "end": t["end_s"]}
+                 for t in call["turns"]]
+        body = {"rep": call["rep"], "turns": turns}
+        if call["outcome_in_csv"]:
+            body["outcome"] = call["outcome"]
+        (box / (call["file"].rsplit(".", 1)[0] + ".json")).write_text(json.dumps(body))
+
+
+@pytest.mark.e2e
+@needs_presidio
+def test_redaction_leaves_the_demo_leaderboard_unchanged(tmp_path):
+    """Real spaCy, MiniLM and Presidio on the demo's 28 calls, with and without --redact."""
+    from pipeline.analyze import Models
+    from pipeline.stats import leaderboard
+
+    box = tmp_path / "inbox"
+    box.mkdir()
+    demo_transcripts(box)
+    vocab = tmp_path / "vocabulary.txt"
+    vocab.write_text("Clipcast\n")  # the demo's product, as its team would give it
+    models, boards, texts = None, [], []
+    for redacted in (False, True):
+        settings = Settings(inbox=box, db=tmp_path / f"{redacted}.duckdb", progress=False, redact=redacted,
+                            vocabulary=vocab)
+        models = models or Models(settings)
+        models.settings = settings
+        assert analyze(settings, models=models).processed == 28
+        with db.opened(settings.db, read_only=True) as con:
+            boards.append([tuple(round(v, 6) if isinstance(v, float) else v for v in vars(r).values())
+                           for r in leaderboard(con)])
+            texts.append(con.execute("SELECT text FROM turns ORDER BY call_id, turn_idx").fetchall())
+    changed = [(a[0], b[0]) for a, b in zip(*texts) if a != b]
+    assert changed and all("<PERSON>" in b for _, b in changed)  # the prospects' names in greetings went
+    assert boards[0] and boards[0] == boards[1]
