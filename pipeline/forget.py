@@ -257,7 +257,7 @@ def _forget_history(con, texts: set[str]) -> int:
 
 def rewrite(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Copy the open database into a new file beside it and put that in the old one's place (same mode);
-    closes `con`. The old file's freed blocks, which still hold deleted rows, go with it.
+    closes `con` (also on failure). The old file's freed blocks, which still hold deleted rows, go with it.
 
     The new file is written inside a fresh folder only its owner can enter (mkdtemp: 0700),
     so it is never readable by others, whatever the umask, before it takes the old file's mode.
@@ -275,13 +275,16 @@ def rewrite(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         con.execute(f"ATTACH '{_quote(fresh)}' AS pitchlab_rewrite")
         con.execute(f'COPY FROM DATABASE "{name}" TO pitchlab_rewrite')
         con.execute("DETACH pitchlab_rewrite")
-        con.close()
-        if fresh.with_name(fresh.name + ".wal").exists():
-            raise PitchlabError(f"rewriting {path} left a write-ahead log; the old file is kept: run forget again")
+        for wal in (fresh.with_name(fresh.name + ".wal"), path.with_name(path.name + ".wal")):
+            if wal.exists():  # not expected after the checkpoint and detach: keep the old file rather than guess
+                raise PitchlabError(f"rewriting {path} left {wal.name}; the old file is kept: run forget again")
         os.chmod(fresh, mode)
+        # Replaced while this connection still holds the old file's lock, so no other process can open the
+        # old file in between and write into it; closing afterwards writes nothing (checkpointed, unchanged).
         os.replace(fresh, path)
-        path.with_name(path.name + ".wal").unlink(missing_ok=True)  # the old file's, checkpointed and closed
+        con.close()
     finally:
+        con.close()
         shutil.rmtree(folder, ignore_errors=True)
 
 

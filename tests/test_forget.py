@@ -178,6 +178,11 @@ def test_cli_forget_by_file_then_analyze_and_watch_skip_it_with_a_log_line(store
     assert "copy-of-a.json: skipped, it was forgotten (pitchlab forget)" in caplog.text
     with db.opened(stored.db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM calls WHERE source_file LIKE '%a.json'").fetchone()[0] == 0
+    from pipeline.status import format_status, inbox_status
+
+    status = inbox_status(stored)
+    assert (status.processed, status.pending, status.forgotten) == (4, 0, 1)  # two copies of one recording
+    assert "1 forgotten (still in the inbox, skipped)" in format_status(status)
 
     from pipeline.watch import WatchTiming, _Loop
 
