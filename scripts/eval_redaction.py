@@ -6,7 +6,8 @@ sentence without personal data counts as changed when anything in it was replace
 names (tests/data/pii_team.txt) and the vocabulary (tests/data/pii_vocabulary.txt) are kept, as a
 team would set them with --team and --vocabulary.
 
-Run: PYTHONPATH=. .venv/bin/python scripts/eval_redaction.py [--no-vocabulary] [--verbose]
+Run: PYTHONPATH=. .venv/bin/python scripts/eval_redaction.py [--data tests/data/pii_heldout.jsonl]
+     [--no-vocabulary] [--verbose]
 (needs the privacy extra: .venv/bin/pip install -e '.[privacy]')
 """
 
@@ -39,10 +40,10 @@ def lines(path: Path) -> list[str]:
     return [ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
 
 
-def evaluate(redactor=None, *, vocabulary: bool = True) -> Result:
+def evaluate(redactor=None, *, vocabulary: bool = True, data: Path = DATA / "pii_sentences.jsonl") -> Result:
     from pipeline.redact import PresidioRedactor
 
-    rows = [json.loads(ln) for ln in (DATA / "pii_sentences.jsonl").read_text().splitlines() if ln.strip()]
+    rows = [json.loads(ln) for ln in data.read_text().splitlines() if ln.strip()]
     keep = lines(DATA / "pii_team.txt") + (lines(DATA / "pii_vocabulary.txt") if vocabulary else [])
     redactor = redactor or PresidioRedactor()
     started = time.perf_counter()
@@ -102,8 +103,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-vocabulary", action="store_true", help="keep only the reps' names, not the vocabulary")
     parser.add_argument("--verbose", action="store_true", help="list what was missed and what changed")
+    parser.add_argument("--data", type=Path, default=DATA / "pii_sentences.jsonl",
+                        help="labelled sentences (default tests/data/pii_sentences.jsonl; the held-out set: "
+                        "tests/data/pii_heldout.jsonl)")
     args = parser.parse_args()
-    result = evaluate(vocabulary=not args.no_vocabulary)
+    result = evaluate(vocabulary=not args.no_vocabulary, data=args.data)
     print(report(result, verbose=args.verbose))
     return 0 if meets_floors(result) else 1
 
