@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, FakeModels, ScriptTranscriber
+from conftest import ROOT, BagEmbedder, FakeModels, ScriptTranscriber
 from pipeline import cli, db, redact
 from pipeline.analyze import analyze
 from pipeline.records import REP, Turn, Word
@@ -86,8 +86,17 @@ def test_analyze_stores_only_redacted_text(tmp_path, redactor):
     vocab = tmp_path / "vocabulary.txt"
     vocab.write_text("Clipcast\nSalesforce\n")
     settings = Settings(inbox=box, db=tmp_path / "d.duckdb", progress=False, redact=True, vocabulary=vocab)
-    summary = analyze(settings, models=FakeModels(ScriptTranscriber([[]]), redactor=redactor))
+    embedded = []
+
+    class RecordingEmbedder(BagEmbedder):
+        def embed(self, texts):
+            embedded.extend(texts)
+            return super().embed(texts)
+
+    summary = analyze(settings, models=FakeModels(ScriptTranscriber([[]]), embedder=RecordingEmbedder(),
+                                                  redactor=redactor))
     assert summary.processed == 1
+    assert embedded and not any(s in t for t in embedded for s in ("Lopez", "555", "northwind", "4111", "Wallaby"))
     with db.opened(settings.db, read_only=True) as con:
         turns = con.execute("SELECT speaker_name, text FROM turns ORDER BY turn_idx").fetchall()
         phrases = con.execute("SELECT text, start_s FROM pitch_phrases ORDER BY phrase_id").fetchall()
