@@ -136,6 +136,7 @@ def forget(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str]) -> Forgotten
     """Delete the calls' rows from every table that holds them, recompute the clusters they shaped and
     remember their sha256 in `forgotten`: all in one transaction."""
     ids = list(dict.fromkeys(call_ids))
+    con.execute("SET enable_progress_bar = false")
     rules = table_rules(con)
     for table in unknown_tables(con):
         log.warning("table %s holds no column forget knows (%s): check it by hand", table, ", ".join(KEYS))
@@ -270,6 +271,7 @@ def rewrite(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     folder = Path(tempfile.mkdtemp(prefix=".pitchlab-rewrite-", dir=path.parent))
     fresh = folder / path.name
     try:
+        con.execute("SET enable_progress_bar = false")  # the CLI prints one summary line instead
         name = con.execute("SELECT current_database()").fetchone()[0]
         con.execute("CHECKPOINT")
         con.execute(f"ATTACH '{_quote(fresh)}' AS pitchlab_rewrite")
