@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from typing import Iterator, Sequence
 from functools import cached_property
 
-from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, reps, speakers, store,
-               transcribe, transcripts)
+from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, redact, reps, speakers,
+               store, transcribe, transcripts)
 from .embed import Embedder, embed_unique
 from .errors import AudioError, PitchlabError
 from .phrases import Splitter
@@ -78,6 +78,12 @@ class Models:
     def scorer(self):
         return reactions.ReactionScorer(self.embedder)
 
+    @_kept
+    def redactor(self):
+        from .redact import PresidioRedactor
+
+        return PresidioRedactor()
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -92,6 +98,7 @@ class Summary:
     outcomes_applied: int
     clustering: str
     model: str = ""
+    skipped_forgotten: tuple[str, ...] = ()  # files in the inbox that `pitchlab forget` removed
 
 
 def audio_turns(audio: ingest.DecodedAudio, models: Models, settings: Settings,
@@ -225,6 +232,11 @@ def process_batch(recordings: Sequence[Recording], models: Models, settings: Set
         except Exception as exc:
             front.append(Processed(rec, error=file_error(rec, exc)))
     turns = [f for f in front if isinstance(f, CallTurns)]
+    if settings.redact and turns:
+        progress.stage("redact")
+        turns = redact.redact_calls(turns, models.redactor, keep=kept_names(settings, labels, rep_prints))
+        redacted = iter(turns)
+        front = [next(redacted) if isinstance(f, CallTurns) else f for f in front]
     analyzed = iter(analyze_each_alone_on_failure(turns, models, settings))
     out = []
     for rec, f in zip(recordings, front):
@@ -249,6 +261,15 @@ def analyze_each_alone_on_failure(calls: Sequence[CallTurns], models: Models,
             return [exc]
         log.warning("analyzing %d calls together failed (%s); analyzing each alone", len(calls), _one_line(exc))
         return [analyze_each_alone_on_failure([call], models, settings)[0] for call in calls]
+
+
+def kept_names(settings: Settings, labels: dict[str, Outcome], rep_prints: dict | None) -> tuple[str, ...]:
+    """What redaction leaves alone: the reps (flags, team file, outcome labels, enrolled voices) and the vocabulary."""
+    from .transcribe import read_vocabulary
+
+    names = settings.rep_names + transcripts.team_names(settings.team) + tuple(rep_prints or ())
+    names += tuple(o.rep for o in labels.values() if o and o.rep)
+    return names + (read_vocabulary(settings.vocabulary) if settings.vocabulary else ())
 
 
 def file_error(rec: Recording, exc: Exception) -> str:
@@ -346,8 +367,12 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
     processed, audio_s = 0, 0.0
     with db.opened(settings.db) as con:
         known, bad = store.known_call_ids(con), store.failed_hashes(con)
+        gone = store.forgotten_hashes(con)
+        for rec in recordings:
+            if rec.call_id in gone:
+                log.warning("%s: skipped, it was forgotten (pitchlab forget); remove it from the inbox", rec.source_file)
         rep_prints = reps.load(con)
-        todo = new_recordings(recordings, known | bad)
+        todo = new_recordings(recordings, known | bad | gone)
         groups = chunks(todo, max(1, settings.chunk_calls))
         if settings.engine == "ray":
             stream = progress.arriving(_on_ray(groups, models, settings, labels=labels, rep_prints=rep_prints,
@@ -376,6 +401,7 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
         processed=processed,
         skipped_known=sum(1 for r in recordings if r.call_id in known),
         skipped_failed=sum(1 for r in recordings if r.call_id in bad),
+        skipped_forgotten=tuple(r.source_file for r in recordings if r.call_id in gone),
         failed=tuple(failed),
         audio_s=audio_s,
         wall_s=time.monotonic() - started,

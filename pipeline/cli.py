@@ -67,6 +67,22 @@ def _parser() -> argparse.ArgumentParser:
     rt.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
     rt.add_argument("files", nargs="*", help="paths relative to the inbox, as `pitchlab status` shows them")
 
+    fg = sub.add_parser(
+        "forget", help="remove calls and everything derived from them (by call id, file, or age)",
+        description="Remove each call named (CALL_ID, a unique prefix of 8+ hex digits, a recording FILE, or a "
+        "stored source_file) or recorded more than AGE ago, and everything derived from it: turns, phrases, "
+        "embeddings, reactions, terms, error rows, its share of the clusters. Only the recording's sha256 is kept "
+        "(table `forgotten`), so analyze and watch skip it if it is dropped again. The database file is then "
+        "rewritten so the deleted rows are gone from disk too.")
+    fg.add_argument("targets", nargs="*", metavar="CALL_ID|FILE", help="calls to forget")
+    fg.add_argument("--older-than", metavar="AGE",
+                    help="forget every call recorded more than AGE ago (e.g. 90d or 12w; by the recording file's "
+                    "date, else the date it was analyzed)")
+    fg.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
+    fg.add_argument("--inbox", type=Path, help="where the recordings are (default data/inbox, env PITCHLAB_INBOX)")
+    fg.add_argument("--delete-recording", action="store_true",
+                    help="also delete the recording (every copy in the inbox, and its outcome sidecar)")
+
     rc = sub.add_parser(
         "recluster", help="fit the descriptor clusters again over every pitch phrase, keeping matching ids",
         description="Cluster every pitch phrase from scratch. A new cluster whose centroid is close to an old "
@@ -140,13 +156,17 @@ def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
                         "env PITCHLAB_REPS)")
     parser.add_argument("--team", type=Path, help="transcripts: file of the team's rep names, one a line "
                         "(env PITCHLAB_TEAM)")
+    parser.add_argument("--redact", action="store_true", default=None,
+                        help="replace names, phone numbers, e-mails, card numbers and street addresses in transcripts "
+                        "with <PERSON>, <PHONE>, ... before anything is stored (reps' names and --vocabulary stay; "
+                        "needs the privacy extra; env PITCHLAB_REDACT=1)")
 
 
 def _pipeline_settings(args: argparse.Namespace, *, progress: bool) -> Settings:
     return Settings.from_env(
         inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model, beam_size=args.beam_size,
         rep_channel=args.rep_channel, stereo_preset=args.stereo_preset, vocabulary=args.vocabulary,
-        progress=progress, team=args.team,
+        progress=progress, team=args.team, redact=args.redact,
         rep_names=split_names(",".join(args.rep)) if args.rep else None,
         engine=getattr(args, "engine", None), ray_address=getattr(args, "ray_address", None),
         ray_workers=getattr(args, "ray_workers", None),
@@ -174,7 +194,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         f"{summary.found} recordings in {settings.inbox}: {summary.processed} analyzed "
         f"({summary.audio_s / 60:.1f} min of audio in {summary.wall_s:.0f} s), "
         f"{summary.skipped_known} already known, {len(summary.failed) + summary.skipped_failed} failed"
+        + (f", {len(summary.skipped_forgotten)} forgotten (skipped)" if summary.skipped_forgotten else "")
     )
+    for file in summary.skipped_forgotten:
+        print(f"  skipped: {file} was forgotten (pitchlab forget); remove it from the inbox")
     for file, reason in summary.failed:
         print(f"  failed: {file}: {reason}")
     print(f"outcomes applied to {summary.outcomes_applied} calls; {summary.clustering}")
@@ -236,6 +259,48 @@ def cmd_retry(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    from . import forget
+    from .db import connect
+
+    settings = Settings.from_env(db=args.db, inbox=args.inbox)
+    age = forget.parse_age(args.older_than) if args.older_than is not None else None
+    if not args.targets and age is None:
+        raise PitchlabError("say what to forget: pitchlab forget CALL_ID|FILE ... or pitchlab forget --older-than 90d")
+    if not settings.db.exists():
+        raise PitchlabError(f"no database at {settings.db}: name one with --db")
+    con = connect(settings.db, wait_s=30)
+    try:
+        ids = forget.resolve(con, args.targets) if args.targets else []
+        if age is not None:
+            ids += forget.older_than(con, age)
+        if not ids:
+            print(f"no calls recorded more than {args.older_than} ago: nothing forgotten")
+            return 0
+        done = forget.forget(con, ids)
+        forget.rewrite(con, settings.db)
+    finally:
+        con.close()
+    rows = sum(done.rows.values())
+    print(f"forgot {len(done.files)} calls ({', '.join(done.files) or 'none stored'}): {rows} rows from "
+          f"{len(done.rows)} tables; {done.clusters_recomputed} clusters recomputed, {done.clusters_removed} removed; "
+          f"{settings.db} rewritten, so the deleted rows are gone from the file")
+    copies = forget.inbox_copies(settings.inbox, done.call_ids)
+    for path in [Path(t) for t in args.targets if Path(t).is_file()]:
+        if path not in copies:
+            copies.append(path)
+    if args.delete_recording:
+        for path in forget.delete_recordings(copies):
+            print(f"deleted {path}")
+    else:
+        for path in copies:
+            print(f"{path} is still there: analyze and watch skip it (only its sha256 is kept); "
+                  "--delete-recording removes it")
+    if done.call_ids:
+        print("a report written before (pitchlab report) may still quote these calls: write it again")
+    return 0
+
+
 def cmd_recluster(args: argparse.Namespace) -> int:
     from .cluster import refit
     from .db import opened
@@ -286,7 +351,7 @@ def cmd_reps(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"analyze": cmd_analyze, "watch": cmd_watch, "status": cmd_status, "retry": cmd_retry,
-            "recluster": cmd_recluster, "leaderboard": cmd_leaderboard, "report": cmd_report,
+            "recluster": cmd_recluster, "forget": cmd_forget, "leaderboard": cmd_leaderboard, "report": cmd_report,
             "reps": cmd_reps}
 
 

@@ -7,6 +7,7 @@ import logging
 import os
 import wave
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,14 @@ def _inside(path: Path, root: Path) -> bool:
         return path.resolve(strict=True).is_relative_to(root)
     except (OSError, RuntimeError):  # dangling or looping link
         return False
+
+
+def modified_at(path: Path) -> datetime | None:
+    """The file's modification time (local time): the recording date `pitchlab forget --older-than` uses."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime)
+    except OSError:
+        return None
 
 
 def sha256_of(path: Path) -> str:
@@ -179,6 +188,7 @@ def decode(recording: Recording, *, max_duration_s: float = MAX_DURATION_S) -> D
         duration_s=round(samples / SAMPLE_RATE, 3),
         channels=channels,
         sample_rate=sample_rate,
+        recorded_at=modified_at(recording.path),
     )
     return DecodedAudio(info=info, channels=arrays)
 

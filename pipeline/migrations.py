@@ -375,6 +375,20 @@ def m007_reps(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE calls ADD COLUMN rep_voice_cosine DOUBLE")
 
 
+def m013_forgotten(con: duckdb.DuckDBPyConnection) -> None:
+    """`pitchlab forget`: the sha256 of each forgotten recording (nothing else of it), so a copy
+    still in the inbox is not analyzed again; and each call's recording date, for `--older-than`."""
+    con.execute(
+        """
+        CREATE TABLE forgotten (
+            sha256       VARCHAR PRIMARY KEY,  -- of the recording's bytes (its former call_id)
+            forgotten_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    con.execute("ALTER TABLE calls ADD COLUMN recorded_at TIMESTAMP")
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m001_core_tables,
     m002_descriptor_performance,
@@ -383,4 +397,5 @@ MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m005_backchannel_turns,
     m006_cluster_evidence_columns,
     m007_reps,
+    m013_forgotten,
 ]

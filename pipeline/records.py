@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 REP = "rep"
@@ -40,6 +41,7 @@ class AudioInfo:
     duration_s: float | None
     channels: int | None = None
     sample_rate: int | None = None
+    recorded_at: datetime | None = None  # the file's modification time: when the call was recorded, as far as we know
 
 
 @dataclass(frozen=True)

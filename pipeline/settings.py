@@ -43,6 +43,7 @@ class Settings:
     engine: str = "local"  # where recordings are analyzed: "local", or "ray" (a Ray cluster; README "More than one machine")
     ray_address: str | None = None  # the Ray cluster to join (--ray-address, RAY_ADDRESS); None: a local one
     ray_workers: int | None = None  # Ray actors; None: the cluster's CPUs / cpu_threads
+    redact: bool = False  # personal data in transcripts replaced by placeholders before it is stored (redact.py)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -65,6 +66,8 @@ class Settings:
             values["team"] = Path(os.environ["PITCHLAB_TEAM"])
         if os.environ.get("PITCHLAB_VOCABULARY"):
             values["vocabulary"] = Path(os.environ["PITCHLAB_VOCABULARY"])
+        if os.environ.get("PITCHLAB_REDACT"):
+            values["redact"] = os.environ["PITCHLAB_REDACT"].strip().lower() not in ("0", "false", "no", "off")
         if "PITCHLAB_OUTCOMES" in os.environ:
             values["outcomes"] = Path(os.environ["PITCHLAB_OUTCOMES"])
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -89,6 +92,10 @@ class Settings:
             raise PitchlabError(f"Ray workers must be 1 or more, not {settings.ray_workers}")
         if settings.beam_size < 1:
             raise PitchlabError(f"beam size must be 1 or more, not {settings.beam_size}")
+        if settings.redact:
+            from .redact import require_presidio
+
+            require_presidio()  # before any slow work
         if settings.rep_channel and settings.stereo_preset:
             raise PitchlabError("give either --rep-channel or --stereo-preset, not both")
         return settings

@@ -14,32 +14,37 @@ class InboxStatus:
     pending: int  # recordings in the inbox that are neither a call nor a failure yet
     failed: int  # distinct recordings (by content) that failed
     last_errors: tuple[tuple[str, str, str], ...]  # (when, file, reason), newest first
+    forgotten: int = 0  # recordings in the inbox that `pitchlab forget` removed (skipped, never analyzed again)
 
 
 def inbox_status(settings: Settings, *, last: int = 5, wait_s: float = 10.0) -> InboxStatus:
     """Counts from the database (read-only) and the inbox; waits up to `wait_s` for a writer."""
     with db.opened(settings.db, read_only=True, wait_s=wait_s) as con:
         known, failed = store.known_call_ids(con), store.failed_hashes(con)
+        gone = store.forgotten_hashes(con)
         rows = con.execute(
             "SELECT strftime(seen_at, '%Y-%m-%d %H:%M:%S'), source_file, reason FROM ingest_errors "
             "ORDER BY seen_at DESC, source_file LIMIT ?",
             [last],
         ).fetchall()
-    pending = set()
+    pending, forgotten = set(), set()
     if settings.inbox.is_dir():
         for path, _rel in ingest.candidates(settings.inbox):
             try:
                 digest = ingest.sha256_of(path)
             except FileNotFoundError:
                 continue
-            if digest not in known and digest not in failed:
+            if digest in gone:
+                forgotten.add(digest)
+            elif digest not in known and digest not in failed:
                 pending.add(digest)
     return InboxStatus(processed=len(known), pending=len(pending), failed=len(failed - known),
-                       last_errors=tuple(rows))
+                       last_errors=tuple(rows), forgotten=len(forgotten))
 
 
 def format_status(status: InboxStatus) -> str:
-    lines = [f"{status.processed} processed, {status.pending} pending, {status.failed} failed"]
+    lines = [f"{status.processed} processed, {status.pending} pending, {status.failed} failed"
+             + (f", {status.forgotten} forgotten (still in the inbox, skipped)" if status.forgotten else "")]
     if status.last_errors:
         lines.append("last errors:")
         lines += [f"  {when}  {file}: {reason}" for when, file, reason in status.last_errors]

@@ -30,6 +30,7 @@ from typing import Iterable, Sequence
 
 from . import textfile
 from .errors import AudioError, PitchlabError
+from .ingest import modified_at
 from .outcomes import parse_outcome
 from .records import PROSPECT, REP, AudioInfo, Recording, Turn, Word
 
@@ -109,7 +110,8 @@ def read(recording: Recording, *, rep_names: Sequence[str] = ()) -> Transcript:
     turns = to_turns(utterances, roles)
     ends = [t.end_s for t in turns if t.end_s is not None]
     reps = _unique(t.name for t in turns if t.speaker == REP and t.name)
-    info = AudioInfo(recording.call_id, recording.source_file, duration_s=max(ends) if ends else None)
+    info = AudioInfo(recording.call_id, recording.source_file, duration_s=max(ends) if ends else None,
+                     recorded_at=modified_at(recording.path))
     return Transcript(info, tuple(turns), method, rep or (", ".join(reps) or None), outcome)
 
 

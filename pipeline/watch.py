@@ -106,6 +106,8 @@ class _Loop:
         self.hashes: dict[str, tuple[tuple[int, int], str]] = {}  # rel -> (size, mtime_ns), sha256
         self.known: set[str] = set()
         self.failed_hashes: set[str] = set()
+        self.forgotten: set[str] = set()  # `pitchlab forget`: skipped, with one log line per file
+        self.told_forgotten: set[str] = set()
         self.rep_prints: dict = {}  # enrolled reps' voice prints, re-read with what is known
         self.synced_at = float("-inf")
         self.outcome_signature: tuple = ()
@@ -135,11 +137,16 @@ class _Loop:
 
     def step(self) -> None:
         ready = self.ready_recordings()
-        pending = [r for r in ready if r.call_id not in self.known]
+        pending = [r for r in ready if r.call_id not in self.known and r.call_id not in self.forgotten]
         stale = time.monotonic() - self.synced_at > self.timing.resync_s
         if pending and (stale or any(r.call_id not in self.failed_hashes for r in pending)):
             self.sync()  # what other processes stored, and failures forgotten by `pitchlab retry`
-        todo = new_recordings(ready, self.known | self.failed_hashes)
+        for rec in ready:
+            if rec.call_id in self.forgotten and rec.source_file not in self.told_forgotten:
+                log.warning("%s: skipped, it was forgotten (pitchlab forget); remove it from the inbox",
+                            rec.source_file)
+                self.told_forgotten.add(rec.source_file)
+        todo = new_recordings(ready, self.known | self.failed_hashes | self.forgotten)
         labels = self._labels(ready) if todo else {}  # a sidecar may map the stereo channels, name the rep
         self.busy = False
         for rec in todo:
@@ -193,6 +200,11 @@ class _Loop:
         with self.holding() as con:
             if rec.call_id in store.known_call_ids(con):  # another process stored it meanwhile
                 self.known.add(rec.call_id)
+                return
+            if rec.call_id in store.forgotten_hashes(con):  # `pitchlab forget` ran meanwhile
+                self.forgotten.add(rec.call_id)
+                log.warning("%s: not stored, it was forgotten (pitchlab forget) while it was analyzed",
+                            rec.source_file)
                 return
             result = save(con, result)
         if result.call is not None:
@@ -269,6 +281,7 @@ class _Loop:
         with self.holding(read_only=True) as con:
             self.known = store.known_call_ids(con)
             self.failed_hashes = store.failed_hashes(con)
+            self.forgotten = store.forgotten_hashes(con)
             self.rep_prints = reps.load(con)
         self.synced_at = time.monotonic()
 

@@ -139,13 +139,14 @@ class BandEncoder:
 
 
 class FakeModels:
-    def __init__(self, transcriber, splitter=None, embedder=None, voice_encoder=None):
+    def __init__(self, transcriber, splitter=None, embedder=None, voice_encoder=None, redactor=None):
         self.transcriber = transcriber
         self.splitter = splitter or SentenceSplitter()
         self.embedder = embedder or BagEmbedder()
         self.kinds = RuleKinds()
         self.scorer = CueScorer()
         self.voice_encoder = voice_encoder or BandEncoder()
+        self.redactor = redactor  # --redact: a redact.Redactor (the real one needs the privacy extra)
 
 
 _MISSING_SHARED: list[str] = []  # tests skipped because ../shared is not beside this checkout
