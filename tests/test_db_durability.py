@@ -263,3 +263,66 @@ def test_a_log_that_cannot_be_replayed_at_all_is_one_line_and_nothing_is_changed
     message = str(err.value)
     assert "\n" not in message and "moving" in message and f"{path}.wal" in message and "Nothing was changed" in message
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+# -- every kind of write replays from the log ----------------------------------------------------------------
+
+WRITES = """
+import dataclasses, os, sys
+from pathlib import Path
+sys.path.insert(0, "tests")
+from conftest import BandEncoder, FakeModels, ScriptTranscriber
+from db_runner import PROSPECT, REP
+from pipeline import analyze, cluster, db, ingest, reps, store
+from pipeline.records import Outcome
+from pipeline.settings import Settings
+path, inbox, end = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+con = db.connect(path)
+settings = Settings(inbox=inbox, db=Path(path), progress=False)
+models = FakeModels(ScriptTranscriber([REP, PROSPECT]))
+recs = ingest.find_recordings(inbox)
+analyze.save_batch(con, analyze.process_batch(recs[:2], models, settings, labels={}))
+store.record_error(con, recs[3], "bad")
+store.record_error(con, dataclasses.replace(recs[3], source_file="gone.wav"), "worse")
+store.apply_outcomes(con, {recs[0].call_id: Outcome("call0.wav", "interested", "Dana"),
+                           recs[1].call_id: Outcome("call1.wav", None, "Sam")})
+cluster.update(con)
+analyze.save_batch(con, analyze.process_batch(recs[2:3], models, settings, labels={}))
+cluster.update(con)
+cluster.refit(con, keep_ids=True)
+for name in ("Dana", "Sam"):
+    reps.enroll(con, name, [recs[0].path], encoder=BandEncoder(), channel="left")
+reps.remove(con, "Sam")
+store.clear_errors(con, ["call3.wav"])
+if end == "kill":
+    os._exit(0)  # the log as it was left
+con.close()
+"""
+
+TABLES = {"calls": "processed_at", "turns": "", "pitch_phrases": "", "descriptors": "", "reactions": "",
+          "clusters": "fitted_at", "cluster_history": "fitted_at, retired_at", "ingest_errors": "seen_at",
+          "reps": "enrolled_at"}
+
+
+def test_every_kind_of_write_pitchlab_makes_replays_from_the_log_on_a_plain_open(tmp_path, inbox):
+    """Inserts, updates and deletes of a batch, outcomes, clustering, reclustering, reps and retry, left in
+    the log by a kill, replay when DuckDB itself opens the file (no fallback): the same rows as a clean close."""
+    dumps = {}
+    for end in ("kill", "close"):
+        path = tmp_path / f"{end}.duckdb"
+        db.connect(path).close()
+        subprocess.run([sys.executable, "-c", WRITES, str(path), str(inbox), end], check=True, cwd=ROOT,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        assert Path(f"{path}.wal").exists() == (end == "kill")
+        con = duckdb.connect(str(path))
+        dumps[end] = {t: con.execute(f"SELECT * {f'EXCLUDE ({skip})' if skip else ''} FROM {t} ORDER BY ALL"
+                                     ).fetchall() for t, skip in TABLES.items()}
+        dumps[end]["labels"] = con.execute("SELECT source_file, rep, outcome, outcome_source FROM calls "
+                                           "ORDER BY 1").fetchall()
+        con.close()
+    assert dumps["kill"] == dumps["close"]
+    counts = {t: len(rows) for t, rows in dumps["kill"].items()}
+    assert counts["calls"] == 3 and counts["reps"] == 1 and counts["ingest_errors"] == 1
+    assert counts["clusters"] >= 2 and counts["cluster_history"] >= 1  # refit replaced what update fitted
+    assert dumps["kill"]["labels"][:2] == [("call0.wav", "Dana", "interested", "label"),
+                                           ("call1.wav", "Sam", None, None)]
