@@ -326,3 +326,34 @@ def test_every_kind_of_write_pitchlab_makes_replays_from_the_log_on_a_plain_open
     assert counts["clusters"] >= 2 and counts["cluster_history"] >= 1  # refit replaced what update fitted
     assert dumps["kill"]["labels"][:2] == [("call0.wav", "Dana", "interested", "label"),
                                            ("call1.wav", "Sam", None, None)]
+
+
+# -- the real command -----------------------------------------------------------------------------------------
+
+@pytest.mark.e2e
+def test_the_real_cli_killed_after_its_first_call_keeps_it_and_the_rerun_adds_the_other(tmp_path):
+    """The issue's reproduction: `pitchlab analyze` (Whisper and all) on the two test calls, SIGTERM once the
+    first call's commit is in the log (migrations never write it), then `status` and a rerun."""
+    from conftest import TEST_CALLS
+
+    inbox, path = tmp_path / "inbox", tmp_path / "calls.duckdb"
+    inbox.mkdir()
+    for name in ("short_mono.mp3", "short_stereo.wav"):
+        (inbox / name).write_bytes((TEST_CALLS / name).read_bytes())
+    command = [sys.executable, "-m", "pipeline", "analyze", "--inbox", str(inbox), "--db", str(path), "--no-progress"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not Path(f"{path}.wal").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "analyze ended before storing a call"
+        time.sleep(0.05)
+    time.sleep(1.0)  # the commit is done; the second call is still being transcribed
+    proc.send_signal(TERM)
+    proc.wait(timeout=30)
+    status = subprocess.run([sys.executable, "-m", "pipeline", "status", "--inbox", str(inbox), "--db", str(path)],
+                            cwd=ROOT, env=env, capture_output=True, text=True)
+    assert status.returncode == 0 and status.stdout.startswith("1 processed, 1 pending, 0 failed"), status.stderr
+    rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stdout.startswith(f"2 recordings in {inbox}: 1 analyzed") and "1 already known" in rerun.stdout
+    assert stored_rows(path) == (["short_mono.mp3", "short_stereo.wav"], 0, 0)
