@@ -75,7 +75,27 @@ def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
 def schema_version(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     """How many migrations the file has; refuses (one line, nothing changed) a file Pitchlab must not touch:
     another program's DuckDB file (it has tables, but not Pitchlab's) or one from a newer Pitchlab."""
-    objects = sorted(r[0] for r in con.execute(
+    try:
+        names = dict(con.execute("SELECT version, name FROM schema_migrations").fetchall())
+    except duckdb.Error:  # no such table, or another program's table of that name
+        names = None
+    if names is None or names.get(1) != migrations.MIGRATIONS[0].__name__:
+        objects = _objects(con)  # slower (0.1 s): only when the file is new, empty or not Pitchlab's
+        if objects and not (names == {} and objects == ["schema_migrations"]):  # that: killed while created
+            shown = ", ".join(objects[:3]) + (f" and {len(objects) - 3} more" if len(objects) > 3 else "")
+            raise PitchlabError(f"{path} is another program's DuckDB file (it holds {shown}), not a Pitchlab "
+                                "database; it was left as it was: name a new file with --db")
+        return 0  # an empty DuckDB file: Pitchlab may make it its own
+    newest, known = max(names), len(migrations.MIGRATIONS)
+    if newest > known:
+        raise PitchlabError(f"{path} was written by a newer Pitchlab (schema version {newest}; this one knows "
+                            f"up to {known}); it was left as it was: upgrade pitchlab to use it")
+    return len(names)
+
+
+def _objects(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names of the file's tables, views, macros and sequences."""
+    return sorted(r[0] for r in con.execute(
         """
         SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()
         UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = current_database()
@@ -83,30 +103,16 @@ def schema_version(con: duckdb.DuckDBPyConnection, path: Path) -> int:
         UNION ALL SELECT sequence_name FROM duckdb_sequences() WHERE database_name = current_database()
         """
     ).fetchall())
-    if not objects:
-        return 0  # an empty DuckDB file: Pitchlab may make it its own
-    try:
-        names = dict(con.execute("SELECT version, name FROM schema_migrations").fetchall())
-    except duckdb.Error:  # no such table, or another program's table of that name
-        names = None
-    ours = names is not None and (names.get(1) == migrations.MIGRATIONS[0].__name__
-                                  or (not names and objects == ["schema_migrations"]))
-    if not ours:
-        shown = ", ".join(objects[:3]) + (f" and {len(objects) - 3} more" if len(objects) > 3 else "")
-        raise PitchlabError(f"{path} is another program's DuckDB file (it holds {shown}), not a Pitchlab "
-                            "database; it was left as it was: name a new file with --db")
-    newest, known = max(names, default=0), len(migrations.MIGRATIONS)
-    if newest > known:
-        raise PitchlabError(f"{path} was written by a newer Pitchlab (schema version {newest}; this one knows "
-                            f"up to {known}); it was left as it was: upgrade pitchlab to use it")
-    return len(names)
 
 
 def _create(path: Path) -> None:
     """A new database, migrated under a temporary name, flushed, then linked to `path` (0600)."""
-    make_folders(path.parent)
-    _remove_abandoned(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    try:
+        make_folders(path.parent)
+        _remove_abandoned(path)
+    except OSError as exc:
+        raise PitchlabError(f"cannot create {path} ({exc.strerror or exc}): choose another --db") from None
+    tmp = path.with_name(f".{path.name}.{_HOST}.{os.getpid()}.new")
     _remove(tmp)
     try:
         con = _connect(tmp, read_only=False)
@@ -124,16 +130,22 @@ def _create(path: Path) -> None:
             if not path.exists():
                 os.replace(tmp, path)
         fsync(path.parent)
+    except OSError as exc:
+        raise PitchlabError(f"cannot create {path} ({exc.strerror or exc}): choose another --db") from None
     finally:
         _remove(tmp)
 
 
+_HOST = "".join(c if c.isalnum() or c in "-_" else "_" for c in os.uname().nodename) or "host"
+
+
 def _remove_abandoned(path: Path) -> None:
-    """Temporary files of creations killed before they finished (their process is gone)."""
-    for tmp in path.parent.glob(f".{path.name}.*.new"):
-        pid = tmp.name[len(path.name) + 2 : -len(".new")]
-        if pid.isdigit() and not _alive(int(pid)):
-            _remove(tmp)
+    """Temporary files of creations on this machine killed before they finished (their process is gone)."""
+    prefix = f".{path.name}.{_HOST}."
+    for name in os.listdir(path.parent):
+        pid = name[len(prefix):-len(".new")]
+        if name.startswith(prefix) and name.endswith(".new") and pid.isdigit() and not _alive(int(pid)):
+            _remove(path.parent / name)
 
 
 def _alive(pid: int) -> bool:

@@ -104,6 +104,12 @@ def test_a_new_file_is_complete_when_the_open_returns(tmp_path):
     assert not Path(f"{path}.wal").exists() and versions(path) == ALL_VERSIONS
 
 
+def test_a_database_that_cannot_be_created_is_one_line(tmp_path):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    with pytest.raises(PitchlabError, match=r"^cannot create .*notes.txt/calls.duckdb \(.*\): choose another --db$"):
+        db.connect(tmp_path / "notes.txt" / "calls.duckdb")
+
+
 # -- an older file, migrated --------------------------------------------------------------------------------
 
 def older_file(path: Path, monkeypatch, upto: int = 2) -> None:
