@@ -5,6 +5,7 @@ A file or folder that already exists keeps its mode: the user chose it.
 
 from __future__ import annotations
 
+import errno
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,8 @@ def make_folders(folder: Path) -> None:
     missing = []
     for f in (folder, *folder.parents):
         if f.exists():
+            if not f.is_dir():  # as `mkdir -p` says it
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(f))
             break
         missing.append(f)
     for f in reversed(missing):
