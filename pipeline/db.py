@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 _COMMIT_INTO_FILE = {"checkpoint_threshold": "'0b'", "auto_checkpoint_skip_wal_threshold": "0"}
 
 
+MEMORY = ":memory:"
+
+
 def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the database and bring its schema up to date.
 
@@ -53,6 +56,10 @@ def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0) -
 
 
 def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if str(path) == MEMORY:  # tests and benchmarks: no file
+        con = duckdb.connect(MEMORY)
+        apply_migrations(con)
+        return con
     if not path.exists():
         if read_only:
             raise PitchlabError(f"no database at {path}: run `pitchlab analyze` first")

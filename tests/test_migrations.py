@@ -34,6 +34,13 @@ def test_migrations_are_applied_in_order_and_recorded(tmp_path):
     assert rows == [(i + 1, m.__name__) for i, m in enumerate(migrations.MIGRATIONS)]
 
 
+def test_an_in_memory_database_is_migrated_and_makes_no_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with db.opened(":memory:") as con:
+        assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(migrations.MIGRATIONS)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_reopening_applies_nothing_and_keeps_data(tmp_path):
     path = tmp_path / "a.duckdb"
     with db.opened(path) as con:
