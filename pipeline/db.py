@@ -65,8 +65,8 @@ def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             raise PitchlabError(f"no database at {path}: run `pitchlab analyze` first")
         _create(path)
     con = _connect(path, read_only=read_only)
+    pending = _checked(con, path, read_only=read_only) < len(migrations.MIGRATIONS)
     try:
-        pending = schema_version(con, path) < len(migrations.MIGRATIONS)
         if pending and not read_only:
             apply_migrations(con)
     except BaseException:
@@ -77,6 +77,17 @@ def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         _connect_and_migrate(path).close()
         return _connect(path, read_only=True)
     return con
+
+
+def _checked(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> int:
+    """`schema_version`; a refused file is closed as it was found (not even its own log checkpointed into it)."""
+    try:
+        return schema_version(con, path)
+    except BaseException:
+        if not read_only:
+            con.execute("PRAGMA disable_checkpoint_on_shutdown")
+        con.close()
+        raise
 
 
 def schema_version(con: duckdb.DuckDBPyConnection, path: Path) -> int:
@@ -173,7 +184,7 @@ def _remove(path: Path) -> None:
 def _connect_and_migrate(path: Path) -> duckdb.DuckDBPyConnection:
     con = _connect(path, read_only=False)
     try:
-        if schema_version(con, path) < len(migrations.MIGRATIONS):
+        if _checked(con, path, read_only=False) < len(migrations.MIGRATIONS):
             apply_migrations(con)
     except BaseException:
         con.close()

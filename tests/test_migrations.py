@@ -159,6 +159,18 @@ def test_another_programs_duckdb_file_is_refused_and_nothing_is_added(tmp_path, 
     assert snapshot(tmp_path) == before
 
 
+def test_another_programs_file_with_its_log_pending_is_left_byte_for_byte(tmp_path):
+    path = tmp_path / "theirs.duckdb"
+    script = ("import duckdb, os, sys; c = duckdb.connect(sys.argv[1]); c.execute('CREATE TABLE sales (x INT)');"
+              " c.close(); c = duckdb.connect(sys.argv[1]); c.execute('INSERT INTO sales VALUES (1)'); os._exit(0)")
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True)
+    before = snapshot(tmp_path)
+    assert "theirs.duckdb.wal" in before
+    with pytest.raises(PitchlabError, match="another program's DuckDB file"):
+        db.connect(path)
+    assert snapshot(tmp_path) == before
+
+
 def test_an_empty_duckdb_file_becomes_a_pitchlab_database(tmp_path):
     path = tmp_path / "empty.duckdb"
     duckdb.connect(str(path)).close()
