@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import PitchlabError
+from .files import private_umask
 from .settings import Settings, split_names
 
 log = logging.getLogger("pipeline")
@@ -367,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        return COMMANDS[args.command](args)
+        with private_umask():  # the database's log and anything else made on the way: the user's only
+            return COMMANDS[args.command](args)
     except PitchlabError as exc:
         print(f"pitchlab: {exc}", file=sys.stderr)
         return 2

@@ -171,11 +171,12 @@ def audio_link(report_path: Path, inbox: Path, example: Example) -> str:
 def write_report(*, db: Path, out: Path, inbox: Path, include_inferred: bool = True) -> Report:
     """Read the database, write the report to `out` (one self-contained HTML file), return what it shows."""
     from .db import opened
+    from .files import make_folders, write_private_text
     from .report_html import render
 
     with opened(db, read_only=True, wait_s=10) as con:
         report = gather(con, include_inferred=include_inferred)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(report, link=lambda ex: audio_link(out.resolve(), inbox.resolve(), ex)), encoding="utf-8")
+    make_folders(out.parent)  # a new folder 0700, a new report 0600: it quotes the calls
+    write_private_text(out, render(report, link=lambda ex: audio_link(out.resolve(), inbox.resolve(), ex)))
     log.info("report written to %s", out)
     return report
