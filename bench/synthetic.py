@@ -101,7 +101,7 @@ def fill_calls(path: Path, *, calls: int, phrases_per_call: int, turns_per_call:
         )
         fill_clusters(con, seed=seed)
         fill_phrases(con, n=calls * phrases_per_call, clustered=True, seed=seed, calls_of=phrases_per_call)
-        con.execute("INSERT INTO descriptors (phrase_id, term) SELECT phrase_id, 'synthetic term' FROM pitch_phrases")
+        con.execute("INSERT INTO phrase_terms (phrase_id, term) SELECT phrase_id, 'synthetic term' FROM pitch_phrases")
         con.execute(
             """
             INSERT INTO reactions (reaction_id, phrase_id, call_id, turn_idx, start_s, end_s, text, interest, label,
