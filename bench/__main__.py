@@ -31,6 +31,7 @@ FULL = {
     "fit_engines": [("fit_engines", {"n": n}, 1) for n in (10_000, 100_000)]
     + [("fit_engines", {"n": 1_000_000, "repeats": 1, "iterations": 5}, 1)],
     "assign": [("assign", {"n": n}, 1) for n in (10_000, 100_000, 1_000_000)],
+    "reassign": [("reassign", {"n": n}, 1) for n in (10_000, 100_000)],
     "incremental": [("incremental", {"db_calls": 10_000}, 1)],
     "write_call": [("write_call", {"calls": 10}, 1)],
     "waste": [("decode_gc", {}, 1), ("voice_split", {}, 1)],
@@ -44,6 +45,7 @@ QUICK = {
     "fit": [("fit", {"n": n, "fitter": "numpy"}, 1) for n in (1_000, 10_000)],
     "fit_engines": [("fit_engines", {"n": n, "repeats": 2}, 1) for n in (1_000, 5_000)],
     "assign": [("assign", {"n": n}, 1) for n in (1_000, 10_000)],
+    "reassign": [("reassign", {"n": n}, 1) for n in (1_000, 10_000)],
     "incremental": [("incremental", {"db_calls": 200}, 1)],
     "write_call": [("write_call", {"calls": 3}, 1)],
     "waste": [("decode_gc", {"repeats": 1}, 1), ("voice_split", {"repeats": 1}, 1)],

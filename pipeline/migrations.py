@@ -465,10 +465,8 @@ def m009_descriptors(con: duckdb.DuckDBPyConnection) -> None:
     and statistics at two levels: `descriptor_performance` (one row per descriptor) and
     `wording_performance` (one row per wording cluster, inside its descriptor).
 
-    The per-phrase noun-chunk table `descriptors` becomes `phrase_terms`. A file from an older
-    pitchlab keeps its clusters: each becomes a suggested descriptor of its own (one wording each),
-    so the leaderboard reads as before until the next analyze or `pitchlab recluster` suggests
-    benefit-level descriptors. `fisher_p(k1, n1, k0, n0)` is the two-sided Fisher exact p-value
+    The per-phrase noun-chunk table `descriptors` becomes `phrase_terms` (an older file's clusters
+    become descriptors in m010). `fisher_p(k1, n1, k0, n0)` is the two-sided Fisher exact p-value
     (as `evidence.fisher_p`); `q_value` is Benjamini-Hochberg across the ranked rows of a view.
     """
     con.execute("ALTER TABLE descriptors RENAME TO phrase_terms")
@@ -498,20 +496,12 @@ def m009_descriptors(con: duckdb.DuckDBPyConnection) -> None:
     for column, kind in (("descriptor_id", "INTEGER"), ("descriptor_similarity", "DOUBLE"),
                          ("descriptor_method", "VARCHAR")):
         con.execute(f"ALTER TABLE pitch_phrases ADD COLUMN {column} {kind}")
-    for column, kind in (("descriptor_id", "INTEGER"), ("descriptor_confirmed", "BOOLEAN DEFAULT false"),
-                         ("descriptor_confidence", "DOUBLE"), ("suggested_id", "INTEGER")):
+    # the column with a default last: DuckDB 1.5 cannot commit another ADD COLUMN after one with a default
+    for column, kind in (("descriptor_id", "INTEGER"), ("descriptor_confidence", "DOUBLE"),
+                         ("suggested_id", "INTEGER"), ("descriptor_confirmed", "BOOLEAN DEFAULT false")):
         con.execute(f"ALTER TABLE clusters ADD COLUMN {column} {kind}")
     con.execute("ALTER TABLE cluster_history ADD COLUMN descriptor_id INTEGER")
     con.execute("ALTER TABLE cluster_history ADD COLUMN descriptor_confirmed BOOLEAN")
-    # an older file: each cluster becomes a suggested descriptor of its own
-    con.execute("INSERT INTO descriptors (descriptor_id, name, source, examples) "
-                "SELECT cluster_id, label, 'suggested', [example] FROM clusters WHERE cluster_id <> 0")
-    con.execute("UPDATE clusters SET descriptor_id = cluster_id, suggested_id = cluster_id, "
-                "descriptor_confirmed = false WHERE cluster_id <> 0")
-    con.execute("UPDATE clusters SET descriptor_confirmed = false WHERE cluster_id = 0")
-    con.execute("UPDATE pitch_phrases SET descriptor_id = CASE WHEN cluster_id <> 0 THEN cluster_id END, "
-                "descriptor_method = CASE WHEN cluster_id <> 0 THEN 'suggested' ELSE 'other' END "
-                "WHERE cluster_id IS NOT NULL")
     con.execute(
         """
         CREATE MACRO hypergeometric(x, big_k, big_n, n) AS exp(
@@ -611,6 +601,22 @@ def m009_descriptors(con: duckdb.DuckDBPyConnection) -> None:
 
 
 
+def m010_descriptors_from_clusters(con: duckdb.DuckDBPyConnection) -> None:
+    """An older file's clusters become suggested descriptors of their own (one wording each), so its
+    leaderboard reads as before until the next analyze or recluster suggests benefit-level ones.
+
+    (Apart from m009: DuckDB cannot update a table in the transaction that altered it.)
+    """
+    con.execute("INSERT INTO descriptors (descriptor_id, name, source, examples) "
+                "SELECT cluster_id, label, 'suggested', [example] FROM clusters WHERE cluster_id <> 0")
+    con.execute("UPDATE clusters SET descriptor_id = cluster_id, suggested_id = cluster_id, "
+                "descriptor_confirmed = false WHERE cluster_id <> 0")
+    con.execute("UPDATE clusters SET descriptor_confirmed = false WHERE cluster_id = 0")
+    con.execute("UPDATE pitch_phrases SET descriptor_id = CASE WHEN cluster_id <> 0 THEN cluster_id END, "
+                "descriptor_method = CASE WHEN cluster_id <> 0 THEN 'suggested' ELSE 'other' END "
+                "WHERE cluster_id IS NOT NULL")
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m001_core_tables,
     m002_descriptor_performance,
@@ -620,4 +626,5 @@ MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m006_cluster_evidence_columns,
     m007_reps,
     m009_descriptors,
+    m010_descriptors_from_clusters,
 ]

@@ -36,13 +36,13 @@ class Namer(Protocol):
 
 
 def _pick(candidates: list[Counter], fallback: list[str]) -> list[str]:
-    """Per group, the candidate found in most of its phrases and fewest other groups (ties: shorter, then A-Z)."""
+    """Per group, the candidate found in most of its phrases and fewest other groups (ties: more words, then A-Z)."""
     spread = Counter()
     for c in candidates:
         spread.update(set(c))
     out: list[str] = []
     for c, default in zip(candidates, fallback):
-        ranked = sorted(c, key=lambda t: (-c[t] * math.log(1 + len(candidates) / spread[t]), len(t), t))
+        ranked = sorted(c, key=lambda t: (-c[t] * math.log(1 + len(candidates) / spread[t]), -len(t.split()), t))
         name = next((t for t in ranked if t not in out), default)
         while name in out:
             name += "'"

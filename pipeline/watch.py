@@ -22,7 +22,7 @@ from typing import Iterator
 import duckdb
 
 from . import cluster, db, ingest, outcomes, reps, store
-from .analyze import Models, new_recordings, process_recording, save
+from .analyze import Models, cluster_and_describe, new_recordings, process_recording, save
 from .errors import DatabaseBusy, PitchlabError
 from .records import Recording
 from .settings import Settings
@@ -127,7 +127,7 @@ class _Loop:
             return
         try:
             with db.opened(self.settings.db) as con:
-                log.info("clusters: %s", cluster.update(con))
+                log.info("clusters: %s", cluster_and_describe(con, self.models, self.settings))
         except DatabaseBusy:
             log.warning("database busy: the clusters will be refreshed at the next start")
 
@@ -220,7 +220,7 @@ class _Loop:
             if labels:
                 log.info("outcomes applied to %d calls", store.apply_outcomes(con, labels))
             if due:
-                log.info("clusters: %s", cluster.update(con))
+                log.info("clusters: %s", cluster_and_describe(con, self.models, self.settings))
                 self.unclustered_since = None
         self.outcome_signature = signature
 
