@@ -109,12 +109,12 @@ def format_board(b: Board, *, wordings_each: int = 3, next_tests: tuple[str, ...
     """Descriptors first, each with its best wordings under it (and how many more), then what to test next."""
     if not b.descriptors:
         return "no descriptors yet: analyze some calls first"
-    header = (f"{'descriptor / wording':<40} {'calls':>5} {'rate':>5} {'90% interval':>13} {'lift':>5} "
+    header = (f"{'descriptor / wording':<50} {'calls':>5} {'rate':>5} {'90% interval':>13} {'lift':>5} "
               f"{'OR/rep':>6} {'react':>6} {'q':>5} {'P(best)':>7}")
     lines = [header, "-" * len(header)]
     for d in b.descriptors:
         if d.descriptor_id is None:
-            lines.append(f"{'other (not ranked)':<40} {d.calls:>5} calls, {d.phrases} pitch phrases fit no descriptor")
+            lines.append(f"{'other (not ranked)':<50} {d.calls:>5} calls, {d.phrases} pitch phrases fit no descriptor")
             continue
         interval = "" if d.ci_low is None else f"{_pct(d.ci_low)}–{_pct(d.ci_high).strip()}"
         lift = "  –" if d.lift is None else f"{d.lift:5.2f}"
@@ -122,16 +122,16 @@ def format_board(b: Board, *, wordings_each: int = 3, next_tests: tuple[str, ...
         react = "   –" if d.reaction_interest is None else f"{d.reaction_interest:+6.2f}"
         q = "    –" if d.q_value is None else f"{d.q_value:5.2f}"
         best = "      –" if d.descriptor_id not in b.p_best else f"{100 * b.p_best[d.descriptor_id]:6.0f}%"
-        name = _cut(f"{d.name} ({d.source})", 40)
+        name = _cut(f"{d.name} ({d.source})", 50)
         flag = "  (few calls)" if d.low_support else ""
-        lines.append(f"{name:<40} {d.calls_with_outcome:>5} {_pct(d.interest_rate)} {interval:>13} {lift:>5} "
+        lines.append(f"{name:<50} {d.calls_with_outcome:>5} {_pct(d.interest_rate)} {interval:>13} {lift:>5} "
                      f"{odds} {react:>6} {q} {best}{flag}")
         ws = b.wordings.get(d.descriptor_id, ())
         for w in ws[:wordings_each]:
             w_interval = "" if w.ci_low is None else f"{_pct(w.ci_low)}–{_pct(w.ci_high).strip()}"
             vs = "" if w.others_interest_rate is None else f"  others {_pct(w.others_interest_rate).strip()}"
             mark = " ✓" if w.confirmed else ""
-            lines.append(f"  {w.cluster_id:>3} {_cut('“' + w.example + '”', 34):<34} {w.calls_with_outcome:>5} "
+            lines.append(f"  {w.cluster_id:>3} {_cut('“' + w.example + '”', 44):<44} {w.calls_with_outcome:>5} "
                          f"{_pct(w.interest_rate)} {w_interval:>13}{vs}{mark}")
         if len(ws) > wordings_each:
             lines.append(f"      … {len(ws) - wordings_each} more wording{'s' if len(ws) - wordings_each > 1 else ''}"

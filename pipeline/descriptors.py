@@ -165,6 +165,7 @@ def _delete(con, did: int, *, keep_confirmed: bool) -> None:
     """Forget a declared descriptor's row and examples; unless `keep_confirmed` (it is re-declared with
     new examples, under the same id), wordings confirmed into it are no longer confirmed."""
     con.execute("DELETE FROM descriptor_examples WHERE descriptor_id = ?", [did])
+    con.execute("DELETE FROM phrase_similarities WHERE descriptor_id = ?", [did])
     con.execute("DELETE FROM descriptors WHERE descriptor_id = ?", [did])
     if not keep_confirmed:
         con.execute("UPDATE clusters SET descriptor_confirmed = false, descriptor_id = NULL "
@@ -202,17 +203,30 @@ def reassign(con: duckdb.DuckDBPyConnection, *, in_transaction: bool = False) ->
 
 def _reassign(con: duckdb.DuckDBPyConnection) -> None:
     t = EXAMPLE_SIMILARITY
-    con.execute("DROP TABLE IF EXISTS phrase_descriptor_similarity")
-    con.execute(
-        """
-        CREATE TEMP TABLE phrase_descriptor_similarity AS
-        SELECT p.phrase_id, p.cluster_id, e.descriptor_id,
-               max(array_cosine_similarity(p.embedding, e.embedding)) AS sim
-        FROM pitch_phrases p CROSS JOIN descriptor_examples e
-        WHERE p.kind = 'pitch'
-        GROUP BY p.phrase_id, p.cluster_id, e.descriptor_id
-        """
-    )
+    # Similarities are kept (`phrase_similarities`, complete per phrase and per descriptor); only what is missing
+    # is computed: first phrases with none against the descriptors that have some, then descriptors with none
+    # (new or edited) against every phrase. Plain cross joins: an anti-join carrying the embeddings is slower.
+    con.execute("DELETE FROM phrase_similarities WHERE descriptor_id NOT IN (SELECT descriptor_id FROM descriptor_examples)")
+    known = [r[0] for r in con.execute("SELECT DISTINCT descriptor_id FROM phrase_similarities ORDER BY 1").fetchall()]
+    wanted = [r[0] for r in con.execute("SELECT DISTINCT descriptor_id FROM descriptor_examples ORDER BY 1").fetchall()]
+    fresh = [d for d in wanted if d not in known]
+    steps = []
+    unseen = f"p.phrase_id NOT IN (SELECT phrase_id FROM phrase_similarities WHERE descriptor_id = {known[0]})" \
+        if known else ""
+    if known and con.execute(f"SELECT count(*) FROM pitch_phrases p WHERE p.kind = 'pitch' AND {unseen}").fetchone()[0]:
+        steps.append((unseen, known))
+    if fresh:
+        steps.append(("true", fresh))
+    for phrases, ids in steps:
+        con.execute(
+            f"""
+            INSERT INTO phrase_similarities
+            SELECT p.phrase_id, e.descriptor_id, max(array_cosine_similarity(p.embedding, e.embedding))
+            FROM pitch_phrases p CROSS JOIN (SELECT * FROM descriptor_examples WHERE list_contains(?, descriptor_id)) e
+            WHERE p.kind = 'pitch' AND {phrases}
+            GROUP BY p.phrase_id, e.descriptor_id
+            """, [ids]
+        )
     con.execute("UPDATE clusters SET descriptor_id = suggested_id, descriptor_confidence = NULL "
                 "WHERE NOT coalesce(descriptor_confirmed, false) AND cluster_id <> 0")
     con.execute(
@@ -221,8 +235,9 @@ def _reassign(con: duckdb.DuckDBPyConnection) -> None:
                                                  ELSE clusters.suggested_id END,
                             descriptor_confidence = CASE WHEN v.mean_sim >= {t} THEN v.mean_sim END
         FROM (SELECT cluster_id, arg_max(descriptor_id, mean_sim) AS descriptor_id, max(mean_sim) AS mean_sim
-              FROM (SELECT cluster_id, descriptor_id, avg(sim) AS mean_sim FROM phrase_descriptor_similarity
-                    WHERE cluster_id <> 0 GROUP BY cluster_id, descriptor_id)
+              FROM (SELECT p.cluster_id, s.descriptor_id, avg(s.similarity) AS mean_sim
+                    FROM phrase_similarities s JOIN pitch_phrases p USING (phrase_id)
+                    WHERE p.cluster_id <> 0 GROUP BY p.cluster_id, s.descriptor_id)
               GROUP BY cluster_id) v
         WHERE clusters.cluster_id = v.cluster_id AND NOT coalesce(clusters.descriptor_confirmed, false)
         """
@@ -233,8 +248,8 @@ def _reassign(con: duckdb.DuckDBPyConnection) -> None:
                                  descriptor_method = x.method
         FROM (
             WITH own AS (
-                SELECT phrase_id, arg_max(descriptor_id, sim) AS own_id, max(sim) AS own_sim
-                FROM phrase_descriptor_similarity GROUP BY phrase_id
+                SELECT phrase_id, arg_max(descriptor_id, similarity) AS own_id, max(similarity) AS own_sim
+                FROM phrase_similarities GROUP BY phrase_id
             ),
             decided AS (
                 SELECT p.phrase_id, o.own_id, o.own_sim,
@@ -254,15 +269,16 @@ def _reassign(con: duckdb.DuckDBPyConnection) -> None:
                 WHERE p.kind = 'pitch'
             )
             SELECT x.phrase_id, x.descriptor_id, x.method,
-                   CASE WHEN x.descriptor_id IS NULL THEN x.own_sim ELSE s.sim END AS similarity
+                   CASE WHEN x.descriptor_id IS NULL THEN x.own_sim ELSE s.similarity END AS similarity
             FROM decided x
-            LEFT JOIN phrase_descriptor_similarity s
-                   ON s.phrase_id = x.phrase_id AND s.descriptor_id = x.descriptor_id
+            LEFT JOIN phrase_similarities s ON s.phrase_id = x.phrase_id AND s.descriptor_id = x.descriptor_id
         ) x
-        WHERE pitch_phrases.phrase_id = x.phrase_id
+        WHERE pitch_phrases.phrase_id = x.phrase_id  -- only the rows that change: a change moves few phrases
+          AND (pitch_phrases.descriptor_id IS DISTINCT FROM x.descriptor_id
+               OR pitch_phrases.descriptor_method IS DISTINCT FROM x.method
+               OR pitch_phrases.descriptor_similarity IS DISTINCT FROM x.similarity)
         """
     )
-    con.execute("DROP TABLE phrase_descriptor_similarity")
 
 
 def assign_cluster(con: duckdb.DuckDBPyConnection, cluster_id: int, name: str) -> str:

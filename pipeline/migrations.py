@@ -493,6 +493,15 @@ def m009_descriptors(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    con.execute(
+        """
+        CREATE TABLE phrase_similarities (
+            phrase_id     VARCHAR NOT NULL,
+            descriptor_id INTEGER NOT NULL,
+            similarity    DOUBLE NOT NULL
+        )
+        """
+    )
     for column, kind in (("descriptor_id", "INTEGER"), ("descriptor_similarity", "DOUBLE"),
                          ("descriptor_method", "VARCHAR")):
         con.execute(f"ALTER TABLE pitch_phrases ADD COLUMN {column} {kind}")

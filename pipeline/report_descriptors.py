@@ -39,7 +39,7 @@ def descriptor_plot(b: Board, baseline: float | None) -> str:
                      f'{_pct(baseline)}</text>')
     for i, d in enumerate(rows):
         y = 24 + i * ROW_H
-        colour = "#bcccdc" if d.low_support else "#1f6f8b"
+        colour = "#bcccdc" if d.low_support else "#3e7cb1"  # the wording plot's blue
         label = d.name if len(d.name) <= 30 else d.name[:29] + "…"
         parts.append(f'<g class="descriptor-row" data-descriptor="{d.descriptor_id}">'
                      f'<text x="{LABEL_W - 8}" y="{y + 4}" font-size="12" text-anchor="end" '

@@ -34,12 +34,9 @@ def items(con: duckdb.DuckDBPyConnection, *, include_confirmed: bool = False, ex
     rows = con.execute(
         """
         WITH sims AS (
-            SELECT cluster_id, descriptor_id, avg(sim) AS mean_sim
-            FROM (SELECT p.phrase_id, p.cluster_id, e.descriptor_id,
-                         max(array_cosine_similarity(p.embedding, e.embedding)) AS sim
-                  FROM pitch_phrases p CROSS JOIN descriptor_examples e
-                  WHERE p.kind = 'pitch' AND p.cluster_id <> 0 GROUP BY ALL)
-            GROUP BY cluster_id, descriptor_id
+            SELECT p.cluster_id, s.descriptor_id, avg(s.similarity) AS mean_sim
+            FROM phrase_similarities s JOIN pitch_phrases p USING (phrase_id)
+            WHERE p.cluster_id <> 0 GROUP BY p.cluster_id, s.descriptor_id
         ),
         best AS (SELECT cluster_id, arg_max(descriptor_id, mean_sim) AS descriptor_id, max(mean_sim) AS sim
                  FROM sims GROUP BY cluster_id)

@@ -291,3 +291,38 @@ def test_an_older_file_keeps_its_clusters_as_descriptors(tmp_path, monkeypatch):
         terms = con.execute("SELECT * FROM phrase_terms").fetchall()
     assert rows == [("other", "other", 1, 0, 1), ("viewer analytic", "suggested", 1, 1, 1)]
     assert terms == [("p1", "viewer analytic")]
+
+
+# --- analyze, the demo's file ---
+
+def test_analyze_with_a_descriptors_file_assigns_the_new_calls_and_prints_both_levels(tmp_path, capsys):
+    from test_analyze import run, stereo_call
+
+    from pipeline.cli import _leaderboard_text
+
+    box = tmp_path / "inbox"
+    box.mkdir()
+    stereo_call(box / "one.wav", freq=300)
+    stereo_call(box / "two.wav", freq=310)
+    (box / "outcomes.csv").write_text("file,outcome\none.wav,won\ntwo.wav,lost\n")
+    csv = tmp_path / "descriptors.csv"
+    csv.write_text("descriptor,example\nviewer analytics,you see who watched your video\n"
+                   "crm sync,every view syncs into salesforce\n")
+    summary, settings = run(tmp_path, box, outcomes=box / "outcomes.csv", descriptors=csv)
+    assert "2 declared descriptors from" in summary.clustering
+    with db.opened(settings.db, read_only=True) as con:
+        got = con.execute("SELECT p.text, d.name FROM pitch_phrases p JOIN descriptors d USING (descriptor_id) "
+                          "WHERE p.kind = 'pitch' ORDER BY p.call_id, p.phrase_id").fetchall()
+        text = _leaderboard_text(con, top=3, include_inferred=True)
+    assert set(got) == {("You see exactly who watched your video.", "viewer analytics"),
+                        ("Every view syncs into Salesforce automatically.", "crm sync")}
+    assert text.index("viewer analytics (declared)") > 0 and text.index("crm sync (declared)") > 0
+    assert "“You see exactly who watched your video.”" in text  # its wording, under it
+    assert "What to test next:" in text
+
+
+def test_the_demo_descriptors_file_parses():
+    from conftest import ROOT
+
+    names = [d.name for d in descriptors.read_csv(ROOT / "data" / "demo" / "descriptors.csv")]
+    assert names == ["viewer analytics", "crm sync", "personal video", "ai editor", "lowest price"]
