@@ -102,7 +102,7 @@ def _chunks(doc) -> list[str]:
         while tokens and tokens[0].pos_ not in ("NOUN", "PROPN", "ADJ"):
             tokens.pop(0)
         if tokens and tokens[-1].pos_ in ("NOUN", "PROPN") and len(tokens) <= 4:
-            out.append(" ".join(t.text.lower() for t in tokens))
+            out.append(doc.text[tokens[0].idx:tokens[-1].idx + len(tokens[-1])].lower())  # as said: "ai-powered editor"
     return out
 
 

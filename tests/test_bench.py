@@ -200,3 +200,15 @@ def test_a_synthetic_database_follows_the_schema(tmp_path):
     assert counts == [4, 20, 12, 12, 12]
     assert con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM descriptor_performance").fetchone()[0] > 0
+
+
+def test_reassign_measures_a_first_declaration_and_a_change_and_renders_the_goal():
+    from bench.descriptors_bench import reassign
+    from bench.report import _reassign
+
+    r = reassign(n=300, repeats=2)
+    assert r["n"] == 300 and sum(r["methods"].values()) == 300 and r["first_s"] > 0 and r["change_s"] > 0
+    goals = []
+    lines = _reassign({"results": {"reassign": [{"params": {"n": 100_000}, "runs": [{**r, "n": 100_000}]}]}}, goals)
+    assert any(line.startswith("| 100,000 |") for line in lines)
+    assert goals[0][0] == "re-assigning 100k phrases after a change of descriptors < 5 s"

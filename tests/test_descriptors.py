@@ -326,3 +326,4 @@ def test_the_demo_descriptors_file_parses():
 
     names = [d.name for d in descriptors.read_csv(ROOT / "data" / "demo" / "descriptors.csv")]
     assert names == ["viewer analytics", "crm sync", "personal video", "ai editor", "lowest price"]
+
