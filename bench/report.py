@@ -217,13 +217,14 @@ def _reassign(doc, goals) -> list[str]:
            "synthetic phrases in 20 wording clusters. `first`: the first declaration (every similarity computed); "
            "`change`: one descriptor's examples replaced (its similarities computed again, the rest kept; median "
            "of 3).", "",
-           "| phrases | first | change | peak RSS |", "|---|---|---|---|"]
+           "| phrases | first | change | CPU: first / change | peak RSS |", "|---|---|---|---|---|"]
     at_100k = None
     for e in entries:
         r = e["runs"][0]
         if r["n"] == 100_000:
             at_100k = r
-        out.append(f"| {r['n']:,} | {r['first_s']:.2f} s | {r['change_s']:.2f} s | {r['peak_rss_mb']:,.0f} MB |")
+        cpu = f"{r['first_cpu_s']:.2f} s / {r['change_cpu_s']:.2f} s" if "first_cpu_s" in r else "–"
+        out.append(f"| {r['n']:,} | {r['first_s']:.2f} s | {r['change_s']:.2f} s | {cpu} | {r['peak_rss_mb']:,.0f} MB |")
     out.append("")
     if at_100k is not None:
         worst = max(at_100k["first_s"], at_100k["change_s"])

@@ -80,6 +80,9 @@ class Settings:
         if settings.vocabulary is not None and not settings.vocabulary.is_file():
             raise PitchlabError(f"vocabulary file {settings.vocabulary} not found: give a text file with one "
                                 "product or company name a line")
+        if settings.descriptors is not None and not settings.descriptors.is_file():
+            raise PitchlabError(f"descriptors file {settings.descriptors} not found: write `descriptor,example` rows "
+                                "there (one example line a row)")
         if settings.beam_size < 1:
             raise PitchlabError(f"beam size must be 1 or more, not {settings.beam_size}")
         if settings.rep_channel and settings.stereo_preset:
