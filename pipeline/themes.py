@@ -21,7 +21,7 @@ import numpy as np
 
 from .db import transaction
 
-THEME_SIMILARITY = 0.45  # mean cosine between two groups of wordings below which they are different benefits
+THEME_SIMILARITY = 0.4  # mean cosine between two groups of wordings below which they are different benefits
 EXAMPLES = 3  # example lines kept per suggested descriptor
 STOP = frozenset("""a an the this that these those it its it's we our us you your i my me they them their he she
 his her and or but so of to in on at for with by from as is are was were be been being do does did have has had
@@ -99,8 +99,8 @@ def _chunks(doc) -> list[str]:
     out = []
     for chunk in doc.noun_chunks:
         tokens = [t for t in chunk if not (t.is_stop or t.pos_ in ("DET", "PRON", "PUNCT", "NUM"))]
-        while tokens and tokens[0].pos_ not in ("NOUN", "PROPN", "ADJ"):
-            tokens.pop(0)
+        while tokens and (tokens[0].pos_ not in ("NOUN", "PROPN", "ADJ") or not tokens[0].text[0].isalnum()):
+            tokens.pop(0)  # never a fragment such as "-in ai assistant"
         if tokens and tokens[-1].pos_ in ("NOUN", "PROPN") and len(tokens) <= 4:
             out.append(doc.text[tokens[0].idx:tokens[-1].idx + len(tokens[-1])].lower())  # as said: "ai-powered editor"
     return out

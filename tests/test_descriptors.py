@@ -125,7 +125,7 @@ def test_a_phrase_fitting_nothing_is_other_never_forced(tmp_path):
         descriptors.declare(con, descriptors.parse_csv(CSV), BagEmbedder())
         cid = con.execute("SELECT cluster_id FROM pitch_phrases WHERE text = ?", [PRICE]).fetchone()[0]
         descriptors.assign_cluster(con, cid, "other")
-        rows = con.execute("SELECT DISTINCT descriptor_id, descriptor_method, descriptor_similarity < 0.4 "
+        rows = con.execute("SELECT DISTINCT descriptor_id, descriptor_method, descriptor_similarity < 0.3 "
                            "FROM pitch_phrases WHERE text = ?", [PRICE]).fetchall()
     assert rows == [(None, "confirmed", True)]
 

@@ -54,4 +54,5 @@ def test_spacy_names_themes_with_noun_phrases_as_said_never_lemmas(spacy_splitte
         ["Setup takes five minutes.", "Paste one line of code and the player is live."],
     ])
     assert names[0] == "data" and names[1] == "ai-powered editor"  # not "datum", not "ai power editor"
+    assert SpacyNamer(spacy_splitter.nlp).names([["The built -in AI assistant writes it."]]) == ["ai assistant"]
     assert len(set(names)) == 3 and all(n and n == n.lower() for n in names)
