@@ -165,7 +165,8 @@ def next_tests(b: Board, baseline: float | None) -> tuple[str, ...]:
             verdict = (f"Reconsider {name}: {d.interest_rate:.0%} interested against {baseline:.0%} overall, "
                        "and the whole 90% interval is below it.")
         elif d.interest_rate > baseline:
-            verdict = (f"Test {name} on purpose: {d.interest_rate:.0%} interested over {d.calls_with_outcome} calls "
+            calls = f"{d.calls_with_outcome} call{'s' if d.calls_with_outcome != 1 else ''}"
+            verdict = (f"Test {name} on purpose: {d.interest_rate:.0%} interested over {calls} "
                        f"looks better than {baseline:.0%} overall, but is not proven yet"
                        + (" (fewer than 5 labelled calls)." if d.low_support else "; use it in more calls."))
         else:

@@ -149,7 +149,7 @@ def suggestions(con) -> str:
     out.write("descriptor,example\n")
     writer = csv.writer(out, lineterminator="\n")
     for name, examples, phrases, calls in rows:
-        out.write(f"# {name}: {phrases} pitch phrases in {calls} calls\n")
+        out.write(f"# {name}: {phrases} pitch phrase{'s' if phrases != 1 else ''} in {calls} call{'s' if calls != 1 else ''}\n")
         for example in examples:
             writer.writerow([name, example])
     return out.getvalue().rstrip("\n")
