@@ -124,7 +124,8 @@ def listing(con) -> str:
                         ).fetchone()[0]
     lines = []
     for name, source, examples, phrases, wordings in rows:
-        lines.append(f"{name}\t{source}\t{phrases} pitch phrases in {wordings} wordings")
+        lines.append(f"{name}\t{source}\t{phrases} pitch phrase{'s' if phrases != 1 else ''} in {wordings} "
+                     f"wording{'s' if wordings != 1 else ''}")
         lines += [f"    “{e}”" for e in examples]
     lines.append(f"other\t{other} pitch phrases fit no descriptor")
     return "\n".join(lines)
