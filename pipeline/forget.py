@@ -25,7 +25,7 @@ from typing import Sequence
 import duckdb
 import numpy as np
 
-from . import cluster, ingest
+from . import cluster, descriptors, ingest, themes
 from .db import transaction
 from .errors import PitchlabError
 
@@ -36,11 +36,14 @@ KEYS = {"call_id": "calls", "file_sha256": "calls", "phrase_id": "phrases", "rea
 RECOMPUTED = {
     "clusters": "centroid, size, example and label recomputed from the phrases left; a cluster left empty is removed",
     "cluster_history": "a retired cluster whose example phrase was the forgotten call's is removed",
+    "descriptors": "a suggested descriptor's example lines are its wordings' examples again (declared ones are "
+                   "yours); then every phrase's descriptor is decided again",
 }
 NO_CALL_DATA = {
     "schema_migrations": "migration names",
     "reps": "enrolled reps' voice prints, from enrollment samples, not from calls",
     "forgotten": "the sha256 of each forgotten recording, nothing else",
+    "descriptor_examples": "the example lines you declared and their embeddings",
 }
 
 
@@ -167,6 +170,8 @@ def forget(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str]) -> Forgotten
                 rows[table] = n
         recomputed, removed = recompute_clusters(con, shaped)
         rows["cluster_history"] = _forget_history(con, texts)
+        _refresh_suggested(con)
+        descriptors.reassign(con, in_transaction=True)
         con.execute("INSERT INTO forgotten (sha256) SELECT unnest(?) ON CONFLICT DO NOTHING", [ids])
     rows = {t: n for t, n in rows.items() if n}
     return Forgotten(tuple(ids), tuple(files), rows, recomputed, removed)
@@ -206,10 +211,19 @@ def recompute_clusters(con: duckdb.DuckDBPyConnection, cluster_ids: Sequence[int
     return recomputed, removed
 
 
+def _refresh_suggested(con) -> None:
+    """Suggested descriptors' example lines from their wordings' (recomputed) examples, biggest first."""
+    con.execute(
+        "UPDATE descriptors d SET examples = coalesce((SELECT list(c.example ORDER BY c.size DESC, c.cluster_id)"
+        f"[1:{themes.EXAMPLES}] FROM clusters c WHERE c.suggested_id = d.descriptor_id AND c.size > 0), []) "
+        "WHERE d.source = 'suggested'"
+    )
+
+
 def _terms_by_cluster(con) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     for cid, term in con.execute(
-        "SELECT p.cluster_id, d.term FROM descriptors d JOIN pitch_phrases p USING (phrase_id)"
+        "SELECT p.cluster_id, d.term FROM phrase_terms d JOIN pitch_phrases p USING (phrase_id)"
         " WHERE p.cluster_id IS NOT NULL AND p.cluster_id <> ? ORDER BY p.phrase_id, d.term", [cluster.UNCLUSTERED_ID]
     ).fetchall():
         out.setdefault(cid, []).append(term)

@@ -44,6 +44,7 @@ class Settings:
     ray_address: str | None = None  # the Ray cluster to join (--ray-address, RAY_ADDRESS); None: a local one
     ray_workers: int | None = None  # Ray actors; None: the cluster's CPUs / cpu_threads
     redact: bool = False  # personal data in transcripts replaced by placeholders before it is stored (redact.py)
+    descriptors: Path | None = None  # CSV `descriptor,example`: the benefits under test (--descriptors)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -68,6 +69,8 @@ class Settings:
             values["vocabulary"] = Path(os.environ["PITCHLAB_VOCABULARY"])
         if os.environ.get("PITCHLAB_REDACT"):
             values["redact"] = os.environ["PITCHLAB_REDACT"].strip().lower() not in ("0", "false", "no", "off")
+        if os.environ.get("PITCHLAB_DESCRIPTORS"):
+            values["descriptors"] = Path(os.environ["PITCHLAB_DESCRIPTORS"])
         if "PITCHLAB_OUTCOMES" in os.environ:
             values["outcomes"] = Path(os.environ["PITCHLAB_OUTCOMES"])
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -90,6 +93,9 @@ class Settings:
             raise PitchlabError(f"unknown engine {settings.engine!r}: use {' or '.join(ENGINES)}")
         if settings.ray_workers is not None and settings.ray_workers < 1:
             raise PitchlabError(f"Ray workers must be 1 or more, not {settings.ray_workers}")
+        if settings.descriptors is not None and not settings.descriptors.is_file():
+            raise PitchlabError(f"descriptors file {settings.descriptors} not found: write `descriptor,example` rows "
+                                "there (one example line a row)")
         if settings.beam_size < 1:
             raise PitchlabError(f"beam size must be 1 or more, not {settings.beam_size}")
         if settings.redact:

@@ -184,7 +184,7 @@ def test_every_write_call_writer_stores_the_same_rows():
         call = store_bench.demo_sized_call(7)
         writer(con, call, 1000)
         counts.append([con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                       for t in ("calls", "turns", "pitch_phrases", "descriptors", "reactions")])
+                       for t in ("calls", "turns", "pitch_phrases", "phrase_terms", "reactions")])
         vectors = np.array([r[0] for r in con.execute("SELECT embedding FROM pitch_phrases ORDER BY phrase_id").fetchall()])
         assert np.array_equal(vectors, np.array(call.embeddings, dtype=np.float32))
     assert counts == [[1, 30, 20, 20, 20]] * len(store_bench.WRITERS)
@@ -196,7 +196,7 @@ def test_a_synthetic_database_follows_the_schema(tmp_path):
     synthetic.fill_calls(tmp_path / "s.duckdb", calls=4, phrases_per_call=3, turns_per_call=5)
     con = db.connect(tmp_path / "s.duckdb")
     counts = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("calls", "turns", "pitch_phrases", "descriptors", "reactions")]
+              for t in ("calls", "turns", "pitch_phrases", "phrase_terms", "reactions")]
     assert counts == [4, 20, 12, 12, 12]
     assert con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM descriptor_performance").fetchone()[0] > 0
@@ -220,3 +220,15 @@ def test_the_ray_group_renders_side_by_side_and_projects_from_the_one_worker_rat
     # 100,000 calls x 300 s x (120/1344) worker-s per audio-s = 2,678,571 worker-s; on 1 machine of 2 cores: 372.0 h
     assert "| 1 | 372.0 h | 46.5 h |" in text and "| 100 | 3.7 h | 0.5 h |" in text
     assert "clustering 1M phrases once at the end: 20 s, 6.0 GB" in text
+
+
+def test_reassign_measures_a_first_declaration_and_a_change_and_renders_the_goal():
+    from bench.descriptors_bench import reassign
+    from bench.report import _reassign
+
+    r = reassign(n=300, repeats=2)
+    assert r["n"] == 300 and sum(r["methods"].values()) == 300 and r["first_s"] > 0 and r["change_s"] > 0
+    goals = []
+    lines = _reassign({"results": {"reassign": [{"params": {"n": 100_000}, "runs": [{**r, "n": 100_000}]}]}}, goals)
+    assert any(line.startswith("| 100,000 |") for line in lines)
+    assert goals[0][0] == "re-assigning 100k phrases after a change of descriptors < 5 s"
