@@ -42,7 +42,7 @@ analyze: $(STAMP)
 
 watch: $(STAMP)
 	@mkdir -p data/inbox
-	$(BIN)/pitchlab watch --inbox data/inbox --db data/calls.duckdb --outcomes data/outcomes.csv
+	$(BIN)/pitchlab watch --inbox data/inbox --db data/calls.duckdb --outcomes data/outcomes.csv $(if $(wildcard data/team.txt),--team data/team.txt,)
 
 status: $(STAMP)
 	$(BIN)/pitchlab status --inbox data/inbox --db data/calls.duckdb

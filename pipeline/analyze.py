@@ -5,9 +5,13 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from contextlib import closing
 from dataclasses import dataclass, replace
 from typing import Sequence
 from functools import cached_property
+from pathlib import Path
+
+import duckdb
 
 from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, reps, speakers, store,
                transcribe, transcripts)
@@ -16,6 +20,7 @@ from .errors import AudioError
 from .phrases import Splitter
 from .records import TRANSCRIPT, CallAnalysis, CallTurns, Outcome, Recording
 from .settings import Settings
+from .terminal import printable
 from .transcribe import Transcriber
 from .voice import VoiceEncoder
 
@@ -86,11 +91,12 @@ class Summary:
     skipped_known: int
     skipped_failed: int
     failed: tuple[tuple[str, str], ...]  # (file, reason)
-    audio_s: float
+    audio_s: float  # of the audio calls analyzed (transcripts have none)
     wall_s: float
     outcomes_applied: int
     clustering: str
     model: str = ""
+    transcripts: int = 0  # of `processed`
 
 
 def audio_turns(audio: ingest.DecodedAudio, models: Models, settings: Settings,
@@ -204,6 +210,8 @@ def process_batch(recordings: Sequence[Recording], models: Models, settings: Set
     `rep_prints`: enrolled reps' voice prints by name (`reps.load`), for recordings.
     """
     rep_names = settings.rep_names + transcripts.team_names(settings.team)
+    if any(rec.source_kind != TRANSCRIPT for rec in recordings):
+        models.transcriber  # loaded outside any one recording's error handling: a model error stops the batch
     front: list[Processed | CallTurns] = []
     for rec in recordings:
         label = labels.get(rec.call_id)
@@ -267,14 +275,16 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
     labels = outcomes.resolve(recordings, csv_rows)  # validate before any slow work
     transcripts.team_names(settings.team)  # a missing team file is an error before any slow work
     models = models or Models(settings)
+    if _audio_to_do(recordings, settings.db):
+        models.transcriber  # a model that cannot load is a one-line error here, before the database is touched
     failed: list[tuple[str, str]] = []
-    processed, audio_s = 0, 0.0
+    processed, transcripts_done, audio_s = 0, 0, 0.0
     with db.opened(settings.db) as con:
         known, bad = store.known_call_ids(con), store.failed_hashes(con)
         rep_prints = reps.load(con)
         todo = new_recordings(recordings, known | bad)
         groups = chunks(todo, max(1, settings.chunk_calls))
-        for group in progress.batches(groups, enabled=settings.progress, describe=lambda r: r.source_file):
+        for group in progress.batches(groups, enabled=settings.progress, describe=lambda r: printable(r.source_file)):
             results = process_batch(group, models, settings, labels=labels, rep_prints=rep_prints)
             progress.stage("store")
             save_batch(con, results)
@@ -283,7 +293,10 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
                     failed.append((result.recording.source_file, result.error))
                 elif result.call is not None:
                     processed += 1
-                    audio_s += result.call.info.duration_s or 0.0
+                    if result.call.source_kind == TRANSCRIPT:
+                        transcripts_done += 1
+                    else:
+                        audio_s += result.call.info.duration_s or 0.0
         applied = store.apply_outcomes(con, labels)
         clustering = cluster.update(con)
         log.info("clusters: %s", clustering)
@@ -299,7 +312,25 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
         outcomes_applied=applied,
         clustering=clustering,
         model=settings.model,
+        transcripts=transcripts_done,
     )
+
+
+def _audio_to_do(recordings: list[Recording], db_path: Path) -> bool:
+    """Whether some recording is audio that is neither stored nor failed yet.
+
+    The database is only peeked at, read-only: it is not created, migrated or waited for
+    (unreadable or busy: everything counts as to do, which at worst loads Whisper early).
+    """
+    audio = {r.call_id for r in recordings if r.source_kind != TRANSCRIPT}
+    if not audio or not db_path.is_file():
+        return bool(audio)
+    try:
+        with closing(duckdb.connect(str(db_path), read_only=True)) as con:
+            done = store.known_call_ids(con) | store.failed_hashes(con)
+    except duckdb.Error:
+        return True
+    return bool(audio - done)
 
 
 def new_recordings(recordings: list[Recording], skip: set[str]) -> list[Recording]:

@@ -10,6 +10,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 
@@ -74,8 +75,10 @@ class Report:
     include_inferred: bool
 
 
-def gather(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True, examples: int = 3) -> Report:
-    """Everything the report shows, read from an open database."""
+def gather(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True, examples: int = 3,
+           inbox: Path | None = None) -> Report:
+    """Everything the report shows, read from an open database; with `inbox`, failures count only while
+    the failed file is still there."""
     baseline = baseline_rate(con, include_inferred=include_inferred)
     rows = leaderboard(con, include_inferred=include_inferred)
     p_best = {c: e.p_best for c, e in cluster_evidence(con, include_inferred=include_inferred).items()}
@@ -83,7 +86,8 @@ def gather(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True, exa
         ClusterReport(row, _examples(con, row.cluster_id, examples), _reaction_mix(con, row.cluster_id))
         for row in rows
     )
-    return Report(baseline, clusters, _reps(con), _quality(con), next_tests(rows, baseline, p_best), include_inferred)
+    return Report(baseline, clusters, _reps(con), _quality(con, inbox), next_tests(rows, baseline, p_best),
+                  include_inferred)
 
 
 def _examples(con, cluster_id: int, limit: int) -> tuple[Example, ...]:
@@ -144,7 +148,7 @@ def _reps(con) -> tuple[RepReport, ...]:
     )
 
 
-def _quality(con) -> Quality:
+def _quality(con, inbox: Path | None = None) -> Quality:
     calls, minutes, transcripts, labelled, inferred, unknown = con.execute(
         """
         SELECT count(*), coalesce(sum(duration_s) FILTER (source_kind = 'audio'), 0) / 60,
@@ -154,7 +158,13 @@ def _quality(con) -> Quality:
         FROM calls
         """
     ).fetchone()
-    failed = con.execute("SELECT count(*) FROM ingest_errors").fetchone()[0]
+    failures = con.execute(
+        "SELECT coalesce(file_sha256, source_file), list(DISTINCT source_file) FROM ingest_errors "
+        "WHERE file_sha256 IS NULL OR file_sha256 NOT IN (SELECT call_id FROM calls) GROUP BY ALL"
+    ).fetchall()
+    if inbox is not None and inbox.is_dir():  # a failed file that was deleted no longer counts
+        failures = [f for f in failures if any((inbox / name).exists() for name in f[1])]
+    failed = len(failures)
     pitches, unclustered = con.execute(
         "SELECT count(*), count(*) FILTER (cluster_id IS NULL OR cluster_id = 0) FROM pitch_phrases WHERE kind = 'pitch'"
     ).fetchone()
@@ -162,9 +172,16 @@ def _quality(con) -> Quality:
 
 
 def audio_link(report_path: Path, inbox: Path, example: Example) -> str:
-    """A link from the report to the recording, at the phrase's time (a media fragment, `#t=SECONDS`)."""
-    target = os.path.relpath(inbox / example.source_file, report_path.parent.resolve())
-    href = Path(target).as_posix()
+    """A relative link from the report to the recording, at the phrase's time (a media fragment, `#t=SECONDS`).
+
+    Every path segment is percent-encoded, so `#`, `?`, `%`, spaces, newlines and `;<!--` in a file
+    name stay part of the name, and the link always starts with `./` or `../`, so no name
+    (`javascript:alert(1).json`) can be read as a scheme.
+    """
+    target = Path(os.path.relpath(inbox / example.source_file, report_path.parent.resolve()))
+    href = "/".join(quote(part, safe="") for part in target.parts)
+    if not href.startswith("../"):
+        href = "./" + href
     return href if example.start_s is None else f"{href}#t={example.start_s:.1f}"
 
 
@@ -174,7 +191,7 @@ def write_report(*, db: Path, out: Path, inbox: Path, include_inferred: bool = T
     from .report_html import render
 
     with opened(db, read_only=True, wait_s=10) as con:
-        report = gather(con, include_inferred=include_inferred)
+        report = gather(con, include_inferred=include_inferred, inbox=inbox)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(report, link=lambda ex: audio_link(out.resolve(), inbox.resolve(), ex)), encoding="utf-8")
     log.info("report written to %s", out)
