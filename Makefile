@@ -52,7 +52,7 @@ analyze: $(STAMP)
 
 watch: $(STAMP)
 	@mkdir -p data/inbox
-	$(BIN)/pitchlab watch --inbox data/inbox --db data/calls.duckdb --outcomes data/outcomes.csv $(if $(wildcard data/descriptors.csv),--descriptors data/descriptors.csv,)
+	$(BIN)/pitchlab watch --inbox data/inbox --db data/calls.duckdb --outcomes data/outcomes.csv $(if $(wildcard data/team.txt),--team data/team.txt,) $(if $(wildcard data/descriptors.csv),--descriptors data/descriptors.csv,)
 
 status: $(STAMP)
 	$(BIN)/pitchlab status --inbox data/inbox --db data/calls.duckdb

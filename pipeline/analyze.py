@@ -6,9 +6,13 @@ import gc
 import logging
 import time
 import traceback
+from contextlib import closing
 from dataclasses import dataclass, replace
 from typing import Iterator, Sequence
 from functools import cached_property
+from pathlib import Path
+
+import duckdb
 
 from . import (cluster, db, descriptors, diarize, ingest, leads, outcomes, phrases, progress, reactions, redact, reps,
                speakers, store, transcribe, transcripts)
@@ -17,6 +21,7 @@ from .errors import AudioError, PitchlabError
 from .phrases import Splitter
 from .records import TRANSCRIPT, CallAnalysis, CallTurns, Outcome, Recording
 from .settings import Settings
+from .terminal import printable
 from .transcribe import Transcriber
 from .voice import VoiceEncoder
 
@@ -93,12 +98,13 @@ class Summary:
     skipped_known: int
     skipped_failed: int
     failed: tuple[tuple[str, str], ...]  # (file, reason)
-    audio_s: float
+    audio_s: float  # of the audio calls analyzed (transcripts have none)
     wall_s: float
     outcomes_applied: int
     clustering: str
     model: str = ""
     skipped_forgotten: tuple[str, ...] = ()  # files in the inbox that `pitchlab forget` removed
+    transcripts: int = 0  # of `processed`
 
 
 def audio_turns(audio: ingest.DecodedAudio, models: Models, settings: Settings,
@@ -215,6 +221,8 @@ def process_batch(recordings: Sequence[Recording], models: Models, settings: Set
     the batch. `rep_prints`: enrolled reps' voice prints by name (`reps.load`), for recordings.
     """
     rep_names = settings.rep_names + transcripts.team_names(settings.team)
+    if any(rec.source_kind != TRANSCRIPT for rec in recordings):
+        models.transcriber  # loaded outside any one recording's error handling: a model error stops the batch
     front: list[Processed | CallTurns] = []
     for rec in recordings:
         label = labels.get(rec.call_id)
@@ -365,8 +373,10 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
     if settings.descriptors:
         descriptors.read_csv(settings.descriptors)  # a bad descriptors file too
     models = models or Models(settings)
+    if settings.engine == "local" and _audio_to_do(recordings, settings.db):
+        models.transcriber  # a model that cannot load is a one-line error here, before the database is touched
     failed: list[tuple[str, str]] = []
-    processed, audio_s = 0, 0.0
+    processed, transcripts_done, audio_s = 0, 0, 0.0
     with db.opened(settings.db) as con:
         known, bad = store.known_call_ids(con), store.failed_hashes(con)
         gone = store.forgotten_hashes(con)
@@ -380,11 +390,11 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
             stream = progress.arriving(_on_ray(groups, models, settings, labels=labels, rep_prints=rep_prints,
                                                make_models=make_models),
                                        total=len(todo), enabled=settings.progress,
-                                       describe=lambda p: p.recording.source_file)
+                                       describe=lambda p: printable(p.recording.source_file))
         else:
             stream = (process_batch(group, models, settings, labels=labels, rep_prints=rep_prints)
                       for group in progress.batches(groups, enabled=settings.progress,
-                                                    describe=lambda r: r.source_file))
+                                                    describe=lambda r: printable(r.source_file)))
         for results in stream:
             progress.stage("store")
             results = save_batch(con, results)
@@ -393,7 +403,10 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
                     failed.append((result.recording.source_file, result.error))
                 elif result.call is not None:
                     processed += 1
-                    audio_s += result.call.info.duration_s or 0.0
+                    if result.call.source_kind == TRANSCRIPT:
+                        transcripts_done += 1
+                    else:
+                        audio_s += result.call.info.duration_s or 0.0
         applied = store.apply_outcomes(con, labels)
         clustering = cluster_and_describe(con, models, settings)
         log.info("clusters: %s", clustering)
@@ -410,6 +423,7 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
         outcomes_applied=applied,
         clustering=clustering,
         model=settings.model,
+        transcripts=transcripts_done,
     )
 
 
@@ -438,6 +452,23 @@ def cluster_and_describe(con, models: Models, settings: Settings) -> str:
     if settings.descriptors:
         clustering += "; " + descriptors.sync_file(con, settings.descriptors, models.embedder)
     return clustering
+
+
+def _audio_to_do(recordings: list[Recording], db_path: Path) -> bool:
+    """Whether some recording is audio that is neither stored nor failed yet.
+
+    The database is only peeked at, read-only: it is not created, migrated or waited for
+    (unreadable or busy: everything counts as to do, which at worst loads Whisper early).
+    """
+    audio = {r.call_id for r in recordings if r.source_kind != TRANSCRIPT}
+    if not audio or not db_path.is_file():
+        return bool(audio)
+    try:
+        with closing(duckdb.connect(str(db_path), read_only=True)) as con:
+            done = store.known_call_ids(con) | store.failed_hashes(con)
+    except duckdb.Error:
+        return True
+    return bool(audio - done)
 
 
 def new_recordings(recordings: list[Recording], skip: set[str]) -> list[Recording]:

@@ -4,15 +4,41 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
+import os
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from . import __version__, descriptors_cli
-from .errors import PitchlabError
+from .errors import DatabaseBusy, PitchlabError
 from .files import private_umask
 from .settings import Settings, split_names
+from .terminal import PrintableFormatter, plural, printable
 
 log = logging.getLogger("pipeline")
+
+
+def _count(text: str) -> int:
+    """argparse type: a whole number of 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """argparse type: a finite number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not 0 or more seconds")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         "descriptor leaderboard.",
     )
     _add_pipeline_args(p)
-    p.add_argument("--top", type=int, default=3, help="wordings shown under each descriptor of the leaderboard")
+    p.add_argument("--top", type=_count, default=3, help="wordings shown under each descriptor of the leaderboard (default 3)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--engine", choices=["local", "ray"],
                    help="where recordings are transcribed and analyzed: local (default) or ray, a Ray cluster "
@@ -54,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         "inbox is quiet. The database is held only while writing. Ctrl-C or SIGTERM stops after the current file.",
     )
     _add_pipeline_args(w)
-    w.add_argument("--settle", type=float, default=3.0,
+    w.add_argument("--settle", type=_seconds, default=3.0,
                    help="seconds a file must stay unchanged before it is read (default 3)")
 
     st = sub.add_parser("status", help="counts of processed, pending and failed recordings, and the last errors",
@@ -95,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
                         description="Print descriptors (the benefits you test) ranked by interested-lead rate, "
                         "each with its wordings under it, then what to test next.")
     lb.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
-    lb.add_argument("--top", type=int, default=3, help="wordings shown under each descriptor")
+    lb.add_argument("--top", type=_count, default=3, help="wordings shown under each descriptor (default 3)")
     lb.add_argument("--labels-only", action="store_true",
                     help="count only the outcomes you gave, not those inferred from the calls")
 
@@ -143,9 +169,11 @@ def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
                         "when watching (env PITCHLAB_OUTCOMES)")
     parser.add_argument("--model", help="Whisper model: tiny.en (default, bundled), base (bundled), "
                         "a faster-whisper model name, or a local model folder (env PITCHLAB_MODEL)")
-    parser.add_argument("--beam-size", type=int, metavar="N",
+    parser.add_argument("--beam-size", type=_count, metavar="N",
                         help="Whisper beam size (default 1, greedy; 5 is Whisper's usual: about 2.3x slower, "
                         "slightly fewer errors; env PITCHLAB_BEAM)")
+    parser.add_argument("--threads", type=_count, metavar="N",
+                        help="CPU threads Whisper uses (default 2; env PITCHLAB_THREADS)")
     parser.add_argument("--rep-channel", choices=["left", "right"],
                         help="stereo recordings: the rep's channel (env PITCHLAB_REP_CHANNEL; default: detected "
                         "per call; a sidecar's \"rep_channel\" wins)")
@@ -170,7 +198,7 @@ def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
 def _pipeline_settings(args: argparse.Namespace, *, progress: bool) -> Settings:
     return Settings.from_env(
         inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model, beam_size=args.beam_size,
-        rep_channel=args.rep_channel, stereo_preset=args.stereo_preset, vocabulary=args.vocabulary,
+        cpu_threads=args.threads, rep_channel=args.rep_channel, stereo_preset=args.stereo_preset, vocabulary=args.vocabulary,
         progress=progress, team=args.team, redact=args.redact, descriptors=args.descriptors,
         rep_names=split_names(",".join(args.rep)) if args.rep else None,
         engine=getattr(args, "engine", None), ray_address=getattr(args, "ray_address", None),
@@ -193,29 +221,49 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     settings = _pipeline_settings(args, progress=not args.no_progress)
     summary = analyze(settings)
-    print(
-        f"{summary.found} recordings in {settings.inbox}: {summary.processed} analyzed "
-        f"({summary.audio_s / 60:.1f} min of audio in {summary.wall_s:.0f} s), "
-        f"{summary.skipped_known} already known, {len(summary.failed) + summary.skipped_failed} failed"
-        + (f", {len(summary.skipped_forgotten)} forgotten (skipped)" if summary.skipped_forgotten else "")
-    )
+    print(f"{plural(summary.found, 'recording')} in {printable(settings.inbox)}: {summary.processed} analyzed "
+          f"({_what_was_analyzed(summary)} in {summary.wall_s:.0f} s), {summary.skipped_known} already known, "
+          f"{len(summary.failed) + summary.skipped_failed} failed")
+    if summary.skipped_forgotten:
+        print(f"  {plural(len(summary.skipped_forgotten), 'recording')} forgotten (skipped):")
     for file in summary.skipped_forgotten:
-        print(f"  skipped: {file} was forgotten (pitchlab forget); remove it from the inbox")
+        print(f"  skipped: {printable(file)} was forgotten (pitchlab forget); remove it from the inbox")
     for file, reason in summary.failed:
-        print(f"  failed: {file}: {reason}")
-    print(f"outcomes applied to {summary.outcomes_applied} calls; {summary.clustering}")
+        print(f"  failed: {printable(file)}: {printable(reason)}")
+    print(f"outcomes applied to {plural(summary.outcomes_applied, 'call')}; {summary.clustering}")
     print()
     with opened(settings.db, read_only=True) as con:
         print(_leaderboard_text(con, top=args.top, include_inferred=True))
-    print(f"\nquery it: .venv/bin/duckdb -readonly {settings.db}")
+    print(f"\nquery it: .venv/bin/duckdb -readonly {printable(settings.db)}")
     return 0
 
 
-def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from .db import opened
+def _what_was_analyzed(summary) -> str:
+    """"22.4 min of audio", "3 transcripts", "45 s of audio and 1 transcript", or "nothing new"."""
+    parts = []
+    if summary.processed > summary.transcripts:
+        s = summary.audio_s
+        parts.append(f"{s / 60:.1f} min of audio" if s >= 60 else f"{s:.0f} s of audio")
+    if summary.transcripts:
+        parts.append(plural(summary.transcripts, "transcript"))
+    return " and ".join(parts) or "nothing new"
 
-    settings = Settings.from_env(db=args.db)
-    with opened(settings.db, read_only=True, wait_s=10) as con:
+
+def _connect_waiting(path: Path, *, read_only: bool = False, wait_s: float = 30.0):
+    """The database; when another process holds it, say so and wait up to `wait_s` seconds."""
+    from .db import connect
+
+    try:
+        return connect(path, read_only=read_only)
+    except DatabaseBusy:
+        print(f"pitchlab: {printable(path)} is in use by another process; waiting up to {wait_s:.0f} s for it",
+              file=sys.stderr, flush=True)
+        return connect(path, read_only=read_only, wait_s=wait_s)
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    settings = Settings.paths_from_env(db=args.db)
+    with closing(_connect_waiting(settings.db, read_only=True, wait_s=10)) as con:
         print(_leaderboard_text(con, top=args.top, include_inferred=not args.labels_only))
     return 0
 
@@ -223,7 +271,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
-    settings = Settings.from_env(db=args.db, inbox=args.inbox)
+    settings = Settings.paths_from_env(db=args.db, inbox=args.inbox)
     if not settings.db.exists():
         raise PitchlabError(f"no database at {settings.db}: run `pitchlab analyze` first, or name one with --db")
     try:
@@ -240,25 +288,38 @@ def cmd_watch(args: argparse.Namespace) -> int:
     logging.getLogger("pipeline").setLevel(logging.INFO)  # a foreground service says what it does
     settings = _pipeline_settings(args, progress=False)
     summary = watch(settings, stop=stop_on_signals(), timing=WatchTiming(settle_s=args.settle))
-    print(f"stopped: {summary.processed} calls analyzed, {summary.failed} recordings failed")
+    print(f"stopped: {plural(summary.processed, 'call')} analyzed, {plural(summary.failed, 'recording')} failed")
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from .status import format_status, inbox_status
 
-    print(format_status(inbox_status(Settings.from_env(inbox=args.inbox, db=args.db))))
+    print(format_status(inbox_status(Settings.paths_from_env(inbox=args.inbox, db=args.db))))
     return 0
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    from .db import opened
-    from .store import clear_errors
+    from .store import clear_errors, failed_files
 
-    settings = Settings.from_env(db=args.db)
-    with opened(settings.db, wait_s=30) as con:  # a running watcher holds it only briefly
-        cleared = clear_errors(con, args.files or None)
-    print(f"{cleared} failures forgotten; the next analyze or watch tries those files again")
+    settings = Settings.paths_from_env(db=args.db)
+    if not settings.db.exists():
+        raise PitchlabError(f"no database at {settings.db}: nothing has failed there (name the database with --db)")
+    with closing(_connect_waiting(settings.db)) as con:  # a running watcher holds it only briefly
+        failed = failed_files(con)
+        named = list(dict.fromkeys(args.files))
+        unknown = [f for f in named if f not in failed]
+        if named and len(unknown) == len(named):
+            raise PitchlabError(f"no recorded failure matches {', '.join(map(printable, unknown))}: "
+                                "`pitchlab status` lists the failed files by their path in the inbox")
+        if not failed:
+            print("no failures recorded: nothing to retry")
+            return 0
+        retried = [f for f in named if f in failed] or sorted(failed)
+        clear_errors(con, retried)
+    print(f"{plural(len(retried), 'failed recording')} will be tried again by the next analyze or watch")
+    for name in unknown:
+        print(f"  no recorded failure matches {printable(name)}")
     return 0
 
 
@@ -266,7 +327,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     from . import forget
     from .db import connect
 
-    settings = Settings.from_env(db=args.db, inbox=args.inbox)
+    settings = Settings.paths_from_env(db=args.db, inbox=args.inbox)
     age = forget.parse_age(args.older_than) if args.older_than is not None else None
     if not args.targets and age is None:
         raise PitchlabError("say what to forget: pitchlab forget CALL_ID|FILE ... or pitchlab forget --older-than 90d")
@@ -285,7 +346,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     finally:
         con.close()
     rows = sum(done.rows.values())
-    print(f"forgot {len(done.files)} calls ({', '.join(done.files) or 'none stored'}): {rows} rows from "
+    print(f"forgot {plural(len(done.files), 'call')} ({', '.join(done.files) or 'none stored'}): {rows} rows from "
           f"{len(done.rows)} tables; {done.clusters_recomputed} clusters recomputed, {done.clusters_removed} removed; "
           f"{settings.db} rewritten, so the deleted rows are gone from the file")
     copies = forget.inbox_copies(settings.inbox, done.call_ids)
@@ -306,16 +367,18 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 def cmd_recluster(args: argparse.Namespace) -> int:
     from .cluster import refit
-    from .db import opened
     from .descriptors import read_csv, sync_file
     from .themes import namer_for
 
-    settings = Settings.from_env(db=args.db, descriptors=args.descriptors)
+    named = args.descriptors or (Path(os.environ["PITCHLAB_DESCRIPTORS"]) if os.environ.get("PITCHLAB_DESCRIPTORS") else None)
+    settings = Settings.paths_from_env(db=args.db, descriptors=named)
     if not settings.db.exists():
         raise PitchlabError(f"no database at {settings.db}: run `pitchlab analyze` first")
     if settings.descriptors:
+        if not settings.descriptors.is_file():
+            raise PitchlabError(f"descriptors file {settings.descriptors} not found: write `descriptor,example` rows there")
         read_csv(settings.descriptors)  # a bad file is an error before any work
-    with opened(settings.db, wait_s=30) as con:
+    with closing(_connect_waiting(settings.db)) as con:
         print(refit(con, keep_ids=True, namer=namer_for()))
         if settings.descriptors:
             print(sync_file(con, settings.descriptors, descriptors_cli.make_embedder()))
@@ -324,9 +387,8 @@ def cmd_recluster(args: argparse.Namespace) -> int:
 
 def cmd_reps(args: argparse.Namespace) -> int:
     from . import reps
-    from .db import opened
 
-    settings = Settings.from_env(db=args.db)
+    settings = Settings.paths_from_env(db=args.db)
     if args.reps_command is None:
         raise PitchlabError("say what to do: pitchlab reps enroll NAME sample.wav | pitchlab reps list | "
                             "pitchlab reps remove NAME")
@@ -337,25 +399,26 @@ def cmd_reps(args: argparse.Namespace) -> int:
             if not path.is_file():
                 raise PitchlabError(f"voice sample {path} not found: give an audio file of the rep speaking")
         encoder = ResemblyzerEncoder()
-        with opened(settings.db, wait_s=30) as con:
+        with closing(_connect_waiting(settings.db)) as con:
             rep = reps.enroll(con, args.name, args.samples, encoder=encoder, channel=args.channel)
-        print(f"enrolled {rep.name}: {rep.seconds:.1f} s of speech from {len(rep.samples)} sample(s)")
+        print(f"enrolled {printable(rep.name)}: {rep.seconds:.1f} s of speech from {plural(len(rep.samples), 'sample')}")
         return 0
     if args.reps_command == "list":
         if not settings.db.exists():
             raise PitchlabError(f"no database at {settings.db}: enroll a rep first (pitchlab reps enroll NAME sample.wav)")
-        with opened(settings.db, read_only=True, wait_s=10) as con:
+        with closing(_connect_waiting(settings.db, read_only=True, wait_s=10)) as con:
             rows = reps.listed(con)
         if not rows:
             print("no reps enrolled: pitchlab reps enroll NAME sample.wav")
         for name, samples, seconds, at in rows:
-            print(f"{name}\t{seconds:.1f} s of speech\t{', '.join(samples)}\tenrolled {at:%Y-%m-%d %H:%M}")
+            print(f"{printable(name)}\t{seconds:.1f} s of speech\t{printable(', '.join(samples))}\t"
+                  f"enrolled {at:%Y-%m-%d %H:%M}")
         return 0
     if not settings.db.exists():
         raise PitchlabError(f"no database at {settings.db}: nothing is enrolled there")
-    with opened(settings.db, wait_s=30) as con:
+    with closing(_connect_waiting(settings.db)) as con:
         reps.remove(con, args.name)
-    print(f"removed {args.name}")
+    print(f"removed {printable(args.name)}")
     return 0
 
 
@@ -370,16 +433,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)  # names in log lines show control characters escaped
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     try:
         with private_umask():  # the database's log and anything else made on the way: the user's only
             return COMMANDS[args.command](args)
     except PitchlabError as exc:
-        print(f"pitchlab: {exc}", file=sys.stderr)
+        print(f"pitchlab: {printable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("pitchlab: interrupted; finished calls are saved, run again to continue", file=sys.stderr)

@@ -13,5 +13,9 @@ class ModelIntegrityError(PitchlabError):
     """A model file's sha256 does not match the pinned value."""
 
 
+class ModelError(PitchlabError):
+    """The Whisper model cannot be found or loaded: a set-up error, never one recording's fault."""
+
+
 class DatabaseBusy(PitchlabError):
     """Another process holds the DuckDB file (DuckDB allows one writing process)."""

@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 
 from .stats import LeaderRow
+from .terminal import plural
 
 DRAWS = 20000
 
@@ -120,8 +121,8 @@ def next_tests(rows: Sequence[LeaderRow], baseline: float | None,
     for r in rows:
         if r.interest_rate is None:
             continue
-        best = f" (P(best) {p_best[r.cluster_id]:.0%})" if r.cluster_id in p_best else ""
-        name = f"“{r.label}” (cluster {r.cluster_id}){best}"
+        best = f", P(best) {p_best[r.cluster_id]:.0%}" if r.cluster_id in p_best else ""
+        name = f"“{r.label}” (cluster {r.cluster_id}{best})"
         if not r.low_support and r.ci_low > baseline:
             out.append(f"Keep {name}: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
                        f"and the whole 90% interval is above it. Teach it to every rep.")
@@ -131,10 +132,10 @@ def next_tests(rows: Sequence[LeaderRow], baseline: float | None,
         elif r.interest_rate > baseline and r.low_support:
             more = 5 - r.calls_with_outcome
             out.append(f"Test {name} on purpose: {r.interest_rate:.0%} interested against {baseline:.0%} overall, "
-                       f"but over only {r.calls_with_outcome} calls; it needs at least {more} more labelled "
+                       f"but over only {plural(r.calls_with_outcome, 'call')}; it needs at least {more} more labelled "
                        f"call{'s' if more > 1 else ''} before it counts.")
         elif r.interest_rate > baseline:
-            out.append(f"Test {name} on purpose: {r.interest_rate:.0%} interested over {r.calls_with_outcome} calls "
+            out.append(f"Test {name} on purpose: {r.interest_rate:.0%} interested over {plural(r.calls_with_outcome, 'call')} "
                        f"looks better than {baseline:.0%} overall, but the 90% interval still includes it; "
                        f"use it in more calls.")
     if not out:

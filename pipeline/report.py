@@ -10,6 +10,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 
@@ -77,8 +78,10 @@ class Report:
     descriptors: Board | None = None  # the benefit level: descriptors, each with its wordings
 
 
-def gather(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True, examples: int = 3) -> Report:
-    """Everything the report shows, read from an open database."""
+def gather(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True, examples: int = 3,
+           inbox: Path | None = None) -> Report:
+    """Everything the report shows, read from an open database; with `inbox`, failures count only while
+    the failed file is still there."""
     baseline = baseline_rate(con, include_inferred=include_inferred)
     rows = leaderboard(con, include_inferred=include_inferred)
     p_best = {c: e.p_best for c, e in cluster_evidence(con, include_inferred=include_inferred).items()}
@@ -88,7 +91,7 @@ def gather(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True, exa
     )
     level = board(con, include_inferred=include_inferred)
     tips = descriptor_tests(level, baseline) if level.descriptors else next_tests(rows, baseline, p_best)
-    return Report(baseline, clusters, _reps(con), _quality(con), tips, include_inferred, level)
+    return Report(baseline, clusters, _reps(con), _quality(con, inbox), tips, include_inferred, level)
 
 
 def _examples(con, cluster_id: int, limit: int) -> tuple[Example, ...]:
@@ -149,7 +152,7 @@ def _reps(con) -> tuple[RepReport, ...]:
     )
 
 
-def _quality(con) -> Quality:
+def _quality(con, inbox: Path | None = None) -> Quality:
     calls, minutes, transcripts, labelled, inferred, unknown = con.execute(
         """
         SELECT count(*), coalesce(sum(duration_s) FILTER (source_kind = 'audio'), 0) / 60,
@@ -159,7 +162,13 @@ def _quality(con) -> Quality:
         FROM calls
         """
     ).fetchone()
-    failed = con.execute("SELECT count(*) FROM ingest_errors").fetchone()[0]
+    failures = con.execute(
+        "SELECT coalesce(file_sha256, source_file), list(DISTINCT source_file) FROM ingest_errors "
+        "WHERE file_sha256 IS NULL OR file_sha256 NOT IN (SELECT call_id FROM calls) GROUP BY ALL"
+    ).fetchall()
+    if inbox is not None and inbox.is_dir():  # a failed file that was deleted no longer counts
+        failures = [f for f in failures if any((inbox / name).exists() for name in f[1])]
+    failed = len(failures)
     pitches, unclustered = con.execute(
         "SELECT count(*), count(*) FILTER (cluster_id IS NULL OR cluster_id = 0) FROM pitch_phrases WHERE kind = 'pitch'"
     ).fetchone()
@@ -167,9 +176,16 @@ def _quality(con) -> Quality:
 
 
 def audio_link(report_path: Path, inbox: Path, example: Example) -> str:
-    """A link from the report to the recording, at the phrase's time (a media fragment, `#t=SECONDS`)."""
-    target = os.path.relpath(inbox / example.source_file, report_path.parent.resolve())
-    href = Path(target).as_posix()
+    """A relative link from the report to the recording, at the phrase's time (a media fragment, `#t=SECONDS`).
+
+    Every path segment is percent-encoded, so `#`, `?`, `%`, spaces, newlines and `;<!--` in a file
+    name stay part of the name, and the link always starts with `./` or `../`, so no name
+    (`javascript:alert(1).json`) can be read as a scheme.
+    """
+    target = Path(os.path.relpath(inbox / example.source_file, report_path.parent.resolve()))
+    href = "/".join(quote(part, safe="") for part in target.parts)
+    if not href.startswith("../"):
+        href = "./" + href
     return href if example.start_s is None else f"{href}#t={example.start_s:.1f}"
 
 
@@ -180,7 +196,7 @@ def write_report(*, db: Path, out: Path, inbox: Path, include_inferred: bool = T
     from .report_html import render
 
     with opened(db, read_only=True, wait_s=10) as con:
-        report = gather(con, include_inferred=include_inferred)
+        report = gather(con, include_inferred=include_inferred, inbox=inbox)
     make_folders(out.parent)  # a new folder 0700, a new report 0600: it quotes the calls
     write_private_text(out, render(report, link=lambda ex: audio_link(out.resolve(), inbox.resolve(), ex)))
     log.info("report written to %s", out)

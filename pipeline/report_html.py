@@ -7,6 +7,7 @@ from typing import Callable
 
 from .report import ClusterReport, Example, Report
 from .report_descriptors import descriptor_section
+from .terminal import plural
 
 REACTION_COLOURS = {"interested": "#2e8b57", "neutral": "#9aa5b1", "objection": "#c0392b"}
 PLOT_W, LABEL_W, ROW_H = 760, 260, 26
@@ -100,8 +101,9 @@ def _cluster_section(c: ClusterReport, link: Callable[[Example], str]) -> str:
                      f'{escape(ex.source_file)}{_at(ex.start_s)}</a></li>')
     return (f'<div class="cluster{" low" if r.low_support else ""}" id="cluster-{r.cluster_id}">'
             f"<h3>{r.cluster_id}. {escape(r.label)}</h3>"
-            f"<div>{_pct(r.interest_rate)} interested over {r.calls_with_outcome} calls with an outcome "
-            f"(90% interval {_pct(r.ci_low)}–{_pct(r.ci_high)}), lift {lift}, said {r.phrases} times in {r.calls} calls"
+            f"<div>{_pct(r.interest_rate)} interested over {plural(r.calls_with_outcome, 'call')} with an outcome "
+            f"(90% interval {_pct(r.ci_low)}–{_pct(r.ci_high)}), lift {lift}, said {plural(r.phrases, 'time')} "
+            f"in {plural(r.calls, 'call')}"
             f'{" — <b>few calls: an anecdote</b>" if r.low_support else ""}</div>'
             f"<div>Reactions: {reaction_bar(c)}</div><ul>{''.join(items)}</ul></div>")
 

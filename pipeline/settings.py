@@ -11,7 +11,22 @@ AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus")
 
 
 def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
+    """The variable's value; unset or blank means the default."""
+    return os.environ.get(name, "").strip() or default
+
+
+def _env_count(name: str, default: int) -> int:
+    """A whole number of 1 or more from the environment, or a one-line error naming the variable."""
+    from .errors import PitchlabError
+
+    raw = _env(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise PitchlabError(f"{name}={raw!r} is not a whole number: set it to 1 or more, or unset it") from None
+    if value < 1:
+        raise PitchlabError(f"{name}={raw} must be 1 or more: set it to 1 or more, or unset it")
+    return value
 
 
 def split_names(text: str) -> tuple[str, ...]:
@@ -47,38 +62,62 @@ class Settings:
     descriptors: Path | None = None  # CSV `descriptor,example`: the benefits under test (--descriptors)
 
     @classmethod
+    def paths_from_env(cls, **overrides) -> "Settings":
+        """Only the database and inbox (PITCHLAB_DB, PITCHLAB_INBOX), then explicit overrides: for the commands
+        that read what is stored, which no other variable concerns (a bad PITCHLAB_BEAM must not stop them)."""
+        values = dict(inbox=Path(_env("PITCHLAB_INBOX", str(cls.inbox))), db=Path(_env("PITCHLAB_DB", str(cls.db))))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @classmethod
     def from_env(cls, **overrides) -> "Settings":
-        """Defaults, then PITCHLAB_* environment variables, then explicit overrides."""
+        """Defaults, then PITCHLAB_* environment variables, then explicit overrides (analyze and watch)."""
+        from .errors import PitchlabError
+
         values = dict(
             inbox=Path(_env("PITCHLAB_INBOX", str(cls.inbox))),
             db=Path(_env("PITCHLAB_DB", str(cls.db))),
             model=_env("PITCHLAB_MODEL", cls.model),
             models_dir=Path(_env("PITCHLAB_MODELS_DIR", str(cls.models_dir))),
-            rep_channel=os.environ.get("PITCHLAB_REP_CHANNEL") or None,
-            stereo_preset=os.environ.get("PITCHLAB_STEREO_PRESET") or None,
-            cpu_threads=int(_env("PITCHLAB_THREADS", str(cls.cpu_threads))),
-            beam_size=int(_env("PITCHLAB_BEAM", str(cls.beam_size))),
-            engine=_env("PITCHLAB_ENGINE", cls.engine),
-            ray_address=os.environ.get("RAY_ADDRESS") or None,
+            rep_channel=_env("PITCHLAB_REP_CHANNEL", "") or None,
+            stereo_preset=_env("PITCHLAB_STEREO_PRESET", "") or None,
+            engine=_env("PITCHLAB_ENGINE", "") or cls.engine,
+            ray_address=_env("RAY_ADDRESS", "") or None,
         )
-        if os.environ.get("PITCHLAB_REPS"):
+        if overrides.get("cpu_threads") is None:
+            values["cpu_threads"] = _env_count("PITCHLAB_THREADS", cls.cpu_threads)
+        if overrides.get("beam_size") is None:
+            values["beam_size"] = _env_count("PITCHLAB_BEAM", cls.beam_size)
+        if _env("PITCHLAB_REPS", ""):
             values["rep_names"] = split_names(os.environ["PITCHLAB_REPS"])
-        if "PITCHLAB_TEAM" in os.environ:
-            values["team"] = Path(os.environ["PITCHLAB_TEAM"])
-        if os.environ.get("PITCHLAB_VOCABULARY"):
-            values["vocabulary"] = Path(os.environ["PITCHLAB_VOCABULARY"])
-        if os.environ.get("PITCHLAB_REDACT"):
-            values["redact"] = os.environ["PITCHLAB_REDACT"].strip().lower() not in ("0", "false", "no", "off")
-        if os.environ.get("PITCHLAB_DESCRIPTORS"):
-            values["descriptors"] = Path(os.environ["PITCHLAB_DESCRIPTORS"])
-        if "PITCHLAB_OUTCOMES" in os.environ:
-            values["outcomes"] = Path(os.environ["PITCHLAB_OUTCOMES"])
+        if _env("PITCHLAB_TEAM", ""):
+            values["team"] = Path(_env("PITCHLAB_TEAM", ""))
+        if _env("PITCHLAB_VOCABULARY", ""):
+            values["vocabulary"] = Path(_env("PITCHLAB_VOCABULARY", ""))
+        if _env("PITCHLAB_OUTCOMES", ""):
+            values["outcomes"] = Path(_env("PITCHLAB_OUTCOMES", ""))
+        if _env("PITCHLAB_REDACT", ""):
+            values["redact"] = _env("PITCHLAB_REDACT", "").strip().lower() not in ("0", "false", "no", "off")
+        if _env("PITCHLAB_DESCRIPTORS", ""):
+            values["descriptors"] = Path(_env("PITCHLAB_DESCRIPTORS", ""))
         given = {k: v for k, v in overrides.items() if v is not None}
-        if "rep_channel" in given or "stereo_preset" in given:  # a flag replaces the environment's mapping
+        mapped = "rep_channel" in given or "stereo_preset" in given  # a flag replaces the environment's mapping
+        if not mapped and values["rep_channel"] not in (None, "left", "right"):
+            raise PitchlabError(f"PITCHLAB_REP_CHANNEL={values['rep_channel']!r} must be left or right: "
+                                "fix it or unset it")
+        if not mapped and values["stereo_preset"] is not None:
+            from .speakers import STEREO_PRESETS
+
+            if values["stereo_preset"] not in STEREO_PRESETS:
+                raise PitchlabError(f"PITCHLAB_STEREO_PRESET={values['stereo_preset']!r} is not a preset: use one "
+                                    f"of {', '.join(sorted(STEREO_PRESETS))}, or unset it")
+        if "vocabulary" not in given and values.get("vocabulary") and not values["vocabulary"].is_file():
+            raise PitchlabError(f"PITCHLAB_VOCABULARY={values['vocabulary']}: no such file (give a text file "
+                                "with one product or company name a line, or unset it)")
+        if mapped:
             values.pop("rep_channel"), values.pop("stereo_preset")
         values.update(given)
         settings = cls(**values)
-        from .errors import PitchlabError
         from .speakers import STEREO_PRESETS
 
         if settings.rep_channel not in (None, "left", "right"):
@@ -98,6 +137,8 @@ class Settings:
                                 "there (one example line a row)")
         if settings.beam_size < 1:
             raise PitchlabError(f"beam size must be 1 or more, not {settings.beam_size}")
+        if settings.cpu_threads < 1:
+            raise PitchlabError(f"threads must be 1 or more, not {settings.cpu_threads}")
         if settings.redact:
             from .redact import require_presidio
 

@@ -39,6 +39,11 @@ def forgotten_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT sha256 FROM forgotten").fetchall()}
 
 
+def failed_files(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Inbox-relative paths with a recorded failure (what `pitchlab retry FILE` matches)."""
+    return {r[0] for r in con.execute("SELECT DISTINCT source_file FROM ingest_errors").fetchall()}
+
+
 def record_error(con: duckdb.DuckDBPyConnection, recording: Recording, reason: str) -> None:
     con.execute(
         "INSERT INTO ingest_errors (file_sha256, source_file, reason) VALUES (?, ?, ?)",

@@ -15,7 +15,7 @@ from typing import Iterable, Protocol
 
 import numpy as np
 
-from .errors import PitchlabError
+from .errors import ModelError, PitchlabError
 from .ingest import DecodedAudio
 from .records import Word
 from .settings import Settings
@@ -48,12 +48,17 @@ class WhisperTranscriber:
         self.hotwords = hotwords(read_vocabulary(settings.vocabulary)) if settings.vocabulary else None
         path = whisper_model_dir(settings.model, settings.models_dir)
         log.info("loading Whisper %s from %s", settings.model, path)
-        self.model = WhisperModel(
-            path,
-            device="cpu",
-            compute_type=settings.compute_type,
-            cpu_threads=settings.cpu_threads,
-        )
+        try:
+            self.model = WhisperModel(
+                path,
+                device="cpu",
+                compute_type=settings.compute_type,
+                cpu_threads=settings.cpu_threads,
+            )
+        except Exception as exc:  # a damaged or foreign model.bin, too little memory: ctranslate2 raises plain errors
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ModelError(f"Whisper model {settings.model!r} cannot be loaded from {path} ({reason}): "
+                             "use tiny.en or base (bundled), or a folder holding a faster-whisper model") from None
 
     def words(self, audio: np.ndarray) -> list[Word]:
         segments, _info = self.model.transcribe(

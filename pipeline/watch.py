@@ -25,7 +25,7 @@ from . import cluster, db, ingest, outcomes, reps, store
 from .analyze import Models, cluster_and_describe, new_recordings, process_recording, save
 from .errors import DatabaseBusy, PitchlabError
 from .records import Outcome, Recording
-from .settings import Settings
+from .settings import AUDIO_EXTENSIONS, Settings
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,10 @@ def stop_on_signals() -> threading.Event:
     def on_signal(signum, _frame):
         if stop.is_set() and signum == signal.SIGINT:
             raise KeyboardInterrupt
-        log.warning("stopping after the current file (Ctrl-C again to stop now)")
+        if signum == signal.SIGINT:
+            log.warning("stopping after the current file (Ctrl-C again to stop now)")
+        else:
+            log.warning("stopping after the current file (%s)", signal.Signals(signum).name)
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -85,7 +88,10 @@ def watch(
     if not settings.inbox.is_dir():
         raise PitchlabError(f"inbox {settings.inbox} does not exist: create it, then run `pitchlab watch` again")
     stop = stop or threading.Event()
-    loop = _Loop(settings, models or Models(settings), stop, timing)
+    models = models or Models(settings)
+    if any(path.suffix.lower() in AUDIO_EXTENSIONS for path, _rel in ingest.candidates(settings.inbox)):
+        models.transcriber  # a model that cannot load is a one-line error now, not at the first new recording
+    loop = _Loop(settings, models, stop, timing)
     wake = threading.Event()
     observer = _start_observer(settings.inbox, wake)
     log.info("watching %s (database %s); Ctrl-C to stop", settings.inbox, settings.db)
@@ -102,7 +108,6 @@ def watch(
         if observer is not None:
             observer.stop()
             observer.join(timeout=5)
-    log.info("stopped: %d calls analyzed, %d recordings failed", loop.processed, loop.failed)
     return WatchSummary(processed=loop.processed, failed=loop.failed)
 
 

