@@ -305,9 +305,10 @@ if end == "kill":
 con.close()
 """
 
-TABLES = {"calls": "processed_at", "turns": "", "pitch_phrases": "", "descriptors": "", "reactions": "",
+TABLES = {"calls": "processed_at", "turns": "", "pitch_phrases": "", "phrase_terms": "", "reactions": "",
+          "descriptors": "created_at", "descriptor_examples": "", "phrase_similarities": "",
           "clusters": "fitted_at", "cluster_history": "fitted_at, retired_at", "ingest_errors": "seen_at",
-          "reps": "enrolled_at"}
+          "reps": "enrolled_at", "forgotten": "forgotten_at"}
 
 
 def test_every_kind_of_write_pitchlab_makes_replays_from_the_log_on_a_plain_open(tmp_path, inbox):

@@ -54,6 +54,7 @@ def test_an_existing_database_and_folder_keep_their_modes(tmp_path, umask022):
 def test_the_cli_makes_the_log_0600_under_umask_022(tmp_path):
     """The real `pitchlab retry` (tests/db_runner.py) paused with a write in DuckDB's log: the log is 0600."""
     path = tmp_path / "new" / "calls.duckdb"
+    db.connect(path).close()  # `retry` needs a database; made here, 0600 in a new 0700 folder whatever the umask
     proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "db_runner.py"), "retry", str(path),
                              "--pause", "written"], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

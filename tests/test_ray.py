@@ -15,7 +15,8 @@ from pipeline.settings import Settings  # noqa: E402
 from ray_fakes import CrashingModels, broken_models, fake_models  # noqa: E402
 
 TABLES = [("calls", "processed_at"), ("turns", "call_id"), ("pitch_phrases", "call_id, embedding"),
-          ("reactions", "call_id"), ("descriptors", "phrase_id"), ("ingest_errors", "seen_at")]
+          ("reactions", "call_id"), ("phrase_terms", "phrase_id"), ("descriptors", "created_at"),
+          ("ingest_errors", "seen_at")]
 PHRASE = "phrase_id, call_id, turn_idx, start_s, end_s, text, kind"  # what transcription decides, not clustering
 
 
