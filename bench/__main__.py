@@ -35,6 +35,7 @@ FULL = {
     "write_call": [("write_call", {"calls": 10}, 1)],
     "waste": [("decode_gc", {}, 1), ("voice_split", {}, 1)],
     "transcripts": [("transcripts", {"calls": n}, 1) for n in (1_000, 2_000, 10_000)],
+    "long_call": [("long_call", {"cues": 100_000}, 1)],
 }
 QUICK = {
     "throughput": [("throughput", {"model": "tiny.en", "calls": 3}, 2),
@@ -48,6 +49,7 @@ QUICK = {
     "write_call": [("write_call", {"calls": 3}, 1)],
     "waste": [("decode_gc", {"repeats": 1}, 1), ("voice_split", {"repeats": 1}, 1)],
     "transcripts": [("transcripts", {"calls": n}, 1) for n in (100, 200)],
+    "long_call": [("long_call", {"cues": 10_000}, 1)],
 }
 
 

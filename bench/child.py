@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 
-from . import cluster_bench, pipeline_bench, store_bench, transcripts_batch, waste_bench, whisper_bench
+from . import cluster_bench, long_call, pipeline_bench, store_bench, transcripts_batch, waste_bench, whisper_bench
 
 MEASUREMENTS = {
     "throughput": pipeline_bench.throughput,
@@ -19,6 +19,7 @@ MEASUREMENTS = {
     "decode_gc": waste_bench.decode_gc,
     "voice_split": waste_bench.voice_split,
     "transcripts": transcripts_batch.transcripts,
+    "long_call": long_call.long_call,
 }
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from importlib import resources
 from typing import Sequence
@@ -143,9 +144,14 @@ def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], scorer: ReactionScore
 
 
 def replies(phrases: Sequence[Phrase], turns: Sequence[Turn], window_s: float) -> list[Reply]:
-    """The runs of pitch phrases that got a reply, with that reply (see the module docstring)."""
-    pitches = [p for p in phrases if p.kind == "pitch"]
-    found = [(run, *_reaction_turns(run, phrases, turns, window_s)) for run in _runs(pitches, turns)]
+    """The runs of pitch phrases that got a reply, with that reply (see the module docstring).
+
+    One sweep over the call: prospect turns sorted by start and bisected, so a call of
+    100,000 cues pairs in about a second (BENCHMARKS.md, "One long call").
+    """
+    call = _Call(phrases, turns)
+    pitches = [p for p in call.phrases if p.kind == "pitch"]
+    found = [(run, *_reaction_turns(run, call, window_s)) for run in _runs(pitches, call)]
     return [Reply(tuple(run), tuple(reply), tuple(backchannels)) for run, reply, backchannels in found if reply]
 
 
@@ -180,44 +186,86 @@ def is_backchannel(turn: Turn) -> bool:
     return turn.speaker == PROSPECT and (turn.backchannel or len(turn.text.split()) <= BACKCHANNEL_MAX_WORDS)
 
 
-def _reply_by_order(run, phrases, turns) -> list[Turn]:
+class _Call:
+    """A call's phrases and prospect turns, indexed once so each run's reply is found by bisection."""
+
+    def __init__(self, phrases: Sequence[Phrase], turns: Sequence[Turn]):
+        self.phrases = sorted(phrases, key=lambda p: p.phrase_idx)
+        self.n_turns = len(turns)
+        self.timed = all(t.start_s is not None for t in turns)
+        prospect = [t for t in turns if t.speaker == PROSPECT]
+        # by turn order (for runs and for transcripts without times)
+        self.by_idx = sorted(prospect, key=lambda t: t.turn_idx)
+        self.idx = [t.turn_idx for t in self.by_idx]
+        self.replying_idx = [t.turn_idx for t in self.by_idx if not is_backchannel(t)]
+        # by start time (stable: turn order among equal starts)
+        self.by_start = sorted(prospect, key=lambda t: t.start_s) if self.timed else []
+        self.starts = [t.start_s for t in self.by_start]
+        self.phrase_pos = {p.phrase_idx: i for i, p in enumerate(self.phrases)}
+        # the earliest start and the next turn of any later phrase, from each phrase's position on
+        n = len(self.phrases)
+        self.next_start: list[float] = [float("inf")] * (n + 1)
+        self.next_turn: list[int] = [self.n_turns + 1] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            p = self.phrases[i]
+            self.next_start[i] = self.next_start[i + 1] if p.start_s is None else min(p.start_s, self.next_start[i + 1])
+            nxt = self.phrases[i + 1] if i + 1 < n else None
+            # the first later phrase in a later turn (phrases follow their turns' order)
+            self.next_turn[i] = self.next_turn[i + 1] if nxt is None or nxt.turn_idx == p.turn_idx else nxt.turn_idx
+
+    def replying_between(self, after_turn: int, before_turn: int) -> int:
+        """Prospect turns that are not backchannels strictly between two turn numbers."""
+        return max(0, bisect_left(self.replying_idx, before_turn) - bisect_right(self.replying_idx, after_turn))
+
+    def prospect_between(self, after_turn: int, before_turn: int) -> list[Turn]:
+        return self.by_idx[bisect_right(self.idx, after_turn):max(bisect_right(self.idx, after_turn),
+                                                                    bisect_left(self.idx, before_turn))]
+
+    def starting(self, lo: float, hi: float) -> list[Turn]:
+        """Prospect turns starting in [lo, hi)."""
+        return self.by_start[bisect_left(self.starts, lo):max(bisect_left(self.starts, lo), bisect_left(self.starts, hi))]
+
+    def next_phrase_start(self, phrase: Phrase) -> float:
+        """The earliest start of a phrase after this one (inf: none)."""
+        return self.next_start[self.phrase_pos[phrase.phrase_idx] + 1]
+
+
+def _reply_by_order(run, call: _Call) -> list[Turn]:
     """Without times (a transcript that has none): the prospect turns before the rep's next phrase."""
     last = run[-1]
-    next_rep = min((p.turn_idx for p in phrases if p.phrase_idx > last.phrase_idx and p.turn_idx > last.turn_idx),
-                   default=len(turns) + 1)
-    return [t for t in turns if t.speaker == PROSPECT and last.turn_idx < t.turn_idx < next_rep]
+    next_rep = call.next_turn[call.phrase_pos[last.phrase_idx]]
+    return call.prospect_between(last.turn_idx, next_rep)
 
 
-def _runs(pitches: Sequence[Phrase], turns: Sequence[Turn]) -> list[list[Phrase]]:
+def _runs(pitches: Sequence[Phrase], call: _Call) -> list[list[Phrase]]:
     """Consecutive pitch phrases not separated by a prospect turn other than a backchannel."""
     runs: list[list[Phrase]] = []
     for phrase in pitches:
         if runs:
             prev = runs[-1][-1]
-            between = [t for t in turns if prev.turn_idx < t.turn_idx < phrase.turn_idx and t.speaker == PROSPECT]
-            if prev.phrase_idx + 1 == phrase.phrase_idx and all(is_backchannel(t) for t in between):
+            if prev.phrase_idx + 1 == phrase.phrase_idx and not call.replying_between(prev.turn_idx, phrase.turn_idx):
                 runs[-1].append(phrase)
                 continue
         runs.append([phrase])
     return runs
 
 
-def _reaction_turns(run, phrases, turns, window_s) -> tuple[list[Turn], list[Turn]]:
+def _reaction_turns(run, call: _Call, window_s) -> tuple[list[Turn], list[Turn]]:
     """(reply turns, backchannel turns) for one run of pitch phrases."""
     start, end = run[0].start_s, run[-1].end_s
-    if start is None or end is None or any(t.start_s is None for t in turns):
-        return _reply_by_order(run, phrases, turns), []
-    next_rep = min((p.start_s for p in phrases if p.phrase_idx > run[-1].phrase_idx), default=float("inf"))
-    prospect = [t for t in turns if t.speaker == PROSPECT and t.start_s >= start]  # said after the run began
-    during = [t for t in prospect if t.start_s < end]
+    if start is None or end is None or not call.timed:
+        return _reply_by_order(run, call), []
+    next_rep = call.next_phrase_start(run[-1])
+    during = call.starting(start, end)  # said after the run began, before it ended
     backchannels = [t for t in during if is_backchannel(t)]
     interruption = [t for t in during if not is_backchannel(t)]
     if interruption:
         first = interruption[0].start_s
     else:
-        after = [t for t in prospect if end <= t.start_s <= end + window_s and t.start_s < next_rep]
-        if not after:
+        i = bisect_left(call.starts, end)
+        if i == len(call.starts) or not (call.starts[i] <= end + window_s and call.starts[i] < next_rep):
             return [], backchannels
-        first = after[0].start_s
-    reply = [t for t in prospect if first <= t.start_s < max(next_rep, first + 1e-9)]
-    return [t for t in reply if t not in backchannels], backchannels
+        first = call.starts[i]
+    aside = {id(t) for t in backchannels}
+    reply = call.starting(first, max(next_rep, first + 1e-9))
+    return [t for t in reply if id(t) not in aside], backchannels

@@ -200,3 +200,15 @@ def test_a_synthetic_database_follows_the_schema(tmp_path):
     assert counts == [4, 20, 12, 12, 12]
     assert con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM descriptor_performance").fetchone()[0] > 0
+
+
+def test_the_long_call_group_analyzes_one_generated_vtt_and_renders():
+    from bench import long_call, report
+
+    r = long_call.long_call(cues=400)
+    assert r["processed"] == 1 and r["failed"] == 0 and r["turns"] == 400
+    assert 0 < r["reactions"] <= r["pitch_phrases"] and r["stages_s"]["reactions"] >= 0
+    doc = {"date": "2026-01-01", "mode": "quick", "command": "python -m bench --only long_call", "total_s": 60,
+           "machine": common.machine(), "load_average_1min": {"min": 1.0, "max": 2.0}, "failed": [],
+           "results": {"long_call": [{"measurement": "long_call", "params": {"cues": 400}, "runs": [r]}]}}
+    assert "## One long call" in report.render(doc) and "| 400 | 400 |" in report.render(doc)

@@ -95,3 +95,120 @@ def test_a_reply_that_overlaps_the_start_of_the_next_pitch_belongs_to_the_earlie
         (0, "Oh nice, how does that work?", "interested", False),
         (1, "We already have one.", "objection", False),
     ]
+
+
+# --- pairing is one sweep, not a scan of the call per pitch (issue #14 item 11) ---
+
+def _old_replies(phrases, turns, window_s):
+    """The pairing as it was before the sweep (quadratic), kept to check the sweep finds the same replies."""
+    is_bc = reactions.is_backchannel
+
+    def reply_by_order(run):
+        last = run[-1]
+        next_rep = min((p.turn_idx for p in phrases if p.phrase_idx > last.phrase_idx and p.turn_idx > last.turn_idx),
+                       default=len(turns) + 1)
+        return [t for t in turns if t.speaker == PROSPECT and last.turn_idx < t.turn_idx < next_rep]
+
+    def runs(pitches):
+        out = []
+        for phrase in pitches:
+            if out:
+                prev = out[-1][-1]
+                between = [t for t in turns if prev.turn_idx < t.turn_idx < phrase.turn_idx and t.speaker == PROSPECT]
+                if prev.phrase_idx + 1 == phrase.phrase_idx and all(is_bc(t) for t in between):
+                    out[-1].append(phrase)
+                    continue
+            out.append([phrase])
+        return out
+
+    def reaction_turns(run):
+        start, end = run[0].start_s, run[-1].end_s
+        if start is None or end is None or any(t.start_s is None for t in turns):
+            return reply_by_order(run), []
+        next_rep = min((p.start_s for p in phrases if p.phrase_idx > run[-1].phrase_idx), default=float("inf"))
+        prospect = [t for t in turns if t.speaker == PROSPECT and t.start_s >= start]
+        during = [t for t in prospect if t.start_s < end]
+        backchannels = [t for t in during if is_bc(t)]
+        interruption = [t for t in during if not is_bc(t)]
+        if interruption:
+            first = interruption[0].start_s
+        else:
+            after = [t for t in prospect if end <= t.start_s <= end + window_s and t.start_s < next_rep]
+            if not after:
+                return [], backchannels
+            first = after[0].start_s
+        reply = [t for t in prospect if first <= t.start_s < max(next_rep, first + 1e-9)]
+        return [t for t in reply if t not in backchannels], backchannels
+
+    found = [(run, *reaction_turns(run)) for run in runs([p for p in phrases if p.kind == "pitch"])]
+    return [reactions.Reply(tuple(run), tuple(r), tuple(b)) for run, r, b in found if r]
+
+
+def random_call(rng, n_turns, timed=True):
+    """Alternating-ish speakers with overlaps, asides and pauses; 1-3 phrases per rep turn of random kinds."""
+    turns, phrases, t = [], [], 0.0
+    replies = ["mm-hm", "okay", "yeah right", "how much does it cost", "we already have one", "okay sounds good"]
+    for i in range(n_turns):
+        speaker = REP if i == 0 or rng.random() < 0.55 else PROSPECT
+        start = max(0.0, t + rng.uniform(-1.5, 4.0))
+        if speaker == REP:
+            k = rng.randint(1, 3)
+            dur = rng.uniform(1.0, 3.0)
+            for j in range(k):
+                phrases.append(Phrase(len(phrases), i, round(start + j * dur, 2) if timed else None,
+                                      round(start + (j + 1) * dur - 0.2, 2) if timed else None, f"pitch {i} {j}",
+                                      kind=rng.choice(["pitch", "pitch", "pitch", "discovery", "close"])))
+            end = start + k * dur
+            text = "pitch"
+        else:
+            text = rng.choice(replies)
+            end = start + rng.uniform(0.3, 3.0)
+        turns.append(Turn(i, speaker, round(start, 2) if timed else None, round(end, 2) if timed else None, text,
+                          backchannel=speaker == PROSPECT and rng.random() < 0.2))
+        t = end
+    if timed:
+        order = sorted(range(len(turns)), key=lambda k: turns[k].start_s)
+        renumber = {old: new for new, old in enumerate(order)}
+        turns = [Turn(renumber[t.turn_idx], t.speaker, t.start_s, t.end_s, t.text, backchannel=t.backchannel)
+                 for t in (turns[k] for k in order)]
+        phrases = [Phrase(p.phrase_idx, renumber[p.turn_idx], p.start_s, p.end_s, p.text, kind=p.kind) for p in phrases]
+    return phrases, turns
+
+
+@pytest.mark.parametrize("timed", [True, False])
+def test_the_sweep_finds_the_same_replies_as_the_scan_it_replaced(timed):
+    import random
+
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(60):
+        phrases, turns = random_call(rng, rng.randint(2, 60), timed=timed)
+        window = rng.choice([2.0, 5.0, 15.0])
+        expected = _old_replies(phrases, turns, window)
+        assert reactions.replies(phrases, turns, window) == expected
+        checked += len(expected)
+    assert checked > 100  # the random calls do have replies to compare
+
+
+class CountingList(list):
+    """A list that counts the items handed out by iterating it (every scan of the call)."""
+
+    def __init__(self, items):
+        super().__init__(items)
+        self.seen = 0
+
+    def __iter__(self):
+        for item in super().__iter__():
+            self.seen += 1
+            yield item
+
+
+def test_a_20000_cue_call_is_paired_in_a_few_passes_over_its_turns():
+    import random
+
+    phrases, turns = random_call(random.Random(3), 20_000)
+    turns, phrases = CountingList(turns), CountingList(phrases)
+    found = reactions.replies(phrases, turns, 15.0)
+    assert len(found) > 1_000
+    # the scan this replaced went over every turn once per pitch run: about 10^8 items here
+    assert turns.seen <= 3 * len(turns) and phrases.seen <= 3 * len(phrases)
