@@ -152,6 +152,9 @@ def analyze_calls(calls: Sequence[CallTurns], models: Models, settings: Settings
     kinds = iter(models.kinds.classify(texts, vectors))
     pitch = [[replace(p, kind=k.kind, kind_evidence=k.evidence) for p, k in zip(ps, kinds)] for ps in split]
     found = [reactions.replies(ps, c.turns, settings.reaction_window_s) for ps, c in zip(pitch, calls)]
+    quiet = [reactions.silences(ps, c.turns, settings.reaction_window_s) for ps, c in zip(pitch, calls)]
+    pitch = [[replace(p, silence_after_s=q[p.phrase_idx]) if p.phrase_idx in q else p for p in ps]
+             for ps, q in zip(pitch, quiet)]
     closes = [leads.close_reply(ps, c.turns) for ps, c in zip(pitch, calls)]
     # one scoring (and embedding) pass for every reply and close reply of the batch
     scores = iter(models.scorer.score([r.text for f in found for r in f] + [c for c in closes if c]))

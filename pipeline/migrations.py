@@ -375,6 +375,11 @@ def m007_reps(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE calls ADD COLUMN rep_voice_cosine DOUBLE")
 
 
+def m012_pitch_silence(con: duckdb.DuckDBPyConnection) -> None:
+    """A pitch that got no reply, then silence: how long nobody spoke (reactions.SILENCE_S and more)."""
+    con.execute("ALTER TABLE pitch_phrases ADD COLUMN silence_after_s DOUBLE")
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m001_core_tables,
     m002_descriptor_performance,
@@ -383,4 +388,5 @@ MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m005_backchannel_turns,
     m006_cluster_evidence_columns,
     m007_reps,
+    m012_pitch_silence,
 ]

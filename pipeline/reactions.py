@@ -3,8 +3,17 @@
 Pairing: consecutive pitch phrases with no prospect reply between them form a
 run; the run's reaction is the prospect speech that starts within
 `window_s` after the run ends (or interrupts it) and before the rep speaks
-again. Short prospect sounds during the run ("mm-hm", "yeah") are kept as
-backchannels, not as the reaction.
+again. Every reply counts, however short: a flat "Okay." or "Right." said
+after a pitch phrase ended is that phrase's reaction (scored, usually
+`neutral`), and it ends the run. Only short prospect sounds said while the rep
+is still saying a phrase of the run ("mm-hm", "yeah") are backchannels, kept
+with the reaction and not as it. A transcript without times has no "while":
+there a prospect turn between two pitch phrases ends the run unless it is
+marked a backchannel.
+
+Silence: a run that got no reply, after which nobody spoke for at least
+SILENCE_S, has that silence recorded (`silences`; stored as
+`pitch_phrases.silence_after_s`).
 
 Scoring, explainable, in two parts:
 1. cue lists: phrases that signal interest or an objection; longer cues are
@@ -38,6 +47,7 @@ K = 9
 TEMPERATURE = 10.0
 CUE_WEIGHT = 1.0
 BACKCHANNEL_MAX_WORDS = 3
+SILENCE_S = 2.0  # no reply and nobody speaking this long after a pitch run: a silence
 
 INTEREST_CUES = (
     "how does", "how do", "how would", "how much", "what does it cost", "what does that cost",
@@ -155,6 +165,25 @@ def replies(phrases: Sequence[Phrase], turns: Sequence[Turn], window_s: float) -
     return [Reply(tuple(run), tuple(reply), tuple(backchannels)) for run, reply, backchannels in found if reply]
 
 
+def silences(phrases: Sequence[Phrase], turns: Sequence[Turn], window_s: float) -> dict[int, float]:
+    """{phrase_idx: seconds} for the pitch phrases whose run got no reply and was followed by at least
+    SILENCE_S of nobody speaking (until the rep's or the prospect's next words; none at the call's end)."""
+    call = _Call(phrases, turns)
+    if not call.timed:
+        return {}
+    out = {}
+    for run in _runs([p for p in call.phrases if p.kind == "pitch"], call):
+        if _reaction_turns(run, call, window_s)[0]:
+            continue
+        end = run[-1].end_s
+        i, j = bisect_left(call.starts, end), bisect_left(call.rep_starts, end)
+        following = min(call.next_phrase_start(run[-1]), call.starts[i] if i < len(call.starts) else float("inf"),
+                        call.rep_starts[j] if j < len(call.rep_starts) else float("inf"))
+        if following - end >= SILENCE_S and following != float("inf"):
+            out.update({p.phrase_idx: round(following - end, 3) for p in run})
+    return out
+
+
 def to_reactions(found: Sequence[Reply], scores: Sequence[Score]) -> list[Reaction]:
     """One reaction per phrase of each answered run, from the run's reply and its score."""
     reactions = []
@@ -197,10 +226,14 @@ class _Call:
         # by turn order (for runs and for transcripts without times)
         self.by_idx = sorted(prospect, key=lambda t: t.turn_idx)
         self.idx = [t.turn_idx for t in self.by_idx]
-        self.replying_idx = [t.turn_idx for t in self.by_idx if not is_backchannel(t)]
         # by start time (stable: turn order among equal starts)
+        self.timed = self.timed and all(p.start_s is not None and p.end_s is not None for p in phrases)
         self.by_start = sorted(prospect, key=lambda t: t.start_s) if self.timed else []
         self.starts = [t.start_s for t in self.by_start]
+        self.replying_before = [0]  # replying_before[i]: prospect turns among the first i by start that are not short
+        for t in self.by_start:
+            self.replying_before.append(self.replying_before[-1] + (not is_backchannel(t)))
+        self.rep_starts = sorted(t.start_s for t in turns if t.speaker != PROSPECT) if self.timed else []
         self.phrase_pos = {p.phrase_idx: i for i, p in enumerate(self.phrases)}
         # the earliest start and the next turn of any later phrase, from each phrase's position on
         n = len(self.phrases)
@@ -213,9 +246,18 @@ class _Call:
             # the first later phrase in a later turn (phrases follow their turns' order)
             self.next_turn[i] = self.next_turn[i + 1] if nxt is None or nxt.turn_idx == p.turn_idx else nxt.turn_idx
 
-    def replying_between(self, after_turn: int, before_turn: int) -> int:
-        """Prospect turns that are not backchannels strictly between two turn numbers."""
-        return max(0, bisect_left(self.replying_idx, before_turn) - bisect_right(self.replying_idx, after_turn))
+    def replied_between(self, prev: Phrase, phrase: Phrase) -> bool:
+        """Did the prospect reply to `prev` before `phrase` began?
+
+        With times: anything said after `prev` ended, or more than a short sound while it was said.
+        Without: a prospect turn between their turns that is not marked a backchannel.
+        """
+        if not self.timed:
+            lo = bisect_right(self.idx, prev.turn_idx)
+            return any(not t.backchannel for t in self.by_idx[lo:max(lo, bisect_left(self.idx, phrase.turn_idx))])
+        a, b = bisect_left(self.starts, prev.start_s), bisect_left(self.starts, prev.end_s)
+        during = self.replying_before[max(a, b)] - self.replying_before[a]
+        return during > 0 or bisect_left(self.starts, phrase.start_s) > b
 
     def prospect_between(self, after_turn: int, before_turn: int) -> list[Turn]:
         return self.by_idx[bisect_right(self.idx, after_turn):max(bisect_right(self.idx, after_turn),
@@ -238,12 +280,12 @@ def _reply_by_order(run, call: _Call) -> list[Turn]:
 
 
 def _runs(pitches: Sequence[Phrase], call: _Call) -> list[list[Phrase]]:
-    """Consecutive pitch phrases not separated by a prospect turn other than a backchannel."""
+    """Consecutive pitch phrases the prospect did not reply between (backchannels during them aside)."""
     runs: list[list[Phrase]] = []
     for phrase in pitches:
         if runs:
             prev = runs[-1][-1]
-            if prev.phrase_idx + 1 == phrase.phrase_idx and not call.replying_between(prev.turn_idx, phrase.turn_idx):
+            if prev.phrase_idx + 1 == phrase.phrase_idx and not call.replied_between(prev, phrase):
                 runs[-1].append(phrase)
                 continue
         runs.append([phrase])
@@ -253,7 +295,7 @@ def _runs(pitches: Sequence[Phrase], call: _Call) -> list[list[Phrase]]:
 def _reaction_turns(run, call: _Call, window_s) -> tuple[list[Turn], list[Turn]]:
     """(reply turns, backchannel turns) for one run of pitch phrases."""
     start, end = run[0].start_s, run[-1].end_s
-    if start is None or end is None or not call.timed:
+    if not call.timed:
         return _reply_by_order(run, call), []
     next_rep = call.next_phrase_start(run[-1])
     during = call.starting(start, end)  # said after the run began, before it ended

@@ -1,4 +1,5 @@
 import pytest
+from dataclasses import replace
 
 from conftest import BagEmbedder, CueScorer, words
 from pipeline import reactions, speakers
@@ -99,8 +100,9 @@ def test_a_reply_that_overlaps_the_start_of_the_next_pitch_belongs_to_the_earlie
 
 # --- pairing is one sweep, not a scan of the call per pitch (issue #14 item 11) ---
 
-def _old_replies(phrases, turns, window_s):
-    """The pairing as it was before the sweep (quadratic), kept to check the sweep finds the same replies."""
+def _scan_replies(phrases, turns, window_s):
+    """The pairing as a scan of the call per run (quadratic): the code before the sweep, with its rule for
+    ending a run brought up to date (any reply after a phrase ends it), to check the sweep against."""
     is_bc = reactions.is_backchannel
 
     def reply_by_order(run):
@@ -114,8 +116,14 @@ def _old_replies(phrases, turns, window_s):
         for phrase in pitches:
             if out:
                 prev = out[-1][-1]
-                between = [t for t in turns if prev.turn_idx < t.turn_idx < phrase.turn_idx and t.speaker == PROSPECT]
-                if prev.phrase_idx + 1 == phrase.phrase_idx and all(is_bc(t) for t in between):
+                if timed:
+                    replied = [t for t in turns if t.speaker == PROSPECT and (
+                        prev.end_s <= t.start_s < phrase.start_s or prev.start_s <= t.start_s < prev.end_s
+                        and not is_bc(t))]
+                else:
+                    replied = [t for t in turns if prev.turn_idx < t.turn_idx < phrase.turn_idx
+                               and t.speaker == PROSPECT and not t.backchannel]
+                if prev.phrase_idx + 1 == phrase.phrase_idx and not replied:
                     out[-1].append(phrase)
                     continue
             out.append([phrase])
@@ -140,6 +148,7 @@ def _old_replies(phrases, turns, window_s):
         reply = [t for t in prospect if first <= t.start_s < max(next_rep, first + 1e-9)]
         return [t for t in reply if t not in backchannels], backchannels
 
+    timed = all(t.start_s is not None for t in turns) and all(p.start_s is not None for p in phrases)
     found = [(run, *reaction_turns(run)) for run in runs([p for p in phrases if p.kind == "pitch"])]
     return [reactions.Reply(tuple(run), tuple(r), tuple(b)) for run, r, b in found if r]
 
@@ -176,7 +185,7 @@ def random_call(rng, n_turns, timed=True):
 
 
 @pytest.mark.parametrize("timed", [True, False])
-def test_the_sweep_finds_the_same_replies_as_the_scan_it_replaced(timed):
+def test_the_sweep_finds_the_same_replies_as_a_scan_of_the_call_per_run(timed):
     import random
 
     rng = random.Random(7)
@@ -184,7 +193,7 @@ def test_the_sweep_finds_the_same_replies_as_the_scan_it_replaced(timed):
     for _ in range(60):
         phrases, turns = random_call(rng, rng.randint(2, 60), timed=timed)
         window = rng.choice([2.0, 5.0, 15.0])
-        expected = _old_replies(phrases, turns, window)
+        expected = _scan_replies(phrases, turns, window)
         assert reactions.replies(phrases, turns, window) == expected
         checked += len(expected)
     assert checked > 100  # the random calls do have replies to compare
@@ -212,3 +221,88 @@ def test_a_20000_cue_call_is_paired_in_a_few_passes_over_its_turns():
     assert len(found) > 1_000
     # the scan this replaced went over every turn once per pitch run: about 10^8 items here
     assert turns.seen <= 3 * len(turns) and phrases.seen <= 3 * len(phrases)
+
+
+# --- every reply to a pitch is a reaction; silence is recorded (issue #16) ---
+
+TWO_PITCHES = [Phrase(0, 0, 0.0, 1.74, "We sync every view to Salesforce."),
+               Phrase(1, 0, 3.0, 4.74, "Setup takes ten minutes flat.")]
+
+
+def test_a_flat_okay_after_a_pitch_is_its_neutral_reaction_with_its_latency():
+    # the rep goes on 0.5 s after "Okay.": the turn split keeps it an aside of the rep's turn,
+    # but it was said after the pitch ended, so it is that pitch's reaction, and the run ends there
+    turns = call((REP, "We sync every view to Salesforce.", 0.0), (PROSPECT, "Okay.", 2.2),
+                 (REP, "Setup takes ten minutes flat.", 3.0))
+    assert [(t.text, t.backchannel) for t in turns if t.speaker == PROSPECT] == [("Okay.", True)]
+    ps = [Phrase(0, 0, 0.0, 1.74, "We sync every view to Salesforce."),
+          Phrase(1, 0, 3.0, 4.44, "Setup takes ten minutes flat.")]
+    got = reactions.pair(ps, turns, CueScorer(), window_s=15)
+    assert [(r.phrase_idx, r.text, r.label, r.latency_s, r.run_size, r.backchannels) for r in got] == [
+        (0, "Okay.", "neutral", 0.46, 1, ())]
+    turns = call((REP, "We sync every view to Salesforce.", 0.0), (PROSPECT, "Right.", 2.5),
+                 (REP, "So what do you use today?", 4.0))
+    (r,) = reactions.pair(ps[:1], turns, CueScorer(), window_s=15)
+    assert (r.text, r.label, r.latency_s) == ("Right.", "neutral", 0.76)
+
+
+def test_a_backchannel_while_the_pitch_is_said_stays_a_backchannel_of_the_run():
+    turns = call((REP, "We sync every view to Salesforce.", 0.0), (PROSPECT, "mm-hm", 0.7),
+                 (REP, "Setup takes ten minutes flat.", 1.0), (PROSPECT, "How much is it?", 5.5))
+    ps = [Phrase(0, 0, 0.0, 1.74, "We sync every view to Salesforce."),
+          Phrase(1, 0, 1.8, 3.24, "Setup takes ten minutes flat.")]
+    got = reactions.pair(ps, turns, CueScorer(), window_s=15)
+    assert [(r.phrase_idx, r.text, r.run_size, r.backchannels) for r in got] == [
+        (0, "How much is it?", 2, ("mm-hm",)), (1, "How much is it?", 2, ("mm-hm",))]
+
+
+def test_without_times_a_short_reply_between_two_pitches_is_the_first_ones_reaction():
+    turns = [Turn(0, REP, None, None, "We sync every view to Salesforce."), Turn(1, PROSPECT, None, None, "Okay."),
+             Turn(2, REP, None, None, "Setup takes ten minutes flat."), Turn(3, PROSPECT, None, None, "Hm, how?")]
+    ps = [Phrase(0, 0, None, None, turns[0].text), Phrase(1, 2, None, None, turns[2].text)]
+    got = reactions.pair(ps, turns, CueScorer(), window_s=15)
+    assert [(r.phrase_idx, r.text, r.run_size, r.latency_s) for r in got] == [
+        (0, "Okay.", 1, None), (1, "Hm, how?", 1, None)]
+
+
+def test_a_reply_after_a_long_silence_keeps_its_latency_and_silence_alone_is_recorded():
+    # 6.3 s of nothing after the first pitch, then the prospect asks
+    turns = call((REP, "We sync every view to Salesforce.", 0.0), (PROSPECT, "Hmm. How long is the setup?", 8.0))
+    (r,) = reactions.pair(TWO_PITCHES[:1], turns, CueScorer(), window_s=15)
+    assert (r.text, r.label, r.latency_s) == ("Hmm. How long is the setup?", "neutral", 6.26)
+    assert reactions.silences(TWO_PITCHES[:1], turns, window_s=15) == {}
+    # nothing from the prospect: the rep picks up again 4.5 s after the run of two pitches
+    turns = call((REP, "We sync every view to Salesforce. Setup takes ten minutes flat.", 0.0),
+                 (REP, "Does that sound useful?", 7.0))
+    ps = [Phrase(0, 0, 0.0, 1.44, "We sync every view to Salesforce."),
+          Phrase(1, 0, 1.5, 3.24, "Setup takes ten minutes flat."), Phrase(2, 0, 7.0, 7.84, "Does that sound useful?", kind="discovery")]
+    assert reactions.pair(ps, turns, CueScorer(), window_s=15) == []
+    assert reactions.silences(ps, turns, window_s=15) == {0: 3.76, 1: 3.76}
+    # a short pause is no silence, and the end of the call is none either
+    assert reactions.silences(ps[:1] + [replace(ps[2], start_s=2.5)], turns[:1], window_s=15) == {}
+    assert reactions.silences(ps[:2], turns[:1], window_s=15) == {}
+
+
+def test_a_transcript_call_stores_a_short_reply_as_a_reaction_and_a_silence_on_its_pitch(tmp_path):
+    import json
+
+    from conftest import FakeModels
+    from pipeline import db
+    from pipeline.analyze import analyze
+    from pipeline.settings import Settings
+
+    box = tmp_path / "inbox"
+    box.mkdir()
+    turns = [("rep", "Our tool syncs every recorded view to Salesforce.", 0.0, 3.0),
+             ("prospect", "Okay.", 3.4, 3.8),
+             ("rep", "It also transcribes every single recording overnight.", 4.2, 7.0),
+             ("rep", "Would a demo next week work?", 10.5, 12.0)]
+    (box / "call.json").write_text(json.dumps({"turns": [
+        {"speaker": s, "text": t, "start": a, "end": b} for s, t, a, b in turns]}))
+    settings = Settings(inbox=box, db=tmp_path / "c.duckdb", progress=False)
+    assert analyze(settings, models=FakeModels(None)).processed == 1
+    with db.opened(settings.db, read_only=True) as con:
+        rows = con.execute("SELECT p.text, p.silence_after_s, r.text, r.label, r.latency_s FROM pitch_phrases p"
+                           " LEFT JOIN reactions r USING (phrase_id) WHERE p.kind = 'pitch' ORDER BY p.start_s").fetchall()
+    assert rows == [("Our tool syncs every recorded view to Salesforce.", None, "Okay.", "neutral", 0.4),
+                    ("It also transcribes every single recording overnight.", 3.5, None, None, None)]
