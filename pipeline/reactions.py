@@ -15,123 +15,20 @@ Silence: a run that got no reply, after which nobody spoke for at least
 SILENCE_S, has that silence recorded (`silences`; stored as
 `pitch_phrases.silence_after_s`).
 
-Scoring, explainable, in two parts:
-1. cue lists: phrases that signal interest or an objection; longer cues are
-   matched first and consume their words, so "not interested" is one
-   objection and not also interest;
-2. nearest labelled examples: the reaction's embedding is compared with the
-   training reactions in `pipeline/data/reactions_train.csv`; each label's
-   score is the mean similarity of its K nearest examples.
-The label probabilities are softmax(TEMPERATURE * similarity + CUE_WEIGHT *
-cue count); interest = p(interested) - p(objection), in [-1, 1]. The stored
-evidence lists the cues that fired (+ interest, - objection) and the nearest
-example with its label.
+Scoring: `reaction_scorer` (each reply with the pitch it answers).
 """
 
 from __future__ import annotations
 
-import csv
-import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from importlib import resources
 from typing import Sequence
 
-import numpy as np
-
-from .embed import Embedder, embed_unique
+from .reaction_scorer import LABELS, ReactionScorer, Score, cues, load_examples  # noqa: F401 (the scorer's API)
 from .records import PROSPECT, Phrase, Reaction, Turn
 
-LABELS = ("interested", "neutral", "objection")
-K = 9
-TEMPERATURE = 10.0
-CUE_WEIGHT = 1.0
 BACKCHANNEL_MAX_WORDS = 3
 SILENCE_S = 2.0  # no reply and nobody speaking this long after a pitch run: a silence
-
-INTEREST_CUES = (
-    "how does", "how do", "how would", "how much", "what does it cost", "what does that cost",
-    "price", "pricing", "cost", "show me", "send me", "tell me more", "demo", "trial",
-    "interesting", "nice", "great", "love", "cool", "awesome", "sounds good", "that would help",
-    "we need", "exactly what", "sign me up", "can you show", "can i see", "really useful",
-    "that helps", "impressive", "wow", "let's do it", "let's book", "works for me",
-)
-OBJECTION_CUES = (
-    "already have", "already use", "already got", "not a priority", "not interested",
-    "skeptical", "too expensive", "no budget", "don't need", "do not need", "not sure",
-    "no thanks", "not really", "not for us", "doubt", "pass", "not now", "maybe later",
-    "we're fine", "we are fine", "happy with", "no time", "too busy", "not convinced",
-)
-
-
-def _compile(cues: Sequence[str], sign: int) -> list[tuple[str, re.Pattern, int]]:
-    return [(cue, re.compile(r"\b" + re.escape(cue) + r"\b"), sign) for cue in cues]
-
-
-# Longest cue first, so a longer cue consumes the words of the shorter ones inside it.
-_CUES = sorted(
-    _compile(INTEREST_CUES, +1) + _compile(OBJECTION_CUES, -1),
-    key=lambda c: len(c[0]),
-    reverse=True,
-)
-
-
-def cues(text: str) -> tuple[int, int, tuple[str, ...]]:
-    """(interest cues, objection cues, evidence) found in one reaction's text."""
-    remaining = " " + re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("’", "'")) + " "
-    pos = neg = 0
-    evidence = []
-    for cue, pattern, sign in _CUES:
-        hits = len(pattern.findall(remaining))
-        if hits:
-            remaining = pattern.sub(" ", remaining)
-            evidence.extend([("+" if sign > 0 else "-") + cue] * hits)
-            pos += hits if sign > 0 else 0
-            neg += hits if sign < 0 else 0
-    return pos, neg, tuple(evidence)
-
-
-@dataclass(frozen=True)
-class Score:
-    interest: float
-    label: str
-    evidence: tuple[str, ...]
-
-
-def load_examples(path=None) -> list[tuple[str, str]]:
-    """The labelled training reactions (text, label)."""
-    source = path or resources.files("pipeline").joinpath("data/reactions_train.csv")
-    with source.open(newline="", encoding="utf-8") as fh:
-        return [(row["text"], row["label"]) for row in csv.DictReader(fh)]
-
-
-class ReactionScorer:
-    """Cue lists plus nearest labelled examples; the examples are embedded once."""
-
-    def __init__(self, embedder: Embedder, examples: list[tuple[str, str]] | None = None):
-        examples = examples if examples is not None else load_examples()
-        self.embedder = embedder
-        self.texts = [t for t, _ in examples]
-        self.labels = np.array([label for _, label in examples])
-        self.vectors = embedder.embed(self.texts)
-
-    def score(self, texts: Sequence[str]) -> list[Score]:
-        if not texts:
-            return []
-        sims = embed_unique(self.embedder, texts) @ self.vectors.T
-        # (texts, labels): mean similarity of each label's K nearest examples
-        knns = np.stack([np.ascontiguousarray(np.sort(sims[:, self.labels == lab], axis=1)[:, ::-1][:, :K]).mean(axis=1)
-                         for lab in LABELS], axis=1)
-        out = []
-        for text, row, knn in zip(texts, sims, knns):
-            pos, neg, evidence = cues(text)
-            z = TEMPERATURE * knn + CUE_WEIGHT * np.array([pos, 0, neg])
-            p = np.exp(z - z.max())
-            p /= p.sum()
-            nearest = int(np.argmax(row))
-            example = f"like “{self.texts[nearest]}” ({self.labels[nearest]}, {row[nearest]:.2f})"
-            out.append(Score(round(float(p[0] - p[2]), 4), LABELS[int(np.argmax(p))], (*evidence, example)))
-        return out
 
 
 @dataclass(frozen=True)
@@ -146,18 +43,23 @@ class Reply:
     def text(self) -> str:
         return " ".join(t.text for t in self.turns)
 
+    @property
+    def pitch(self) -> str:
+        """What the reply answers: the run's phrases."""
+        return " ".join(p.text for p in self.run)
+
 
 def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], scorer: ReactionScorer, window_s: float) -> list[Reaction]:
     """Reactions to the runs of pitch phrases; every phrase of a run shares its run's reaction."""
     found = replies(phrases, turns, window_s)
-    return to_reactions(found, scorer.score([r.text for r in found]))
+    return to_reactions(found, scorer.score([r.text for r in found], [r.pitch for r in found]))
 
 
 def replies(phrases: Sequence[Phrase], turns: Sequence[Turn], window_s: float) -> list[Reply]:
     """The runs of pitch phrases that got a reply, with that reply (see the module docstring).
 
     One sweep over the call: prospect turns sorted by start and bisected, so a call of
-    100,000 cues pairs in about a second (BENCHMARKS.md, "One long call").
+    100,000 cues pairs in seconds (README, "Reactions"; `make bench`, group `long_call`).
     """
     call = _Call(phrases, turns)
     pitches = [p for p in call.phrases if p.kind == "pitch"]

@@ -2,7 +2,7 @@ import pytest
 from dataclasses import replace
 
 from conftest import BagEmbedder, CueScorer, words
-from pipeline import reactions, speakers
+from pipeline import reaction_scorer, reactions, speakers
 from pipeline.records import PROSPECT, REP, Phrase, Turn
 
 
@@ -22,27 +22,37 @@ def test_cues_are_counted_longest_first(text, expected):
     assert reactions.cues(text) == expected
 
 
-EXAMPLES = [
-    ("how does the setup work", "interested"), ("can we see pricing", "interested"),
-    ("okay", "neutral"), ("i see", "neutral"),
-    ("we already use another vendor", "objection"), ("not a priority this year", "objection"),
-]
+def test_the_form_of_a_reply_is_read_question_doubt_acknowledgement_negations():
+    assert reaction_scorer.form("Does it work on air freight, or only trucks?") == (True, False, False, 0)
+    assert reaction_scorer.form("Why would we pay for that?") == (False, True, False, 0)
+    assert reaction_scorer.form("Okay.") == (False, False, True, 0)
+    assert reaction_scorer.form("Mm-hm, right.") == (False, False, True, 0)
+    assert reaction_scorer.form("We don't need it, not now.") == (False, False, False, 2)
 
 
-def test_scorer_combines_cues_and_nearest_examples_and_explains_itself(monkeypatch):
-    monkeypatch.setattr(reactions, "K", 1)
-    scorer = reactions.ReactionScorer(BagEmbedder(), EXAMPLES)
-    interested, neutral, objection = scorer.score(["how does pricing work", "okay i see", "we already use one"])
-    assert interested.label == "interested" and interested.interest > 0.9
-    assert interested.evidence == ("+how does", "+pricing", "like “how does the setup work” (interested, 0.67)")
-    assert neutral.label == "neutral" and abs(neutral.interest) < 0.01
-    assert objection.label == "objection" and objection.interest < -0.9
-    assert objection.evidence[0] == "-already use"
+PITCH = "Our tool syncs every recorded view to Salesforce."
 
 
-def test_the_bundled_training_examples_are_balanced():
+def test_the_scorer_reads_a_reply_against_its_pitch_and_explains_itself():
+    # the bundled training pairs with a fake embedder (hashed words): cues, form and context carry it
+    scorer = reactions.ReactionScorer(BagEmbedder())
+    replies = ["Okay.", "Right.", "Does it sync with HubSpot too?", "We already use Gong for that.",
+               "Every vendor says that.", "Send me more details."]
+    got = scorer.score(replies, [PITCH] * len(replies))
+    assert [s.label for s in got] == ["neutral", "neutral", "interested", "objection", "objection", "interested"]
+    assert got[0].evidence == ("acknowledgement", "like “okay.” (neutral, 1.00)") and abs(got[0].interest) < 0.01
+    assert got[2].evidence[0] == "question" and got[2].interest > 0.5
+    assert got[3].evidence[0] == "-already use" and got[3].interest < -0.9
+    # without its pitch a reply is still scored (a call's close reply is scored that way)
+    assert [s.label for s in scorer.score(["We already use Gong for that."])] == ["objection"]
+
+
+def test_the_bundled_training_examples_are_balanced_and_the_pairs_name_their_pitch():
     labels = [label for _, label in reactions.load_examples()]
     assert {lab: labels.count(lab) for lab in reactions.LABELS} == {"interested": 80, "neutral": 80, "objection": 80}
+    pairs = reaction_scorer.load_pairs()
+    assert len(pairs) == 180 and all(pitch and text for pitch, text, _ in pairs)
+    assert {label for _, _, label in pairs} == set(reactions.LABELS)
 
 
 def call(*parts):
