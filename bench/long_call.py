@@ -88,10 +88,10 @@ def long_call(*, cues: int = 100_000) -> dict:
         models.scorer = reactions.ReactionScorer(models.embedder)
         watch = Stopwatch()
         load_before = os.getloadavg()[0]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         with instrumented(models, watch):
             summary = analyze(settings, models=models)
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         load_after = os.getloadavg()[0]
         with duckdb.connect(str(settings.db), read_only=True) as con:
             turns_n, pitch_n, reactions_n = con.execute(
@@ -100,7 +100,7 @@ def long_call(*, cues: int = 100_000) -> dict:
     stages = dict(watch.seconds)
     stages["other"] = max(wall - sum(stages.values()), 0.0)
     return {"cues": cues, "processed": summary.processed, "failed": len(summary.failed), "turns": turns_n,
-            "pitch_phrases": pitch_n, "reactions": reactions_n, "wall_s": wall, "stages_s": stages,
+            "pitch_phrases": pitch_n, "reactions": reactions_n, "wall_s": wall, "cpu_s": cpu, "stages_s": stages,
             "peak_rss_mb": peak_rss_mb(), "load_average_1min": [load_before, load_after]}
 
 
