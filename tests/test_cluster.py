@@ -45,7 +45,7 @@ def test_class_based_tfidf_prefers_terms_specific_to_a_cluster():
 def insert_phrases(con, x, prefix, terms=()):
     for i, vec in enumerate(x):
         pid = f"{prefix}{i:03d}"
-        con.execute("INSERT INTO pitch_phrases VALUES (?, ?, 0, 0, 1, ?, 'pitch', '', ?, NULL)",
+        con.execute("INSERT INTO pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind, kind_evidence, embedding, cluster_id) VALUES (?, ?, 0, 0, 1, ?, 'pitch', '', ?, NULL)",
                     [pid, f"call {pid}", f"text {pid}", vec.tolist()])  # one call per phrase
         for t in terms[i] if terms else ():
             con.execute("INSERT INTO descriptors VALUES (?, ?)", [pid, t])
