@@ -123,6 +123,9 @@ def main() -> int:
         print(f"held-out {name}: old scorer {macro_f1(truth, old.labels_of([t for _, t, _ in test])):.3f}, "
               f"new {macro_f1(truth, predicted):.3f}; on the {len(unseen)} replies not worded as any training reply: "
               f"new {macro_f1([truth[i] for i in unseen], [predicted[i] for i in unseen]):.3f}")
+        if any(p for p, _, _ in test):  # what the pitch adds: the same replies scored without it
+            blind = [s.label for s in new.score([t for _, t, _ in test])]
+            print(f"   the same scorer not given the pitches: {macro_f1(truth, blind):.3f}")
         if args.errors:
             for (pitch, text, label), guess in zip(test, predicted):
                 if guess != label:
