@@ -152,6 +152,7 @@ def _nearest(sims: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def _fit(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression: mean cross-entropy + l2/2 |W|^2, minimised by L-BFGS (convex: the optimum)."""
     from scipy.optimize import minimize
+    from threadpoolctl import threadpool_limits
 
     n, d = x.shape
     k = len(LABELS)
@@ -167,8 +168,10 @@ def _fit(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, np.ndarra
         grad_w = x.T @ (p - onehot) / n + l2 * w
         return value, np.concatenate([grad_w.ravel(), (p - onehot).mean(axis=0)])
 
-    theta = minimize(loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B",
-                     options={"maxiter": MAX_ITERATIONS, "gtol": 1e-6}).x
+    # one BLAS thread: the products are tiny, and threads spinning on a busy machine made the fit 10x slower
+    with threadpool_limits(limits=1, user_api="blas"):
+        theta = minimize(loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B",
+                         options={"maxiter": MAX_ITERATIONS, "gtol": 1e-6}).x
     return theta[: d * k].reshape(d, k), theta[d * k:]
 
 
