@@ -38,6 +38,7 @@ FULL = {
     "waste": [("decode_gc", {}, 1), ("voice_split", {}, 1)],
     "transcripts": [("transcripts", {"calls": n}, 1) for n in (1_000, 2_000, 10_000)],
     "ray": [("ray", {"calls": 28}, 1)],  # needs the ray extra (make setup-ray)
+    "long_call": [("long_call", {"cues": 100_000}, 1)],
 }
 QUICK = {
     "throughput": [("throughput", {"model": "tiny.en", "calls": 3}, 2),
@@ -54,6 +55,7 @@ QUICK = {
     "waste": [("decode_gc", {"repeats": 1}, 1), ("voice_split", {"repeats": 1}, 1)],
     "transcripts": [("transcripts", {"calls": n}, 1) for n in (100, 200)],
     "ray": [("ray", {"calls": 4}, 1)],
+    "long_call": [("long_call", {"cues": 10_000}, 1)],
 }
 
 

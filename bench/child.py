@@ -6,8 +6,8 @@ import json
 import logging
 import sys
 
-from . import (cluster_bench, descriptors_bench, pipeline_bench, ray_bench, store_bench, transcripts_batch, waste_bench,
-               whisper_bench)
+from . import (cluster_bench, descriptors_bench, long_call, pipeline_bench, ray_bench, store_bench, transcripts_batch,
+               waste_bench, whisper_bench)
 
 MEASUREMENTS = {
     "throughput": pipeline_bench.throughput,
@@ -22,6 +22,7 @@ MEASUREMENTS = {
     "voice_split": waste_bench.voice_split,
     "transcripts": transcripts_batch.transcripts,
     "ray": ray_bench.ray_vs_local,
+    "long_call": long_call.long_call,
 }
 
 

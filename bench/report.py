@@ -65,6 +65,7 @@ def render(doc: dict) -> str:
     out += _waste(doc)
     out += _transcripts(doc, goals)
     out += _ray(doc)
+    out += _long_call(doc)
     intro_end = next((i for i, line in enumerate(out) if line.startswith("## ")), len(out))
     head = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     head += [f"| {g} | {v} | {ok} |" for g, v, ok in goals]
@@ -439,3 +440,25 @@ def _ray(doc) -> list[str]:
                     "one DuckDB writer stores it: the driver's writes, not transcription, set the pace there."]
     out.append("")
     return out
+
+
+def _long_call(doc) -> list[str]:
+    entries = _entries(doc, "long_call")
+    if not entries:
+        return []
+    out = ["## One long call", "",
+           "`pipeline.analyze.analyze` over one generated Zoom-style VTT (`bench/long_call.py`: alternating rep "
+           "and prospect cues) with cheap stand-ins for spaCy and MiniLM, so the figure is the pipeline's own "
+           "code that grows with a call's length. Reaction pairing used to scan the call once per pitch "
+           "(16,000 cues 76 s; 100,000 did not finish in 10 minutes); it is one sweep now. `CPU`: this "
+           "process's CPU seconds, the figure to trust when the machine is shared.", "",
+           "| cues | turns | pitch phrases | reactions | wall | CPU | read | reactions | store | cluster | peak RSS "
+           "| load average |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for e in entries:
+        r = e["runs"][0]
+        st, la = r["stages_s"], r["load_average_1min"]
+        out.append(f"| {r['cues']:,} | {r['turns']:,} | {r['pitch_phrases']:,} | {r['reactions']:,} | "
+                   f"{r['wall_s']:.0f} s | {r.get('cpu_s', float('nan')):.0f} s | {st.get('read', 0.0):.1f} s | {st.get('reactions', 0.0):.1f} s | "
+                   f"{st.get('store', 0.0):.1f} s | {st.get('cluster', 0.0):.1f} s | {r['peak_rss_mb']:,.0f} MB | "
+                   f"{min(la):.1f}–{max(la):.1f} |")
+    return out + [""]

@@ -126,11 +126,15 @@ def write_calls(folder: Path, n: int, turns: int, seed: int = 0) -> None:
             (folder / name).write_text(json.dumps(data))
         else:
             name = f"call_{c:05d}.vtt"
-            cues = [f"{i + 1}\n{_stamp(4.0 * i)} --> {_stamp(4.0 * i + 3.5)}\n{s}: {t}\n"
-                    for i, (s, t) in enumerate(lines)]
-            (folder / name).write_text("WEBVTT\n\n" + "\n".join(cues))
+            (folder / name).write_text(vtt(lines))
         outcomes.append(f"{name},{outcome}")
     (folder / "outcomes.csv").write_text("\n".join(outcomes) + "\n")
+
+
+def vtt(lines: list[tuple[str, str]]) -> str:
+    """A Zoom-style VTT of (speaker, text) cues, one every 4 s, each 3.5 s long."""
+    cues = [f"{i + 1}\n{_stamp(4.0 * i)} --> {_stamp(4.0 * i + 3.5)}\n{s}: {t}\n" for i, (s, t) in enumerate(lines)]
+    return "WEBVTT\n\n" + "\n".join(cues)
 
 
 def _stamp(s: float) -> str:

@@ -166,9 +166,15 @@ def analyze_calls(calls: Sequence[CallTurns], models: Models, settings: Settings
     kinds = iter(models.kinds.classify(texts, vectors))
     pitch = [[replace(p, kind=k.kind, kind_evidence=k.evidence) for p, k in zip(ps, kinds)] for ps in split]
     found = [reactions.replies(ps, c.turns, settings.reaction_window_s) for ps, c in zip(pitch, calls)]
+    quiet = [reactions.silences(ps, c.turns, settings.reaction_window_s) for ps, c in zip(pitch, calls)]
+    pitch = [[replace(p, silence_after_s=q[p.phrase_idx]) if p.phrase_idx in q else p for p in ps]
+             for ps, q in zip(pitch, quiet)]
     closes = [leads.close_reply(ps, c.turns) for ps, c in zip(pitch, calls)]
     # one scoring (and embedding) pass for every reply and close reply of the batch
-    scores = iter(models.scorer.score([r.text for f in found for r in f] + [c for c in closes if c]))
+    answered = [r for f in found for r in f]
+    close_replies = [c for c in closes if c]
+    scores = iter(models.scorer.score([r.text for r in answered] + close_replies,
+                                      [r.pitch for r in answered] + [None] * len(close_replies)))
     paired = [reactions.to_reactions(f, [next(scores) for _ in f]) for f in found]
     close_scores = [next(scores) if c else None for c in closes]
     out, row = [], 0

@@ -640,6 +640,11 @@ def m010_descriptors_from_clusters(con: duckdb.DuckDBPyConnection) -> None:
                 "WHERE cluster_id IS NOT NULL")
 
 
+def m011_pitch_silence(con: duckdb.DuckDBPyConnection) -> None:
+    """A pitch that got no reply, then silence: how long nobody spoke (reactions.SILENCE_S and more)."""
+    con.execute("ALTER TABLE pitch_phrases ADD COLUMN silence_after_s DOUBLE")
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m001_core_tables,
     m002_descriptor_performance,
@@ -651,4 +656,5 @@ MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m008_forgotten,
     m009_descriptors,
     m010_descriptors_from_clusters,
+    m011_pitch_silence,
 ]

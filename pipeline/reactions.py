@@ -3,124 +3,32 @@
 Pairing: consecutive pitch phrases with no prospect reply between them form a
 run; the run's reaction is the prospect speech that starts within
 `window_s` after the run ends (or interrupts it) and before the rep speaks
-again. Short prospect sounds during the run ("mm-hm", "yeah") are kept as
-backchannels, not as the reaction.
+again. Every reply counts, however short: a flat "Okay." or "Right." said
+after a pitch phrase ended is that phrase's reaction (scored, usually
+`neutral`), and it ends the run. Only short prospect sounds said while the rep
+is still saying a phrase of the run ("mm-hm", "yeah") are backchannels, kept
+with the reaction and not as it. A transcript without times has no "while":
+there a prospect turn between two pitch phrases ends the run unless it is
+marked a backchannel.
 
-Scoring, explainable, in two parts:
-1. cue lists: phrases that signal interest or an objection; longer cues are
-   matched first and consume their words, so "not interested" is one
-   objection and not also interest;
-2. nearest labelled examples: the reaction's embedding is compared with the
-   training reactions in `pipeline/data/reactions_train.csv`; each label's
-   score is the mean similarity of its K nearest examples.
-The label probabilities are softmax(TEMPERATURE * similarity + CUE_WEIGHT *
-cue count); interest = p(interested) - p(objection), in [-1, 1]. The stored
-evidence lists the cues that fired (+ interest, - objection) and the nearest
-example with its label.
+Silence: a run that got no reply, after which nobody spoke for at least
+SILENCE_S, has that silence recorded (`silences`; stored as
+`pitch_phrases.silence_after_s`).
+
+Scoring: `reaction_scorer` (each reply with the pitch it answers).
 """
 
 from __future__ import annotations
 
-import csv
-import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from importlib import resources
 from typing import Sequence
 
-import numpy as np
-
-from .embed import Embedder, embed_unique
+from .reaction_scorer import LABELS, ReactionScorer, Score, cues, load_examples  # noqa: F401 (the scorer's API)
 from .records import PROSPECT, Phrase, Reaction, Turn
 
-LABELS = ("interested", "neutral", "objection")
-K = 9
-TEMPERATURE = 10.0
-CUE_WEIGHT = 1.0
 BACKCHANNEL_MAX_WORDS = 3
-
-INTEREST_CUES = (
-    "how does", "how do", "how would", "how much", "what does it cost", "what does that cost",
-    "price", "pricing", "cost", "show me", "send me", "tell me more", "demo", "trial",
-    "interesting", "nice", "great", "love", "cool", "awesome", "sounds good", "that would help",
-    "we need", "exactly what", "sign me up", "can you show", "can i see", "really useful",
-    "that helps", "impressive", "wow", "let's do it", "let's book", "works for me",
-)
-OBJECTION_CUES = (
-    "already have", "already use", "already got", "not a priority", "not interested",
-    "skeptical", "too expensive", "no budget", "don't need", "do not need", "not sure",
-    "no thanks", "not really", "not for us", "doubt", "pass", "not now", "maybe later",
-    "we're fine", "we are fine", "happy with", "no time", "too busy", "not convinced",
-)
-
-
-def _compile(cues: Sequence[str], sign: int) -> list[tuple[str, re.Pattern, int]]:
-    return [(cue, re.compile(r"\b" + re.escape(cue) + r"\b"), sign) for cue in cues]
-
-
-# Longest cue first, so a longer cue consumes the words of the shorter ones inside it.
-_CUES = sorted(
-    _compile(INTEREST_CUES, +1) + _compile(OBJECTION_CUES, -1),
-    key=lambda c: len(c[0]),
-    reverse=True,
-)
-
-
-def cues(text: str) -> tuple[int, int, tuple[str, ...]]:
-    """(interest cues, objection cues, evidence) found in one reaction's text."""
-    remaining = " " + re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("’", "'")) + " "
-    pos = neg = 0
-    evidence = []
-    for cue, pattern, sign in _CUES:
-        hits = len(pattern.findall(remaining))
-        if hits:
-            remaining = pattern.sub(" ", remaining)
-            evidence.extend([("+" if sign > 0 else "-") + cue] * hits)
-            pos += hits if sign > 0 else 0
-            neg += hits if sign < 0 else 0
-    return pos, neg, tuple(evidence)
-
-
-@dataclass(frozen=True)
-class Score:
-    interest: float
-    label: str
-    evidence: tuple[str, ...]
-
-
-def load_examples(path=None) -> list[tuple[str, str]]:
-    """The labelled training reactions (text, label)."""
-    source = path or resources.files("pipeline").joinpath("data/reactions_train.csv")
-    with source.open(newline="", encoding="utf-8") as fh:
-        return [(row["text"], row["label"]) for row in csv.DictReader(fh)]
-
-
-class ReactionScorer:
-    """Cue lists plus nearest labelled examples; the examples are embedded once."""
-
-    def __init__(self, embedder: Embedder, examples: list[tuple[str, str]] | None = None):
-        examples = examples if examples is not None else load_examples()
-        self.embedder = embedder
-        self.texts = [t for t, _ in examples]
-        self.labels = np.array([label for _, label in examples])
-        self.vectors = embedder.embed(self.texts)
-
-    def score(self, texts: Sequence[str]) -> list[Score]:
-        if not texts:
-            return []
-        sims = embed_unique(self.embedder, texts) @ self.vectors.T
-        # (texts, labels): mean similarity of each label's K nearest examples
-        knns = np.stack([np.ascontiguousarray(np.sort(sims[:, self.labels == lab], axis=1)[:, ::-1][:, :K]).mean(axis=1)
-                         for lab in LABELS], axis=1)
-        out = []
-        for text, row, knn in zip(texts, sims, knns):
-            pos, neg, evidence = cues(text)
-            z = TEMPERATURE * knn + CUE_WEIGHT * np.array([pos, 0, neg])
-            p = np.exp(z - z.max())
-            p /= p.sum()
-            nearest = int(np.argmax(row))
-            example = f"like “{self.texts[nearest]}” ({self.labels[nearest]}, {row[nearest]:.2f})"
-            out.append(Score(round(float(p[0] - p[2]), 4), LABELS[int(np.argmax(p))], (*evidence, example)))
-        return out
+SILENCE_S = 2.0  # no reply and nobody speaking this long after a pitch run: a silence
 
 
 @dataclass(frozen=True)
@@ -135,18 +43,47 @@ class Reply:
     def text(self) -> str:
         return " ".join(t.text for t in self.turns)
 
+    @property
+    def pitch(self) -> str:
+        """What the reply answers: the run's phrases."""
+        return " ".join(p.text for p in self.run)
+
 
 def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], scorer: ReactionScorer, window_s: float) -> list[Reaction]:
     """Reactions to the runs of pitch phrases; every phrase of a run shares its run's reaction."""
     found = replies(phrases, turns, window_s)
-    return to_reactions(found, scorer.score([r.text for r in found]))
+    return to_reactions(found, scorer.score([r.text for r in found], [r.pitch for r in found]))
 
 
 def replies(phrases: Sequence[Phrase], turns: Sequence[Turn], window_s: float) -> list[Reply]:
-    """The runs of pitch phrases that got a reply, with that reply (see the module docstring)."""
-    pitches = [p for p in phrases if p.kind == "pitch"]
-    found = [(run, *_reaction_turns(run, phrases, turns, window_s)) for run in _runs(pitches, turns)]
+    """The runs of pitch phrases that got a reply, with that reply (see the module docstring).
+
+    One sweep over the call: prospect turns sorted by start and bisected, so a call of
+    100,000 cues pairs in seconds (README, "Reactions"; `make bench`, group `long_call`).
+    """
+    call = _Call(phrases, turns)
+    pitches = [p for p in call.phrases if p.kind == "pitch"]
+    found = [(run, *_reaction_turns(run, call, window_s)) for run in _runs(pitches, call)]
     return [Reply(tuple(run), tuple(reply), tuple(backchannels)) for run, reply, backchannels in found if reply]
+
+
+def silences(phrases: Sequence[Phrase], turns: Sequence[Turn], window_s: float) -> dict[int, float]:
+    """{phrase_idx: seconds} for the pitch phrases whose run got no reply and was followed by at least
+    SILENCE_S of nobody speaking (until the rep's or the prospect's next words; none at the call's end)."""
+    call = _Call(phrases, turns)
+    if not call.timed:
+        return {}
+    out = {}
+    for run in _runs([p for p in call.phrases if p.kind == "pitch"], call):
+        if _reaction_turns(run, call, window_s)[0]:
+            continue
+        end = run[-1].end_s
+        i, j = bisect_left(call.starts, end), bisect_left(call.rep_starts, end)
+        following = min(call.next_phrase_start(run[-1]), call.starts[i] if i < len(call.starts) else float("inf"),
+                        call.rep_starts[j] if j < len(call.rep_starts) else float("inf"))
+        if following - end >= SILENCE_S and following != float("inf"):
+            out.update({p.phrase_idx: round(following - end, 3) for p in run})
+    return out
 
 
 def to_reactions(found: Sequence[Reply], scores: Sequence[Score]) -> list[Reaction]:
@@ -180,44 +117,99 @@ def is_backchannel(turn: Turn) -> bool:
     return turn.speaker == PROSPECT and (turn.backchannel or len(turn.text.split()) <= BACKCHANNEL_MAX_WORDS)
 
 
-def _reply_by_order(run, phrases, turns) -> list[Turn]:
+class _Call:
+    """A call's phrases and prospect turns, indexed once so each run's reply is found by bisection."""
+
+    def __init__(self, phrases: Sequence[Phrase], turns: Sequence[Turn]):
+        self.phrases = sorted(phrases, key=lambda p: p.phrase_idx)
+        self.n_turns = len(turns)
+        self.timed = all(t.start_s is not None for t in turns)
+        prospect = [t for t in turns if t.speaker == PROSPECT]
+        # by turn order (for runs and for transcripts without times)
+        self.by_idx = sorted(prospect, key=lambda t: t.turn_idx)
+        self.idx = [t.turn_idx for t in self.by_idx]
+        # by start time (stable: turn order among equal starts)
+        self.timed = self.timed and all(p.start_s is not None and p.end_s is not None for p in phrases)
+        self.by_start = sorted(prospect, key=lambda t: t.start_s) if self.timed else []
+        self.starts = [t.start_s for t in self.by_start]
+        self.replying_before = [0]  # replying_before[i]: prospect turns among the first i by start that are not short
+        for t in self.by_start:
+            self.replying_before.append(self.replying_before[-1] + (not is_backchannel(t)))
+        self.rep_starts = sorted(t.start_s for t in turns if t.speaker != PROSPECT) if self.timed else []
+        self.phrase_pos = {p.phrase_idx: i for i, p in enumerate(self.phrases)}
+        # the earliest start and the next turn of any later phrase, from each phrase's position on
+        n = len(self.phrases)
+        self.next_start: list[float] = [float("inf")] * (n + 1)
+        self.next_turn: list[int] = [self.n_turns + 1] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            p = self.phrases[i]
+            self.next_start[i] = self.next_start[i + 1] if p.start_s is None else min(p.start_s, self.next_start[i + 1])
+            nxt = self.phrases[i + 1] if i + 1 < n else None
+            # the first later phrase in a later turn (phrases follow their turns' order)
+            self.next_turn[i] = self.next_turn[i + 1] if nxt is None or nxt.turn_idx == p.turn_idx else nxt.turn_idx
+
+    def replied_between(self, prev: Phrase, phrase: Phrase) -> bool:
+        """Did the prospect reply to `prev` before `phrase` began?
+
+        With times: anything said after `prev` ended, or more than a short sound while it was said.
+        Without: a prospect turn between their turns that is not marked a backchannel.
+        """
+        if not self.timed:
+            lo = bisect_right(self.idx, prev.turn_idx)
+            return any(not t.backchannel for t in self.by_idx[lo:max(lo, bisect_left(self.idx, phrase.turn_idx))])
+        a, b = bisect_left(self.starts, prev.start_s), bisect_left(self.starts, prev.end_s)
+        during = self.replying_before[max(a, b)] - self.replying_before[a]
+        return during > 0 or bisect_left(self.starts, phrase.start_s) > b
+
+    def prospect_between(self, after_turn: int, before_turn: int) -> list[Turn]:
+        return self.by_idx[bisect_right(self.idx, after_turn):max(bisect_right(self.idx, after_turn),
+                                                                    bisect_left(self.idx, before_turn))]
+
+    def starting(self, lo: float, hi: float) -> list[Turn]:
+        """Prospect turns starting in [lo, hi)."""
+        return self.by_start[bisect_left(self.starts, lo):max(bisect_left(self.starts, lo), bisect_left(self.starts, hi))]
+
+    def next_phrase_start(self, phrase: Phrase) -> float:
+        """The earliest start of a phrase after this one (inf: none)."""
+        return self.next_start[self.phrase_pos[phrase.phrase_idx] + 1]
+
+
+def _reply_by_order(run, call: _Call) -> list[Turn]:
     """Without times (a transcript that has none): the prospect turns before the rep's next phrase."""
     last = run[-1]
-    next_rep = min((p.turn_idx for p in phrases if p.phrase_idx > last.phrase_idx and p.turn_idx > last.turn_idx),
-                   default=len(turns) + 1)
-    return [t for t in turns if t.speaker == PROSPECT and last.turn_idx < t.turn_idx < next_rep]
+    next_rep = call.next_turn[call.phrase_pos[last.phrase_idx]]
+    return call.prospect_between(last.turn_idx, next_rep)
 
 
-def _runs(pitches: Sequence[Phrase], turns: Sequence[Turn]) -> list[list[Phrase]]:
-    """Consecutive pitch phrases not separated by a prospect turn other than a backchannel."""
+def _runs(pitches: Sequence[Phrase], call: _Call) -> list[list[Phrase]]:
+    """Consecutive pitch phrases the prospect did not reply between (backchannels during them aside)."""
     runs: list[list[Phrase]] = []
     for phrase in pitches:
         if runs:
             prev = runs[-1][-1]
-            between = [t for t in turns if prev.turn_idx < t.turn_idx < phrase.turn_idx and t.speaker == PROSPECT]
-            if prev.phrase_idx + 1 == phrase.phrase_idx and all(is_backchannel(t) for t in between):
+            if prev.phrase_idx + 1 == phrase.phrase_idx and not call.replied_between(prev, phrase):
                 runs[-1].append(phrase)
                 continue
         runs.append([phrase])
     return runs
 
 
-def _reaction_turns(run, phrases, turns, window_s) -> tuple[list[Turn], list[Turn]]:
+def _reaction_turns(run, call: _Call, window_s) -> tuple[list[Turn], list[Turn]]:
     """(reply turns, backchannel turns) for one run of pitch phrases."""
     start, end = run[0].start_s, run[-1].end_s
-    if start is None or end is None or any(t.start_s is None for t in turns):
-        return _reply_by_order(run, phrases, turns), []
-    next_rep = min((p.start_s for p in phrases if p.phrase_idx > run[-1].phrase_idx), default=float("inf"))
-    prospect = [t for t in turns if t.speaker == PROSPECT and t.start_s >= start]  # said after the run began
-    during = [t for t in prospect if t.start_s < end]
+    if not call.timed:
+        return _reply_by_order(run, call), []
+    next_rep = call.next_phrase_start(run[-1])
+    during = call.starting(start, end)  # said after the run began, before it ended
     backchannels = [t for t in during if is_backchannel(t)]
     interruption = [t for t in during if not is_backchannel(t)]
     if interruption:
         first = interruption[0].start_s
     else:
-        after = [t for t in prospect if end <= t.start_s <= end + window_s and t.start_s < next_rep]
-        if not after:
+        i = bisect_left(call.starts, end)
+        if i == len(call.starts) or not (call.starts[i] <= end + window_s and call.starts[i] < next_rep):
             return [], backchannels
-        first = after[0].start_s
-    reply = [t for t in prospect if first <= t.start_s < max(next_rep, first + 1e-9)]
-    return [t for t in reply if t not in backchannels], backchannels
+        first = call.starts[i]
+    aside = {id(t) for t in backchannels}
+    reply = call.starting(first, max(next_rep, first + 1e-9))
+    return [t for t in reply if id(t) not in aside], backchannels

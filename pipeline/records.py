@@ -77,6 +77,7 @@ class Phrase:
     descriptors: tuple[str, ...] = ()
     kind: str = "pitch"  # pitch / greeting / discovery / close
     kind_evidence: str = ""
+    silence_after_s: float | None = None  # no reply to its pitch run, then nobody spoke this long (reactions.silences)
 
 
 @dataclass(frozen=True)

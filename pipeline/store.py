@@ -79,9 +79,10 @@ def write_calls(con: duckdb.DuckDBPyConnection, calls: Sequence[tuple[CallAnalys
         _insert(con, "turns (call_id, turn_idx, speaker, start_s, end_s, text, speaker_name, backchannel)",
                 [[c.info.call_id, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text, t.name, t.backchannel]
                  for c, _ in calls for t in c.turns])
-        _insert(con, "pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind, kind_evidence)",
+        _insert(con, "pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind, kind_evidence,"
+                " silence_after_s)",
                 [[phrase_id(c.info.call_id, p.phrase_idx), c.info.call_id, p.turn_idx, p.start_s, p.end_s, p.text,
-                  p.kind, p.kind_evidence] for c, _ in calls for p in c.phrases],
+                  p.kind, p.kind_evidence, p.silence_after_s] for c, _ in calls for p in c.phrases],
                 vectors=[vec for c, _ in calls for vec in c.embeddings])
         _insert(con, "phrase_terms (phrase_id, term)",
                 [[phrase_id(c.info.call_id, p.phrase_idx), t] for c, _ in calls for p in c.phrases

@@ -109,9 +109,9 @@ class RuleKinds:
 
 
 class CueScorer:
-    """Fake reaction scorer: the cue lists only."""
+    """Fake reaction scorer: the cue lists only (the pitch each reply answers is ignored)."""
 
-    def score(self, texts):
+    def score(self, texts, pitches=None):
         from pipeline.reactions import Score, cues
 
         out = []

@@ -232,3 +232,15 @@ def test_reassign_measures_a_first_declaration_and_a_change_and_renders_the_goal
     lines = _reassign({"results": {"reassign": [{"params": {"n": 100_000}, "runs": [{**r, "n": 100_000}]}]}}, goals)
     assert any(line.startswith("| 100,000 |") for line in lines)
     assert goals[0][0] == "re-assigning 100k phrases after a change of descriptors < 5 s"
+
+
+def test_the_long_call_group_analyzes_one_generated_vtt_and_renders():
+    from bench import long_call, report
+
+    r = long_call.long_call(cues=400)
+    assert r["processed"] == 1 and r["failed"] == 0 and r["turns"] == 400
+    assert 0 < r["reactions"] <= r["pitch_phrases"] and r["stages_s"]["reactions"] >= 0
+    doc = {"date": "2026-01-01", "mode": "quick", "command": "python -m bench --only long_call", "total_s": 60,
+           "machine": common.machine(), "load_average_1min": {"min": 1.0, "max": 2.0}, "failed": [],
+           "results": {"long_call": [{"measurement": "long_call", "params": {"cues": 400}, "runs": [r]}]}}
+    assert "## One long call" in report.render(doc) and "| 400 | 400 |" in report.render(doc)
