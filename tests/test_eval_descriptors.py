@@ -203,3 +203,49 @@ def test_committed_summary_is_what_the_generator_writes(domain):
     assert mk._acceptable(mk.DOMAINS[domain], mk._realised(mk.DOMAINS[domain], truth["calls"]))
     rates = [b["rate"] for b in truth["benefits"].values()]
     assert rates == sorted(rates, reverse=True)
+
+
+# --- PersuasionForGood importer ----------------------------------------------
+
+
+def _xlsx(path: Path, rows: list[list]) -> None:
+    """A minimal xlsx (inline strings and numbers), as the dataset's files are written."""
+    import zipfile
+
+    def cell(ref, v):
+        if isinstance(v, (int, float)):
+            return f'<c r="{ref}" t="n"><v>{v}</v></c>'
+        return f'<c r="{ref}" t="inlineStr"><is><t>{v}</t></is></c>'
+
+    body = "".join(f'<row r="{i}">' + "".join(cell(f"{chr(66 + j)}{i}", v) for j, v in enumerate(r)) + "</row>"
+                   for i, r in enumerate(rows, start=1))
+    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             f"<sheetData>{body}</sheetData></worksheet>")
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+
+
+def test_import_persuasionforgood_annotated(tmp_path):
+    import import_persuasionforgood as p4g
+
+    _xlsx(tmp_path / "300_dialog.xlsx", [
+        ["B2", "B4", "Turn", "Unit", "er_label_1"],
+        ["d1", 0, 0, "Hello there.", "greeting"],
+        ["d1", 0, 0, "Save the Children helps kids in war zones.", "credibility-appeal"],
+        ["d1", 1, 0, "Oh, I did not know.", ""],
+        ["d1", 0, 1, "Even one dollar feeds a child for a day.", "logical-appeal"],
+        ["d2", 0, 0, "Hi, would you donate?", "proposition-of-donation"],
+        ["d2", 1, 0, "No thanks.", ""],
+    ])
+    _xlsx(tmp_path / "300_info.xlsx", [["B2", "B4", "B6"], ["d1", 0, 0.0], ["d1", 1, 0.5], ["d2", 1, 0.0]])
+    sentences, info, annotated = p4g.load(tmp_path)
+    truth = p4g.convert(sentences, info, annotated=annotated, dialogues=300)
+    p4g.write(truth, tmp_path / "out")
+    assert annotated and [c["outcome"] for c in truth["calls"]] == ["interested", "not_interested"]
+    d1 = json.loads((tmp_path / "out" / "inbox" / "d1.json").read_text())["turns"]
+    assert d1 == [{"speaker": "rep", "text": "Hello there. Save the Children helps kids in war zones."},
+                  {"speaker": "prospect", "text": "Oh, I did not know."},
+                  {"speaker": "rep", "text": "Even one dollar feeds a child for a day."}]
+    assert [(p["file"], p["turn_idx"], p["benefit"]) for p in truth["pitches"]] == [
+        ("d1.json", 0, "credibility-appeal"), ("d1.json", 2, "logical-appeal")]
+    assert (tmp_path / "out" / "outcomes.csv").read_text() == "file,outcome\nd1.json,interested\nd2.json,not_interested\n"
