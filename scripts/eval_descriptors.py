@@ -24,8 +24,9 @@ Figures:
   each benefit stands at the rate of its best-ranked cluster with at least 5 labelled calls;
 * coverage: how many wording clusters and descriptors there are and the share of calls each is used in;
 * review: how many cluster answers (`pitchlab descriptors assign CLUSTER NAME`) an oracle founder needs
-  to reach 95% accuracy: greedily the answer that fixes most phrases first ("greedy"), and answering
-  every cluster from the largest down ("in size order").  --review-script writes the greedy answers as
+  to get 95% of the found true pitches right (a missed pitch has no phrase to move): greedily, the
+  answer that fixes most phrases first ("greedy"), and answering every cluster from the largest down
+  ("in size order").  --review-script writes the greedy answers as commands.
   commands.
 
 ARI and Spearman are computed here rather than imported from `pipeline` so the evaluation does not
@@ -344,8 +345,8 @@ def evaluate(db: dict, truth: dict | None) -> dict:
         "same_top": top_benefit is not None and top_benefit == truth_top,
         "board_top": name_of.get(top_benefit), "truth_top": name_of.get(truth_top),
     })
-    if declared:
-        rev = review(items, {d: b for d, b in declared.items()}, name_of)
+    if declared:  # a missed pitch has no phrase to move: the review works on the found ones
+        rev = review(found, dict(declared), name_of)
         result["review"] = {k: v for k, v in rev.items() if k != "commands"}
         result["review_commands"] = [f"pitchlab descriptors assign {c} {shlex.quote(n)}" for c, n in rev["commands"]]
     return result
@@ -381,7 +382,7 @@ def report(r: dict) -> str:
         ]
     if "review" in r:
         v = r["review"]
-        lines.append(f"review to {TARGET:.0%}: {v['greedy_answers']} answers greedily "
+        lines.append(f"review to {TARGET:.0%} of the found pitches: {v['greedy_answers']} answers greedily "
                      f"({_fmt(v['start'])} -> {_fmt(v['greedy_accuracy'])}), {v['size_order_answers']} in size order "
                      f"(-> {_fmt(v['size_order_accuracy'])})")
     return "\n".join(lines)

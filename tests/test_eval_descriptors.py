@@ -98,10 +98,10 @@ def test_evaluate_counts_accuracy_ranking_and_review_exactly():
     assert r["wording_clusters"] == 3 and r["descriptors"] == 2
     assert r["descriptor_calls"] == {"Speed": 2, "price": 2}
     assert r["cluster_call_share"] == {"min": pytest.approx(1 / 3), "median": pytest.approx(1 / 3), "max": 1.0}
-    # one answer (cluster 1 -> Speed) fixes b's pitch: 4/5 right, the missed one can never be fixed
+    # the review works on the 4 found pitches: one answer (cluster 1 -> Speed) fixes b's, 3/4 -> 4/4
+    assert r["review"]["start"] == pytest.approx(3 / 4)
     assert r["review"]["greedy_answers"] == 1
-    assert r["review"]["greedy_accuracy"] == pytest.approx(4 / 5)
-    assert not r["review"]["reached"]
+    assert r["review"]["greedy_accuracy"] == 1.0 and r["review"]["reached"]
     assert r["review_commands"] == ["pitchlab descriptors assign 1 Speed"]
 
 
