@@ -27,7 +27,6 @@ Figures:
   to get 95% of the found true pitches right (a missed pitch has no phrase to move): greedily, the
   answer that fixes most phrases first ("greedy"), and answering every cluster from the largest down
   ("in size order").  --review-script writes the greedy answers as commands.
-  commands.
 
 ARI and Spearman are computed here rather than imported from `pipeline` so the evaluation does not
 depend on the code it evaluates.
