@@ -112,7 +112,7 @@ def overlap(phrase: str, sentence: str) -> float:
 class Item:
     """One true pitch and what the database made of it."""
     benefit: str
-    wording: str
+    wording: str | None  # benefit/wording index; None when the truth has no wordings
     cluster: int | None  # its phrase's wording cluster (None: missed, or not clustered)
     descriptor: str | None  # its phrase's descriptor name (None: missed, or `other`)
     found: bool = True  # a `kind = 'pitch'` phrase of the database came from it
@@ -278,7 +278,8 @@ def evaluate(db: dict, truth: dict | None) -> dict:
                 if s["kind"] != "pitch":
                     continue
                 best = max(stored, key=lambda p: len(words(p["text"])), default=None)
-                items.append(Item(s["benefit"], f"{s['benefit']}/{s['wording']}",
+                wording = f"{s['benefit']}/{s['wording']}" if s.get("wording") is not None else None
+                items.append(Item(s["benefit"], wording,
                                   best["cluster"] if best else None, best["descriptor"] if best else None,
                                   best is not None))
     found = [it for it in items if it.found]
@@ -311,7 +312,8 @@ def evaluate(db: dict, truth: dict | None) -> dict:
         "accuracy_majority_mapped_detected": acc(mapped, found),
         "ari_descriptors": adjusted_rand(labels_true, [it.descriptor or OTHER for it in found]),
         "ari_clusters": adjusted_rand(labels_true, [it.cluster or 0 for it in found]),
-        "ari_wordings": adjusted_rand([it.wording for it in found], [it.cluster or 0 for it in found]),
+        "ari_wordings": adjusted_rand([it.wording for it in found], [it.cluster or 0 for it in found])
+        if any(it.wording for it in found) else None,  # corpora without wordings (PersuasionForGood): n/a
     })
 
     # ranking: truth rates on the analyzed calls vs the leaderboard
