@@ -24,9 +24,9 @@ Figures:
   each benefit stands at the rate of its best-ranked cluster with at least 5 labelled calls;
 * coverage: how many wording clusters and descriptors there are and the share of calls each is used in;
 * review: how many cluster answers (`pitchlab descriptors assign CLUSTER NAME`) an oracle founder needs
-  to get 95% of the found true pitches right (a missed pitch has no phrase to move): greedily, the
-  answer that fixes most phrases first ("greedy"), and answering every cluster from the largest down
-  ("in size order").  --review-script writes the greedy answers as commands.
+  to get 95% of the found true pitches right (a missed pitch has no phrase to move) and the filler
+  sentences taken for pitches on `other`: greedily, the answer that fixes most phrases first
+  ("greedy"), and answering every cluster from the largest down ("in size order").  --review-script writes the greedy answers as commands.
 
 ARI and Spearman are computed here rather than imported from `pipeline` so the evaluation does not
 depend on the code it evaluates.
@@ -124,7 +124,9 @@ def review(items: list[Item], benefit_of: dict[str, str], name_of: dict[str, str
 
     benefit_of maps a descriptor name to the benefit it stands for; name_of maps a benefit to the
     descriptor name the oracle answers with.  An answer moves every item of a cluster to one descriptor.
+    An item whose benefit is OTHER (a filler sentence taken for a pitch) is right on `other` (None).
     """
+    benefit_of, name_of = {**benefit_of, OTHER: OTHER}, {**name_of, OTHER: OTHER}
     current = {i: it.descriptor for i, it in enumerate(items)}
     members: dict[int, list[int]] = defaultdict(list)
     for i, it in enumerate(items):
@@ -132,7 +134,7 @@ def review(items: list[Item], benefit_of: dict[str, str], name_of: dict[str, str
             members[it.cluster].append(i)
 
     def right(i: int) -> bool:
-        return current[i] is not None and benefit_of.get(current[i].lower()) == items[i].benefit
+        return benefit_of.get((current[i] or OTHER).lower()) == items[i].benefit
 
     def accuracy() -> float:
         return sum(right(i) for i in current) / len(items) if items else 0.0
@@ -266,6 +268,7 @@ def evaluate(db: dict, truth: dict | None) -> dict:
     matched = match(phrases, truth)
     items: list[Item] = []
     fillers = fillers_given = 0
+    filler_items: list[Item] = []
     for call in truth["calls"]:
         if call["file"] not in calls:
             continue
@@ -275,6 +278,8 @@ def evaluate(db: dict, truth: dict | None) -> dict:
                 if s["kind"] == "filler":
                     fillers += 1
                     fillers_given += any(p["descriptor"] for p in stored)
+                    for p in stored:  # the founder would answer `other` for a filler's wording
+                        filler_items.append(Item(OTHER, None, p["cluster"], p["descriptor"]))
                 if s["kind"] != "pitch":
                     continue
                 best = max(stored, key=lambda p: len(words(p["text"])), default=None)
@@ -346,8 +351,8 @@ def evaluate(db: dict, truth: dict | None) -> dict:
         "same_top": top_benefit is not None and top_benefit == truth_top,
         "board_top": name_of.get(top_benefit), "truth_top": name_of.get(truth_top),
     })
-    if declared:  # a missed pitch has no phrase to move: the review works on the found ones
-        rev = review(found, dict(declared), name_of)
+    if declared:  # the found pitches (a missed one has no phrase to move) and fillers taken for pitches
+        rev = review(found + filler_items, dict(declared), name_of)
         result["review"] = {k: v for k, v in rev.items() if k != "commands"}
         result["review_commands"] = [f"pitchlab descriptors assign {c} {shlex.quote(n)}" for c, n in rev["commands"]]
     return result
@@ -383,7 +388,7 @@ def report(r: dict) -> str:
         ]
     if "review" in r:
         v = r["review"]
-        lines.append(f"review to {TARGET:.0%} of the found pitches: {v['greedy_answers']} answers greedily "
+        lines.append(f"review to {TARGET:.0%} of found pitches and fillers right: {v['greedy_answers']} answers greedily "
                      f"({_fmt(v['start'])} -> {_fmt(v['greedy_accuracy'])}), {v['size_order_answers']} in size order "
                      f"(-> {_fmt(v['size_order_accuracy'])})")
     return "\n".join(lines)

@@ -98,11 +98,12 @@ def test_evaluate_counts_accuracy_ranking_and_review_exactly():
     assert r["wording_clusters"] == 3 and r["descriptors"] == 2
     assert r["descriptor_calls"] == {"Speed": 2, "price": 2}
     assert r["cluster_call_share"] == {"min": pytest.approx(1 / 3), "median": pytest.approx(1 / 3), "max": 1.0}
-    # the review works on the 4 found pitches: one answer (cluster 1 -> Speed) fixes b's, 3/4 -> 4/4
-    assert r["review"]["start"] == pytest.approx(3 / 4)
-    assert r["review"]["greedy_answers"] == 1
+    # the review works on the 4 found pitches and the filler taken for a pitch: 3/5 right; cluster 1 ->
+    # Speed fixes b's pitch, cluster 3 -> other the filler
+    assert r["review"]["start"] == pytest.approx(3 / 5)
+    assert r["review"]["greedy_answers"] == 2
     assert r["review"]["greedy_accuracy"] == 1.0 and r["review"]["reached"]
-    assert r["review_commands"] == ["pitchlab descriptors assign 1 Speed"]
+    assert r["review_commands"] == ["pitchlab descriptors assign 1 Speed", "pitchlab descriptors assign 3 other"]
 
 
 def test_review_stops_at_target_and_counts_size_order():
@@ -113,6 +114,10 @@ def test_review_stops_at_target_and_counts_size_order():
     assert out["commands"] == [(1, "S"), (2, "P")]
     assert out["start"] == pytest.approx(2 / 5) and out["greedy_accuracy"] == 1.0 and out["reached"]
     assert out["size_order_answers"] == 2
+    # a filler is right on `other` (None) and wrong on a descriptor; the oracle answers `other` for it
+    fillers = [ev.Item(ev.OTHER, None, 4, None), ev.Item(ev.OTHER, None, 5, "S")]
+    out = ev.review(fillers, {"s": "s"}, {"s": "S"}, target=0.95)
+    assert out["start"] == 0.5 and out["commands"] == [(5, "other")]
 
 
 def test_clusters_schema_maps_clusters_by_majority():
