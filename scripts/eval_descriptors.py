@@ -20,7 +20,8 @@ Figures:
 * ranking: each benefit's interested-lead rate computed from the truth on the analyzed calls (the calls
   where it was truly pitched, their stored outcome) against `descriptor_performance`: Spearman rho over
   the benefits both rank, and whether the top row (at least 5 labelled calls, not `other`) is the
-  truth's top benefit.  On a database without descriptors (the clusters-only schema before issue 15)
+  truth's top benefit; also against the truth computed from the found pitches only (what perfect
+  descriptors could rank, given the phrases the kind stage kept as pitches).  On a database without descriptors (the clusters-only schema before issue 15)
   each benefit stands at the rate of its best-ranked cluster with at least 5 labelled calls;
 * coverage: how many wording clusters and descriptors there are and the share of calls each is used in;
 * review: how many cluster answers (`pitchlab descriptors assign CLUSTER NAME`) an oracle founder needs
@@ -116,6 +117,7 @@ class Item:
     cluster: int | None  # its phrase's wording cluster (None: missed, or not clustered)
     descriptor: str | None  # its phrase's descriptor name (None: missed, or `other`)
     found: bool = True  # a `kind = 'pitch'` phrase of the database came from it
+    file: str = ""  # its call
 
 
 def review(items: list[Item], benefit_of: dict[str, str], name_of: dict[str, str],
@@ -286,7 +288,7 @@ def evaluate(db: dict, truth: dict | None) -> dict:
                 wording = f"{s['benefit']}/{s['wording']}" if s.get("wording") is not None else None
                 items.append(Item(s["benefit"], wording,
                                   best["cluster"] if best else None, best["descriptor"] if best else None,
-                                  best is not None))
+                                  best is not None, call["file"]))
     found = [it for it in items if it.found]
     missed = len(items) - len(found)
 
@@ -322,15 +324,21 @@ def evaluate(db: dict, truth: dict | None) -> dict:
     })
 
     # ranking: truth rates on the analyzed calls vs the leaderboard
-    truth_calls: dict[str, set[str]] = defaultdict(set)
-    for p in truth["pitches"]:
-        if p["file"] in calls:
-            truth_calls[p["benefit"]].add(p["file"])
-    truth_rate = {}
-    for b, files in truth_calls.items():
-        labelled = [calls[f] for f in files if calls[f] is not None]
-        if labelled:
-            truth_rate[b] = sum(o == "interested" for o in labelled) / len(labelled)
+    def rates(pairs) -> dict[str, float]:
+        truth_calls: dict[str, set[str]] = defaultdict(set)
+        for benefit, file in pairs:
+            if file in calls:
+                truth_calls[benefit].add(file)
+        out = {}
+        for b, files in truth_calls.items():
+            labelled = [calls[f] for f in files if calls[f] is not None]
+            if labelled:
+                out[b] = sum(o == "interested" for o in labelled) / len(labelled)
+        return out
+
+    truth_rate = rates((p["benefit"], p["file"]) for p in truth["pitches"])
+    # the same from the found pitches only: what perfect descriptors could rank, given the kind stage
+    found_rate = rates((it.benefit, it.file) for it in found)
     board_rate: dict[str, float] = {}
     top_benefit = None
     for descriptor, labelled, rate in db["board"]:
@@ -342,7 +350,9 @@ def evaluate(db: dict, truth: dict | None) -> dict:
         top_benefit = top_benefit or b
         board_rate.setdefault(b, rate)  # best-ranked row of each benefit (the board is sorted by rate)
     common = sorted(set(board_rate) & set(truth_rate))
+    common_found = sorted(set(board_rate) & set(found_rate))
     truth_top = max(truth_rate, key=truth_rate.get) if truth_rate else None
+    found_top = max(found_rate, key=found_rate.get) if found_rate else None
     result.update({
         "truth_rates": {name_of[b]: round(r, 3) for b, r in sorted(truth_rate.items(), key=lambda kv: -kv[1])},
         "board_rates": {name_of[b]: round(r, 3) for b, r in sorted(board_rate.items(), key=lambda kv: -kv[1])},
@@ -350,6 +360,9 @@ def evaluate(db: dict, truth: dict | None) -> dict:
         "ranked_benefits": len(common),
         "same_top": top_benefit is not None and top_benefit == truth_top,
         "board_top": name_of.get(top_benefit), "truth_top": name_of.get(truth_top),
+        "found_rates": {name_of[b]: round(r, 3) for b, r in sorted(found_rate.items(), key=lambda kv: -kv[1])},
+        "spearman_found": spearman([found_rate[b] for b in common_found], [board_rate[b] for b in common_found]),
+        "same_top_found": top_benefit is not None and top_benefit == found_top,
     })
     if declared:  # the found pitches (a missed one has no phrase to move) and fillers taken for pitches
         rev = review(found + filler_items, dict(declared), name_of)
@@ -383,7 +396,10 @@ def report(r: dict) -> str:
             f"clusters vs wordings {_fmt(r['ari_wordings'])}",
             f"ranking: Spearman {_fmt(r['spearman'])} over {r['ranked_benefits']} benefits; same top: {r['same_top']} "
             f"(board {r['board_top']}, truth {r['truth_top']})",
+            f"against the truth on the found pitches only: Spearman {_fmt(r['spearman_found'])}; same top: "
+            f"{r['same_top_found']}",
             f"truth rates {r['truth_rates']}",
+            f"truth rates, found pitches only {r['found_rates']}",
             f"board rates {r['board_rates']}",
         ]
     if "review" in r:

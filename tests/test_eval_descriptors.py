@@ -95,6 +95,8 @@ def test_evaluate_counts_accuracy_ranking_and_review_exactly():
     assert r["truth_rates"] == {"Speed": 0.667, "price": 0.5}
     assert r["board_rates"] == {"Speed": 0.9, "price": 0.4}
     assert r["same_top"] and r["board_top"] == "Speed"
+    # from the found pitches only, b's price pitch is gone: price only in a -> 1/1
+    assert r["found_rates"] == {"price": 1.0, "Speed": 0.667} and not r["same_top_found"]
     assert r["wording_clusters"] == 3 and r["descriptors"] == 2
     assert r["descriptor_calls"] == {"Speed": 2, "price": 2}
     assert r["cluster_call_share"] == {"min": pytest.approx(1 / 3), "median": pytest.approx(1 / 3), "max": 1.0}
