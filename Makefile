@@ -34,15 +34,15 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/pitchlab analyze --inbox data/demo --db data/demo.duckdb --outcomes data/demo/outcomes.csv
+	$(BIN)/pitchlab analyze --inbox data/demo --db data/demo.duckdb --outcomes data/demo/outcomes.csv --descriptors data/demo/descriptors.csv
 
 analyze: $(STAMP)
 	@mkdir -p data/inbox
-	$(BIN)/pitchlab analyze --inbox data/inbox --db data/calls.duckdb $(if $(wildcard data/outcomes.csv),--outcomes data/outcomes.csv,) $(if $(wildcard data/team.txt),--team data/team.txt,)
+	$(BIN)/pitchlab analyze --inbox data/inbox --db data/calls.duckdb $(if $(wildcard data/outcomes.csv),--outcomes data/outcomes.csv,) $(if $(wildcard data/team.txt),--team data/team.txt,) $(if $(wildcard data/descriptors.csv),--descriptors data/descriptors.csv,)
 
 watch: $(STAMP)
 	@mkdir -p data/inbox
-	$(BIN)/pitchlab watch --inbox data/inbox --db data/calls.duckdb --outcomes data/outcomes.csv
+	$(BIN)/pitchlab watch --inbox data/inbox --db data/calls.duckdb --outcomes data/outcomes.csv $(if $(wildcard data/descriptors.csv),--descriptors data/descriptors.csv,)
 
 status: $(STAMP)
 	$(BIN)/pitchlab status --inbox data/inbox --db data/calls.duckdb

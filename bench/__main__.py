@@ -26,11 +26,13 @@ FULL = {
                    ("throughput", {"model": "base", "calls": 28}, 1)],
     "scaling": [("throughput", {"model": "tiny.en", "calls": n}, 1) for n in (1, 10, 50)],
     "naive": [("naive", {"model": "tiny.en", "calls": 28}, 1)],
-    "fit": [("fit", {"n": n, "fitter": "numpy"}, 1) for n in (10_000, 100_000, 1_000_000)],
+    "fit": [("fit", {"n": n, "fitter": "numpy"}, 1) for n in (10_000, 100_000, 1_000_000)]
+    + [("fit", {"n": n, "fitter": "wordings"}, 1) for n in (10_000, 100_000)],
     # at 1M one run of each engine, 5 passes each: the SQL fit takes about a minute a pass
     "fit_engines": [("fit_engines", {"n": n}, 1) for n in (10_000, 100_000)]
     + [("fit_engines", {"n": 1_000_000, "repeats": 1, "iterations": 5}, 1)],
     "assign": [("assign", {"n": n}, 1) for n in (10_000, 100_000, 1_000_000)],
+    "reassign": [("reassign", {"n": n}, 1) for n in (10_000, 100_000)],
     "incremental": [("incremental", {"db_calls": 10_000}, 1)],
     "write_call": [("write_call", {"calls": 10}, 1)],
     "waste": [("decode_gc", {}, 1), ("voice_split", {}, 1)],
@@ -41,9 +43,11 @@ QUICK = {
                    ("throughput", {"model": "base", "calls": 2}, 1)],
     "scaling": [("throughput", {"model": "tiny.en", "calls": n}, 1) for n in (1, 2, 4)],
     "naive": [("naive", {"model": "tiny.en", "calls": 2}, 1)],
-    "fit": [("fit", {"n": n, "fitter": "numpy"}, 1) for n in (1_000, 10_000)],
+    "fit": [("fit", {"n": n, "fitter": "numpy"}, 1) for n in (1_000, 10_000)]
+    + [("fit", {"n": n, "fitter": "wordings"}, 1) for n in (1_000, 10_000)],
     "fit_engines": [("fit_engines", {"n": n, "repeats": 2}, 1) for n in (1_000, 5_000)],
     "assign": [("assign", {"n": n}, 1) for n in (1_000, 10_000)],
+    "reassign": [("reassign", {"n": n}, 1) for n in (1_000, 10_000)],
     "incremental": [("incremental", {"db_calls": 200}, 1)],
     "write_call": [("write_call", {"calls": 3}, 1)],
     "waste": [("decode_gc", {"repeats": 1}, 1), ("voice_split", {"repeats": 1}, 1)],

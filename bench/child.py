@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 
-from . import cluster_bench, pipeline_bench, store_bench, transcripts_batch, waste_bench, whisper_bench
+from . import cluster_bench, descriptors_bench, pipeline_bench, store_bench, transcripts_batch, waste_bench, whisper_bench
 
 MEASUREMENTS = {
     "throughput": pipeline_bench.throughput,
@@ -15,6 +15,7 @@ MEASUREMENTS = {
     "fit": cluster_bench.fit,
     "fit_engines": cluster_bench.fit_engines,
     "assign": cluster_bench.assign,
+    "reassign": descriptors_bench.reassign,
     "write_call": store_bench.write_call,
     "decode_gc": waste_bench.decode_gc,
     "voice_split": waste_bench.voice_split,

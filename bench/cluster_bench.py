@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import cluster, cluster_sql, db, store
+from pipeline import cluster, cluster_sql, db, store, wordings
 
 from .common import median, peak_rss_mb
 from . import synthetic
@@ -17,6 +17,7 @@ from .synthetic import fill_clusters, fill_phrases, vectors
 # Named fitting paths over an (n, 384) array (the SQL k-means is compared at fixed k in fit_engines).
 FITTERS = {
     "numpy": lambda x: cluster.fit(x),
+    "wordings": lambda x: wordings.fit(x),  # what `cluster.refit` runs: wording clusters by a cosine threshold
 }
 
 NEW_BATCH = 1000

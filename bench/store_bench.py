@@ -46,7 +46,7 @@ def write_call_list_params(con, call: CallAnalysis, size_bytes: int) -> None:
             [[store.phrase_id(cid, p.phrase_idx), cid, p.turn_idx, p.start_s, p.end_s, p.text, p.kind,
               p.kind_evidence, list(vec)]
              for p, vec in zip(call.phrases, call.embeddings)])
-        con.executemany("INSERT INTO descriptors (phrase_id, term) VALUES (?, ?)",
+        con.executemany("INSERT INTO phrase_terms (phrase_id, term) VALUES (?, ?)",
                         [[store.phrase_id(cid, p.phrase_idx), t] for p in call.phrases for t in p.descriptors])
         con.executemany(
             "INSERT INTO reactions (reaction_id, phrase_id, call_id, turn_idx, start_s, end_s, text, interest, label,"

@@ -101,7 +101,7 @@ def fill_calls(path: Path, *, calls: int, phrases_per_call: int, turns_per_call:
         )
         fill_clusters(con, seed=seed)
         fill_phrases(con, n=calls * phrases_per_call, clustered=True, seed=seed, calls_of=phrases_per_call)
-        con.execute("INSERT INTO descriptors (phrase_id, term) SELECT phrase_id, 'synthetic term' FROM pitch_phrases")
+        con.execute("INSERT INTO phrase_terms (phrase_id, term) SELECT phrase_id, 'synthetic term' FROM pitch_phrases")
         con.execute(
             """
             INSERT INTO reactions (reaction_id, phrase_id, call_id, turn_idx, start_s, end_s, text, interest, label,
@@ -112,3 +112,8 @@ def fill_calls(path: Path, *, calls: int, phrases_per_call: int, turns_per_call:
             """
         )
         con.execute("UPDATE clusters SET size = (SELECT count(*) FROM pitch_phrases p WHERE p.cluster_id = clusters.cluster_id)")
+        # each wording cluster its own suggested descriptor, as an older file becomes (migration m010)
+        con.execute("INSERT INTO descriptors (descriptor_id, name, source, examples) "
+                    "SELECT cluster_id, label, 'suggested', [example] FROM clusters WHERE cluster_id <> 0")
+        con.execute("UPDATE clusters SET descriptor_id = cluster_id, suggested_id = cluster_id WHERE cluster_id <> 0")
+        con.execute("UPDATE pitch_phrases SET descriptor_id = cluster_id, descriptor_method = 'suggested'")

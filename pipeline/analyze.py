@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 from functools import cached_property
 
-from . import (cluster, db, diarize, ingest, leads, outcomes, phrases, progress, reactions, reps, speakers, store,
+from . import (cluster, db, descriptors, diarize, ingest, leads, outcomes, phrases, progress, reactions, reps, speakers, store,
                transcribe, transcripts)
 from .embed import Embedder, embed_unique
 from .errors import AudioError
@@ -266,6 +266,8 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
     csv_rows = outcomes.load_csv(settings.outcomes) if settings.outcomes else {}
     labels = outcomes.resolve(recordings, csv_rows)  # validate before any slow work
     transcripts.team_names(settings.team)  # a missing team file is an error before any slow work
+    if settings.descriptors:
+        descriptors.read_csv(settings.descriptors)  # a bad descriptors file too
     models = models or Models(settings)
     failed: list[tuple[str, str]] = []
     processed, audio_s = 0, 0.0
@@ -285,7 +287,7 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
                     processed += 1
                     audio_s += result.call.info.duration_s or 0.0
         applied = store.apply_outcomes(con, labels)
-        clustering = cluster.update(con)
+        clustering = cluster_and_describe(con, models, settings)
         log.info("clusters: %s", clustering)
     return Summary(
         found=len(recordings),
@@ -300,6 +302,18 @@ def analyze(settings: Settings, *, models: Models | None = None) -> Summary:
         clustering=clustering,
         model=settings.model,
     )
+
+
+def cluster_and_describe(con, models: Models, settings: Settings) -> str:
+    """Refresh the wording clusters and every pitch phrase's descriptor; with `settings.descriptors`, the
+    declared descriptors become that file's first (re-assigning phrases only when it changed)."""
+    from .themes import SpacyNamer, WordNamer
+
+    nlp = getattr(vars(models).get("splitter"), "nlp", None)  # spaCy, when this run loaded it: names themes
+    clustering = cluster.update(con, namer=SpacyNamer(nlp) if nlp is not None else WordNamer())
+    if settings.descriptors:
+        clustering += "; " + descriptors.sync_file(con, settings.descriptors, models.embedder)
+    return clustering
 
 
 def new_recordings(recordings: list[Recording], skip: set[str]) -> list[Recording]:

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, descriptors_cli
 from .errors import PitchlabError
 from .settings import Settings, split_names
 
@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         "descriptor leaderboard.",
     )
     _add_pipeline_args(p)
-    p.add_argument("--top", type=int, default=5, help="clusters shown at each end of the leaderboard")
+    p.add_argument("--top", type=int, default=3, help="wordings shown under each descriptor of the leaderboard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     w = sub.add_parser(
@@ -64,11 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Cluster every pitch phrase from scratch. A new cluster whose centroid is close to an old "
         "one (cosine >= 0.8) keeps the old id; replaced clusters are kept in cluster_history.")
     rc.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
+    descriptors_cli.add_file_option(rc)
 
     lb = sub.add_parser("leaderboard", help="print the descriptor leaderboard from a database",
-                        description="Print descriptor clusters ranked by interested-lead rate.")
+                        description="Print descriptors (the benefits you test) ranked by interested-lead rate, "
+                        "each with its wordings under it, then what to test next.")
     lb.add_argument("--db", type=Path, help="DuckDB file (default data/calls.duckdb, env PITCHLAB_DB)")
-    lb.add_argument("--top", type=int, default=5, help="clusters shown at each end")
+    lb.add_argument("--top", type=int, default=3, help="wordings shown under each descriptor")
     lb.add_argument("--labels-only", action="store_true",
                     help="count only the outcomes you gave, not those inferred from the calls")
 
@@ -101,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("name", metavar="NAME")
     for p in rsub.choices.values():
         p.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="DuckDB file (as above)")
+    descriptors_cli.add_parser(sub)
     return parser
 
 
@@ -132,26 +135,25 @@ def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
                         "env PITCHLAB_REPS)")
     parser.add_argument("--team", type=Path, help="transcripts: file of the team's rep names, one a line "
                         "(env PITCHLAB_TEAM)")
+    descriptors_cli.add_file_option(parser)
 
 
 def _pipeline_settings(args: argparse.Namespace, *, progress: bool) -> Settings:
     return Settings.from_env(
         inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model, beam_size=args.beam_size,
         rep_channel=args.rep_channel, stereo_preset=args.stereo_preset, vocabulary=args.vocabulary,
-        progress=progress, team=args.team,
+        progress=progress, team=args.team, descriptors=args.descriptors,
         rep_names=split_names(",".join(args.rep)) if args.rep else None,
     )
 
 
 def _leaderboard_text(con, *, top: int, include_inferred: bool) -> str:
-    from .evidence import cluster_evidence, next_tests
-    from .stats import baseline_rate, format_leaderboard, leaderboard, unclustered
+    from .board import board, format_board, next_tests
+    from .stats import baseline_rate
 
-    rows = leaderboard(con, include_inferred=include_inferred)
-    evidence = cluster_evidence(con, include_inferred=include_inferred)
-    tips = next_tests(rows, baseline_rate(con, include_inferred=include_inferred),
-                      {c: e.p_best for c, e in evidence.items()}) if rows else ()
-    return format_leaderboard(rows, top=top, evidence=evidence, next_tests=tips, loose=unclustered(con))
+    b = board(con, include_inferred=include_inferred)
+    tips = next_tests(b, baseline_rate(con, include_inferred=include_inferred)) if b.descriptors else ()
+    return format_board(b, wordings_each=top, next_tests=tips)
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -229,12 +231,18 @@ def cmd_retry(args: argparse.Namespace) -> int:
 def cmd_recluster(args: argparse.Namespace) -> int:
     from .cluster import refit
     from .db import opened
+    from .descriptors import read_csv, sync_file
+    from .themes import namer_for
 
-    settings = Settings.from_env(db=args.db)
+    settings = Settings.from_env(db=args.db, descriptors=args.descriptors)
     if not settings.db.exists():
         raise PitchlabError(f"no database at {settings.db}: run `pitchlab analyze` first")
+    if settings.descriptors:
+        read_csv(settings.descriptors)  # a bad file is an error before any work
     with opened(settings.db, wait_s=30) as con:
-        print(refit(con, keep_ids=True))
+        print(refit(con, keep_ids=True, namer=namer_for()))
+        if settings.descriptors:
+            print(sync_file(con, settings.descriptors, descriptors_cli.make_embedder()))
     return 0
 
 
@@ -277,7 +285,7 @@ def cmd_reps(args: argparse.Namespace) -> int:
 
 COMMANDS = {"analyze": cmd_analyze, "watch": cmd_watch, "status": cmd_status, "retry": cmd_retry,
             "recluster": cmd_recluster, "leaderboard": cmd_leaderboard, "report": cmd_report,
-            "reps": cmd_reps}
+            "reps": cmd_reps, "descriptors": descriptors_cli.cmd_descriptors}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,8 @@
-"""Descriptor clusters of pitch phrases (kind 'pitch'), stored in DuckDB.
+"""Wording clusters of pitch phrases (kind 'pitch'), stored in DuckDB.
 
-The first batch fits clusters (spherical k-means on the unit-length
-embeddings; each fit's clusters heard in fewer than MIN_CALLS calls merged into
-their nearest neighbour; k chosen by the best cosine silhouette); later batches only assign their
+The first batch fits wording clusters (near-identical phrasings, by a cosine
+threshold: `wordings.fit`; `fit` below, spherical k-means with k chosen by
+silhouette, is the earlier top-level fit, kept for comparison); later batches only assign their
 new phrases to the nearest stored centroid in SQL, so cluster ids users have
 seen never change. A phrase whose similarity to its nearest centroid is below
 UNCLUSTERED_BELOW goes to the explicit "unclustered" row (cluster 0) instead of
@@ -33,7 +33,7 @@ MIN_CALLS = 5  # a cluster used in fewer calls cannot be ranked (descriptor_stat
 SMALL_SAMPLE = 500  # below this many phrases, more k-means starts per k (cheap, steadier choice)
 UNCLUSTERED_ID = 0
 UNCLUSTERED_LABEL = "unclustered"
-UNCLUSTERED_BELOW = 0.35  # cosine to the nearest centroid; below it a phrase resembles no cluster
+UNCLUSTERED_BELOW = 0.7  # cosine to the nearest centroid; below it a phrase is no wording's (wordings.WORDING_SIMILARITY)
 
 
 @dataclass(frozen=True, eq=False)
@@ -231,14 +231,21 @@ def label_terms(cluster_terms: list[list[str]], top: int = 2) -> list[list[str]]
     return out
 
 
-def update(con: duckdb.DuckDBPyConnection, *, seed: int = 0) -> str:
-    """Fit clusters if there are none yet, else assign unclustered phrases; returns what it did."""
+def update(con: duckdb.DuckDBPyConnection, *, seed: int = 0, namer=None) -> str:
+    """Fit clusters if there are none yet, else assign unclustered phrases; returns what it did.
+
+    Either way every pitch phrase's descriptor is decided again (`descriptors.reassign`): new
+    phrases that join a wording inherit its descriptor.
+    """
     has_clusters = con.execute(
         "SELECT count(*) FROM clusters WHERE cluster_id <> ?", [UNCLUSTERED_ID]
     ).fetchone()[0] > 0
     if not has_clusters:
-        return refit(con, seed=seed)
+        return refit(con, seed=seed, namer=namer)
+    from .descriptors import reassign
+
     assigned = assign_new(con)
+    reassign(con)
     return f"assigned {assigned} new phrases to existing clusters"
 
 
@@ -277,15 +284,17 @@ def _refresh_sizes(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = False) -> str:
-    """Cluster every pitch phrase from scratch and replace the clusters table.
+def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = False, namer=None) -> str:
+    """Cluster every pitch phrase into wordings (`wordings.fit`) from scratch and replace the clusters table.
 
     With `keep_ids` (`pitchlab recluster`), a new cluster whose centroid is
     close to an old one (cosine >= MATCH_SIMILARITY, best pairs first) keeps the
     old id; the others get fresh ids. Every replaced cluster is kept in
     `cluster_history` with the id that succeeded it. Phrases that resemble no
     cluster go to the unclustered row (cluster 0), which always exists once
-    clusters do.
+    clusters do. A kept id keeps the descriptor you confirmed for it. Then the
+    suggested descriptors are made again from the new wordings (`themes.suggest`,
+    named by `namer`) and every phrase's descriptor is decided again.
     """
     # fetchnumpy: ~10x faster than fetchall for 100k vectors (bench fit_engines)
     cols = con.execute(
@@ -296,11 +305,13 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = Fal
     ids = cols["phrase_id"].tolist()
     texts = cols["text"].tolist()
     x = _unit(np.stack(cols["embedding"]).astype(np.float32))
-    result = fit(x, groups=cols["call_id"], seed=seed)
+    from .wordings import fit as fit_wordings
+
+    result = fit_wordings(x, seed=seed)
     own = own_similarity(x, result)
     outlier = own < UNCLUSTERED_BELOW
     terms_by_phrase: dict[str, list[str]] = {}
-    for pid, term in con.execute("SELECT phrase_id, term FROM descriptors").fetchall():
+    for pid, term in con.execute("SELECT phrase_id, term FROM phrase_terms").fetchall():
         terms_by_phrase.setdefault(pid, []).append(term)
     k = len(result.centroids)
     members = {c: np.flatnonzero((result.labels == c) & ~outlier) for c in range(k)}
@@ -308,6 +319,9 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = Fal
     old = con.execute(
         "SELECT cluster_id, centroid FROM clusters WHERE cluster_id <> ? ORDER BY cluster_id", [UNCLUSTERED_ID]
     ).fetchall()
+    confirmed = dict(con.execute(
+        "SELECT cluster_id, descriptor_id FROM clusters WHERE descriptor_confirmed AND cluster_id <> ?", [UNCLUSTERED_ID]
+    ).fetchall()) if keep_ids else {}
     new_id, similarity = _ids_for(order, result.centroids, old if keep_ids else [], con)
     names = label_terms([[t for i in members[c] for t in terms_by_phrase.get(ids[i], [])] for c in order])
     with transaction(con):
@@ -315,8 +329,9 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = Fal
             con.execute(
                 """
                 INSERT INTO cluster_history (cluster_id, label, size, example, centroid, fitted_at,
-                                             successor_id, successor_similarity)
-                SELECT cluster_id, label, size, example, centroid, fitted_at, ?, ? FROM clusters
+                                             successor_id, successor_similarity, descriptor_id, descriptor_confirmed)
+                SELECT cluster_id, label, size, example, centroid, fitted_at, ?, ?, descriptor_id,
+                       coalesce(descriptor_confirmed, false) FROM clusters
                 WHERE cluster_id = ?
                 """,
                 [old_id if old_id in similarity else None, similarity.get(old_id), old_id],
@@ -329,14 +344,18 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = Fal
             central = idx[np.argmax(x[idx] @ centroid)]
             example = texts[central]
             label = " · ".join(name) if name else " ".join(example.split()[:4])
+            kept = new_id[c] in confirmed and new_id[c] in similarity  # a kept id keeps its confirmation
             con.execute(
-                "INSERT INTO clusters (cluster_id, label, size, example, centroid) VALUES (?, ?, ?, ?, ?)",
-                [new_id[c], label, len(idx), example, centroid.astype(np.float32).tolist()],
+                "INSERT INTO clusters (cluster_id, label, size, example, centroid, descriptor_id, descriptor_confirmed)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [new_id[c], label, len(idx), example, centroid.astype(np.float32).tolist(),
+                 confirmed.get(new_id[c]) if kept else None, kept],
             )
         loners = np.flatnonzero(outlier)
         farthest = texts[loners[np.argmin(own[loners])]] if len(loners) else ""
         con.execute(  # the zero centroid is never matched: assign_new and recluster leave cluster 0 out
-            "INSERT INTO clusters (cluster_id, label, size, example, centroid) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO clusters (cluster_id, label, size, example, centroid, descriptor_confirmed)"
+            " VALUES (?, ?, ?, ?, ?, false)",
             [UNCLUSTERED_ID, UNCLUSTERED_LABEL, len(loners), farthest, [0.0] * x.shape[1]],
         )
         # One statement: executemany would plan an UPDATE per phrase (minutes at 100k phrases).
@@ -348,6 +367,11 @@ def refit(con: duckdb.DuckDBPyConnection, *, seed: int = 0, keep_ids: bool = Fal
             """,
             [ids, [UNCLUSTERED_ID if out else new_id[int(label)] for label, out in zip(result.labels, outlier)]],
         )
+    from .descriptors import reassign
+    from .themes import WordNamer, suggest
+
+    suggest(con, namer or WordNamer())
+    reassign(con)
     kept = len(similarity)
     note = f"; {kept} of {len(old)} earlier clusters kept their ids" if keep_ids and old else ""
     loose = f", {len(loners)} unclustered" if len(loners) else ""

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from .board import Board, board
+from .board import next_tests as descriptor_tests
 from .evidence import cluster_evidence, next_tests
 from .stats import LeaderRow, baseline_rate, leaderboard
 
@@ -72,6 +74,7 @@ class Report:
     quality: Quality
     next_tests: tuple[str, ...]
     include_inferred: bool
+    descriptors: Board | None = None  # the benefit level: descriptors, each with its wordings
 
 
 def gather(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True, examples: int = 3) -> Report:
@@ -83,7 +86,9 @@ def gather(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True, exa
         ClusterReport(row, _examples(con, row.cluster_id, examples), _reaction_mix(con, row.cluster_id))
         for row in rows
     )
-    return Report(baseline, clusters, _reps(con), _quality(con), next_tests(rows, baseline, p_best), include_inferred)
+    level = board(con, include_inferred=include_inferred)
+    tips = descriptor_tests(level, baseline) if level.descriptors else next_tests(rows, baseline, p_best)
+    return Report(baseline, clusters, _reps(con), _quality(con), tips, include_inferred, level)
 
 
 def _examples(con, cluster_id: int, limit: int) -> tuple[Example, ...]:

@@ -6,6 +6,7 @@ from html import escape
 from typing import Callable
 
 from .report import ClusterReport, Example, Report
+from .report_descriptors import descriptor_section
 
 REACTION_COLOURS = {"interested": "#2e8b57", "neutral": "#9aa5b1", "objection": "#c0392b"}
 PLOT_W, LABEL_W, ROW_H = 760, 260, 26
@@ -132,13 +133,15 @@ def render(report: Report, *, link: Callable[[Example], str]) -> str:
         "<h1>Pitchlab report</h1>",
         f'<p class="muted">Which ways of describing the product go with interested leads. Rates count {counted}. '
         "These are associations across calls, not proof that a wording causes interest.</p>",
-        "<h2>Descriptor clusters</h2>",
-        "<p>Interested-lead rate of the calls that used each cluster, with its 90% interval; the dashed line is the "
-        "rate over all calls. Grey: fewer than 5 calls with an outcome. The number in brackets is those calls.</p>",
-        forest_plot(report) if report.clusters else "<p>No clusters yet: analyze some calls first.</p>",
+        descriptor_section(report),
         "<h2>What to test next</h2><ul class=next>",
         *(f"<li>{escape(t)}</li>" for t in report.next_tests),
-        "</ul><h2>Clusters in detail</h2>",
+        "</ul><h2>Wordings</h2>",
+        "<p>Each wording cluster (near-identical phrasings): interested-lead rate of the calls that used it, with its "
+        "90% interval; the dashed line is the rate over all calls. Grey: fewer than 5 calls with an outcome. The "
+        "number in brackets is those calls.</p>",
+        forest_plot(report) if report.clusters else "<p>No clusters yet: analyze some calls first.</p>",
+        "<h2>Wordings in detail</h2>",
         *(_cluster_section(c, link) for c in report.clusters),
         "<h2>Reps</h2><p>Talk ratio: the rep's share of the words spoken in their calls. "
         "Questions: question marks in the rep's speech, per call.</p>",

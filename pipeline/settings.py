@@ -39,6 +39,7 @@ class Settings:
     rep_names: tuple[str, ...] = ()  # transcripts: known reps (--rep, PITCHLAB_REPS)
     team: Path | None = None  # transcripts: a file of rep names, one a line
     vocabulary: Path | None = None  # product and company names, one a line, given to Whisper as hotwords
+    descriptors: Path | None = None  # CSV `descriptor,example`: the benefits under test (--descriptors)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -59,6 +60,8 @@ class Settings:
             values["team"] = Path(os.environ["PITCHLAB_TEAM"])
         if os.environ.get("PITCHLAB_VOCABULARY"):
             values["vocabulary"] = Path(os.environ["PITCHLAB_VOCABULARY"])
+        if os.environ.get("PITCHLAB_DESCRIPTORS"):
+            values["descriptors"] = Path(os.environ["PITCHLAB_DESCRIPTORS"])
         if "PITCHLAB_OUTCOMES" in os.environ:
             values["outcomes"] = Path(os.environ["PITCHLAB_OUTCOMES"])
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -77,6 +80,9 @@ class Settings:
         if settings.vocabulary is not None and not settings.vocabulary.is_file():
             raise PitchlabError(f"vocabulary file {settings.vocabulary} not found: give a text file with one "
                                 "product or company name a line")
+        if settings.descriptors is not None and not settings.descriptors.is_file():
+            raise PitchlabError(f"descriptors file {settings.descriptors} not found: write `descriptor,example` rows "
+                                "there (one example line a row)")
         if settings.beam_size < 1:
             raise PitchlabError(f"beam size must be 1 or more, not {settings.beam_size}")
         if settings.rep_channel and settings.stereo_preset:

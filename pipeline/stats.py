@@ -41,7 +41,7 @@ def leaderboard(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True
         f"""
         SELECT cluster_id, label, example, phrases, calls, calls_with_outcome, interested_calls,
                interest_rate, lift, ci_low, ci_high, reaction_interest, low_support
-        FROM descriptor_stats({'true' if include_inferred else 'false'})
+        FROM wording_stats({'true' if include_inferred else 'false'})
         WHERE NOT unclustered
         ORDER BY interest_rate DESC NULLS LAST, calls_with_outcome DESC, cluster_id
         """
@@ -52,7 +52,7 @@ def leaderboard(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True
 def unclustered(con: duckdb.DuckDBPyConnection) -> Unclustered | None:
     """The unclustered row's size and share (None before the first clustering)."""
     row = con.execute(
-        "SELECT phrases, coalesce(phrase_share, 0), example FROM descriptor_performance WHERE unclustered"
+        "SELECT phrases, coalesce(phrase_share, 0), example FROM wording_performance WHERE unclustered"
     ).fetchone()
     return None if row is None else Unclustered(*row)
 

@@ -73,7 +73,7 @@ def write_calls(con: duckdb.DuckDBPyConnection, calls: Sequence[tuple[CallAnalys
                 [[phrase_id(c.info.call_id, p.phrase_idx), c.info.call_id, p.turn_idx, p.start_s, p.end_s, p.text,
                   p.kind, p.kind_evidence] for c, _ in calls for p in c.phrases],
                 vectors=[vec for c, _ in calls for vec in c.embeddings])
-        _insert(con, "descriptors (phrase_id, term)",
+        _insert(con, "phrase_terms (phrase_id, term)",
                 [[phrase_id(c.info.call_id, p.phrase_idx), t] for c, _ in calls for p in c.phrases
                  for t in p.descriptors])
         _insert(con, "reactions (reaction_id, phrase_id, call_id, turn_idx, start_s, end_s, text, interest, label,"

@@ -15,14 +15,14 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 
 from . import cluster, db, ingest, outcomes, reps, store
-from .analyze import Models, new_recordings, process_recording, save
+from .analyze import Models, cluster_and_describe, new_recordings, process_recording, save
 from .errors import DatabaseBusy, PitchlabError
 from .records import Recording
 from .settings import Settings
@@ -44,6 +44,15 @@ class WatchTiming:
 class WatchSummary:
     processed: int
     failed: int
+
+
+def _refresh(con, models: Models, settings: Settings) -> str:
+    """Clusters and descriptors refreshed; a descriptors file broken while watching is a log line, not a crash."""
+    try:
+        return cluster_and_describe(con, models, settings)
+    except PitchlabError as exc:
+        log.warning("descriptors not updated: %s", exc)
+        return cluster_and_describe(con, models, replace(settings, descriptors=None))
 
 
 class Stopped(Exception):
@@ -127,7 +136,7 @@ class _Loop:
             return
         try:
             with db.opened(self.settings.db) as con:
-                log.info("clusters: %s", cluster.update(con))
+                log.info("clusters: %s", _refresh(con, self.models, self.settings))
         except DatabaseBusy:
             log.warning("database busy: the clusters will be refreshed at the next start")
 
@@ -220,7 +229,7 @@ class _Loop:
             if labels:
                 log.info("outcomes applied to %d calls", store.apply_outcomes(con, labels))
             if due:
-                log.info("clusters: %s", cluster.update(con))
+                log.info("clusters: %s", _refresh(con, self.models, self.settings))
                 self.unclustered_since = None
         self.outcome_signature = signature
 

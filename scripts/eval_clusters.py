@@ -56,7 +56,7 @@ def quality(db_path: str, truth_path: str) -> None:
         labels, _, _ = cluster.kmeans(unit, k)
         print(f"k-means, k={k}: ARI {adjusted_rand(family, labels):.3f}")
     board = con.execute(
-        "SELECT cluster_id, interest_rate, ci_low, ci_high, low_support FROM descriptor_performance "
+        "SELECT cluster_id, interest_rate, ci_low, ci_high, low_support FROM wording_performance "
         "WHERE NOT unclustered AND interest_rate IS NOT NULL ORDER BY interest_rate DESC, calls_with_outcome DESC"
     ).fetchall()
     majority = {}

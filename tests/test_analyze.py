@@ -29,7 +29,7 @@ def dump(path):
         return {
             t: con.execute(f"SELECT * EXCLUDE ({skip}) FROM {t} ORDER BY ALL").fetchall()
             for t, skip in [("calls", "processed_at"), ("turns", "call_id"), ("pitch_phrases", "call_id"),
-                            ("reactions", "call_id"), ("descriptors", "phrase_id"), ("clusters", "fitted_at")]
+                            ("reactions", "call_id"), ("phrase_terms", "phrase_id"), ("clusters", "fitted_at")]
         }
 
 

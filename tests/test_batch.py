@@ -20,7 +20,7 @@ from test_analyze import PROSPECT_SCRIPT, REP_SCRIPT, stereo_call
 
 EXAMPLES = ROOT / "tests" / "data" / "transcripts"
 TABLES = [("calls", "processed_at"), ("turns", "call_id"), ("pitch_phrases", "call_id"), ("reactions", "call_id"),
-          ("descriptors", "phrase_id"), ("clusters", "fitted_at"), ("ingest_errors", "seen_at")]
+          ("phrase_terms", "phrase_id"), ("clusters", "fitted_at"), ("ingest_errors", "seen_at")]
 
 
 def dump(path: Path) -> dict[str, list[tuple]]:

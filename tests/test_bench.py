@@ -184,7 +184,7 @@ def test_every_write_call_writer_stores_the_same_rows():
         call = store_bench.demo_sized_call(7)
         writer(con, call, 1000)
         counts.append([con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                       for t in ("calls", "turns", "pitch_phrases", "descriptors", "reactions")])
+                       for t in ("calls", "turns", "pitch_phrases", "phrase_terms", "reactions")])
         vectors = np.array([r[0] for r in con.execute("SELECT embedding FROM pitch_phrases ORDER BY phrase_id").fetchall()])
         assert np.array_equal(vectors, np.array(call.embeddings, dtype=np.float32))
     assert counts == [[1, 30, 20, 20, 20]] * len(store_bench.WRITERS)
@@ -196,7 +196,19 @@ def test_a_synthetic_database_follows_the_schema(tmp_path):
     synthetic.fill_calls(tmp_path / "s.duckdb", calls=4, phrases_per_call=3, turns_per_call=5)
     con = db.connect(tmp_path / "s.duckdb")
     counts = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("calls", "turns", "pitch_phrases", "descriptors", "reactions")]
+              for t in ("calls", "turns", "pitch_phrases", "phrase_terms", "reactions")]
     assert counts == [4, 20, 12, 12, 12]
     assert con.execute("SELECT count(*) FROM pitch_phrases WHERE cluster_id IS NULL").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM descriptor_performance").fetchone()[0] > 0
+
+
+def test_reassign_measures_a_first_declaration_and_a_change_and_renders_the_goal():
+    from bench.descriptors_bench import reassign
+    from bench.report import _reassign
+
+    r = reassign(n=300, repeats=2)
+    assert r["n"] == 300 and sum(r["methods"].values()) == 300 and r["first_s"] > 0 and r["change_s"] > 0
+    goals = []
+    lines = _reassign({"results": {"reassign": [{"params": {"n": 100_000}, "runs": [{**r, "n": 100_000}]}]}}, goals)
+    assert any(line.startswith("| 100,000 |") for line in lines)
+    assert goals[0][0] == "re-assigning 100k phrases after a change of descriptors < 5 s"

@@ -45,14 +45,17 @@ def test_class_based_tfidf_prefers_terms_specific_to_a_cluster():
 def insert_phrases(con, x, prefix, terms=()):
     for i, vec in enumerate(x):
         pid = f"{prefix}{i:03d}"
-        con.execute("INSERT INTO pitch_phrases VALUES (?, ?, 0, 0, 1, ?, 'pitch', '', ?, NULL)",
+        con.execute("INSERT INTO pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind, kind_evidence, embedding, cluster_id) VALUES (?, ?, 0, 0, 1, ?, 'pitch', '', ?, NULL)",
                     [pid, f"call {pid}", f"text {pid}", vec.tolist()])  # one call per phrase
         for t in terms[i] if terms else ():
-            con.execute("INSERT INTO descriptors VALUES (?, ?)", [pid, t])
+            con.execute("INSERT INTO phrase_terms VALUES (?, ?)", [pid, t])
+
+
+WORDING_SPREAD = 0.02  # near-identical phrasings: cosine about 0.9 within a blob (0.05 gives about 0.5)
 
 
 def test_first_batch_fits_later_batches_are_assigned_in_sql_without_moving_ids(tmp_path):
-    x, truth = blobs(10, 3)
+    x, truth = blobs(10, 3, spread=WORDING_SPREAD)
     order = np.random.default_rng(0).permutation(len(x))
     first, later = order[:24], order[24:]
     with db.opened(tmp_path / "c.duckdb") as con:
@@ -83,7 +86,7 @@ def test_large_batches_choose_k_on_a_sample_then_fit_every_phrase(monkeypatch):
 
 
 def test_recluster_keeps_the_ids_of_matching_clusters_and_records_history(tmp_path):
-    x, truth = blobs(10, 4)
+    x, truth = blobs(10, 4, spread=WORDING_SPREAD)
     first = np.flatnonzero(truth < 3)  # three families first, the fourth arrives later
     with db.opened(tmp_path / "r.duckdb") as con:
         insert_phrases(con, x[first], "a", [[f"family{truth[i]}"] for i in first])
@@ -132,22 +135,51 @@ def test_k_is_chosen_among_fits_whose_clusters_span_enough_calls():
     assert len(cluster.fit(x, groups=few).centroids) == 8
 
 
-def test_a_phrase_like_no_cluster_is_unclustered_on_fit_and_on_assignment(tmp_path):
-    x, truth = blobs(10, 3)
+def test_a_phrase_like_no_cluster_is_its_own_wording_on_fit_and_unclustered_on_assignment(tmp_path):
+    x, truth = blobs(10, 3, spread=WORDING_SPREAD)
     rng = np.random.default_rng(9)
     stray = rng.normal(size=(2, DIM)).astype(np.float32)  # random directions: cosine ~0 to every centroid
     with db.opened(tmp_path / "u.duckdb") as con:
         insert_phrases(con, np.concatenate([x, stray[:1]]), "a")
-        assert cluster.update(con).startswith("fitted 3 clusters over 31 phrases, 1 unclustered")
-        assert con.execute("SELECT cluster_id FROM pitch_phrases WHERE phrase_id = 'a030'").fetchone() == (0,)
-        assert con.execute("SELECT label, size FROM clusters WHERE cluster_id = 0").fetchone() == ("unclustered", 1)
+        assert cluster.update(con).startswith("fitted 4 clusters over 31 phrases (")  # a wording said once
+        alone = con.execute("SELECT cluster_id FROM pitch_phrases WHERE phrase_id = 'a030'").fetchone()[0]
+        assert con.execute("SELECT size FROM clusters WHERE cluster_id = ?", [alone]).fetchone() == (1,)
+        assert con.execute("SELECT label, size FROM clusters WHERE cluster_id = 0").fetchone() == ("unclustered", 0)
         insert_phrases(con, np.concatenate([x[:1], stray[1:]]), "b")
         cluster.update(con)
         assigned = dict(con.execute("SELECT phrase_id, cluster_id FROM pitch_phrases WHERE phrase_id LIKE 'b%'").fetchall())
         first = con.execute("SELECT cluster_id FROM pitch_phrases WHERE phrase_id = 'a000'").fetchone()[0]
         sizes = dict(con.execute("SELECT cluster_id, size FROM clusters").fetchall())
-    assert assigned == {"b000": first, "b001": 0}
-    assert sizes[0] == 2 and sum(sizes.values()) == 33
+    assert assigned == {"b000": first, "b001": 0}  # a new phrase like no wording waits for the next recluster
+    assert sizes[0] == 1 and sum(sizes.values()) == 33
+
+
+def test_wordings_group_near_identical_phrasings_and_keep_claims_apart(monkeypatch):
+    from pipeline import wordings
+
+    x, family, _ = wordings_of()
+    fitted = wordings.fit(x)
+    assert len(fitted.centroids) == 8 and same_partition(fitted.labels, wording_truth())
+    monkeypatch.setattr(wordings, "SAMPLE", 10)  # a large batch: rounds of samples, then the rest joins
+    sampled = wordings.fit(x)
+    assert len(sampled.centroids) == 8 and same_partition(sampled.labels, wording_truth())
+
+
+def wordings_of(families=4, per_family=2, repeats=3, seed=4):
+    """Like `wordings`, with MiniLM-like cosines: about 0.5 between two wordings of one family (same benefit,
+    other words), about 0.9 between repeats of one wording (the same words, a few misheard)."""
+    rng = np.random.default_rng(seed)
+    x = []
+    for _ in range(families):
+        centre = rng.normal(size=DIM)
+        for _ in range(per_family):
+            wording = centre + rng.normal(size=DIM)
+            x += [wording + 0.3 * rng.normal(size=DIM) for _ in range(repeats)]
+    return np.array(x, dtype=np.float32), np.repeat(np.arange(families), per_family * repeats), None
+
+
+def wording_truth(families=4, per_family=2, repeats=3):
+    return np.repeat(np.arange(families * per_family), repeats)
 
 
 def test_adjusted_rand_index_matches_hand_computed_values():

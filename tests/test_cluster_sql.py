@@ -18,10 +18,10 @@ def stored(x: np.ndarray):
     cols = {f"d{j}": x[:, j].astype(np.float32) for j in range(DIM)}
     vector = ", ".join(f"d{j}" for j in range(DIM))
     con.execute(
-        f"INSERT INTO pitch_phrases SELECT printf('p%06d', row_number() OVER () - 1), 'c', 0, 0, 1, 't', 'pitch', '',"
+        f"INSERT INTO pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind, kind_evidence, embedding, cluster_id) SELECT printf('p%06d', row_number() OVER () - 1), 'c', 0, 0, 1, 't', 'pitch', '',"
         f" [{vector}]::FLOAT[{DIM}], NULL FROM cols"
     )
-    con.execute("INSERT INTO pitch_phrases SELECT 'q' || phrase_id, 'c', 0, 0, 1, 't', 'greeting', '', embedding, NULL"
+    con.execute("INSERT INTO pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind, kind_evidence, embedding, cluster_id) SELECT 'q' || phrase_id, 'c', 0, 0, 1, 't', 'greeting', '', embedding, NULL"
                 " FROM pitch_phrases")  # not pitches: left out
     return con
 

@@ -45,7 +45,7 @@ def test_the_view_carries_the_same_rep_adjusted_odds_ratio_and_a_reaction_interv
         ev = evidence.cluster_evidence(con)
         rows = {r[0]: r[1:] for r in con.execute(
             "SELECT cluster_id, rep_adjusted_odds_ratio, reaction_interest, reaction_ci_low, reaction_ci_high, "
-            "reactions, phrase_share FROM descriptor_performance").fetchall()}
+            "reactions, phrase_share FROM wording_performance").fetchall()}
     for cid in (1, 2):
         assert rows[cid][0] == pytest.approx(ev[cid].rep_adjusted_odds_ratio)
     assert ev[1].rep_adjusted_odds_ratio is not None

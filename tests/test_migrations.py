@@ -6,10 +6,15 @@ CONTRACT = {
     "pitch_phrases": {"phrase_id", "call_id", "start_s", "end_s", "text", "embedding", "cluster_id"},
     "reactions": {"reaction_id", "phrase_id", "call_id", "start_s", "end_s", "text", "interest", "label"},
     "clusters": {"cluster_id", "label", "size"},
-    "descriptor_performance": {
+    "wording_performance": {
         "cluster_id", "label", "phrases", "calls", "interested_calls", "interest_rate",
-        "lift", "ci_low", "ci_high", "reaction_interest",
+        "lift", "ci_low", "ci_high", "reaction_interest", "descriptor_id", "descriptor",
     },
+    "descriptor_performance": {
+        "descriptor_id", "descriptor", "source", "phrases", "wordings", "calls", "interested_calls", "interest_rate",
+        "lift", "ci_low", "ci_high", "reaction_interest", "rep_adjusted_odds_ratio", "q_value",
+    },
+    "descriptors": {"descriptor_id", "name", "source", "examples"},
 }
 
 

@@ -43,3 +43,16 @@ def test_spacy_cuts_long_sentences_into_clauses(spacy_splitter):
         "You record a short personal video for every single prospect in under a minute",
         "and our editor removes all the pauses for you automatically.",
     ]
+
+
+def test_spacy_names_themes_with_noun_phrases_as_said_never_lemmas(spacy_splitter):
+    from pipeline.themes import SpacyNamer
+
+    names = SpacyNamer(spacy_splitter.nlp).names([
+        ["Your data stays in your own account.", "All your data is encrypted at rest.", "We never sell your data."],
+        ["The AI-powered editor removes filler words.", "Our AI-powered editor trims the pauses for you."],
+        ["Setup takes five minutes.", "Paste one line of code and the player is live."],
+    ])
+    assert names[0] == "data" and names[1] == "ai-powered editor"  # not "datum", not "ai power editor"
+    assert SpacyNamer(spacy_splitter.nlp).names([["The built -in AI assistant writes it."]]) == ["ai assistant"]
+    assert len(set(names)) == 3 and all(n and n == n.lower() for n in names)

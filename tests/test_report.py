@@ -176,7 +176,7 @@ def test_report_renders_in_headless_chromium_with_the_charts_drawn(report_db, tm
     )
     pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     assert pixels.shape[:2] == (900, 1000)
-    # the forest plot's blue intervals and dots (#3e7cb1, used nowhere else), and its red dashed baseline (#d64545)
+    # the forest plots' blue intervals and dots (#3e7cb1, used only there: descriptors first, then wordings), and its red dashed baseline (#d64545)
     blue = np.all(np.abs(pixels - [0x3E, 0x7C, 0xB1]) < 12, axis=2)
     red = np.all(np.abs(pixels - [0xD6, 0x45, 0x45]) < 12, axis=2)
     assert sum(1 for c in report.clusters if not c.row.low_support) >= 1

@@ -27,7 +27,7 @@ def seed(con, calls, uses, reactions=()):
         con.execute("INSERT INTO clusters (cluster_id, label, size, example, centroid) VALUES (?, ?, 0, 'ex', ?)",
                     [cluster, f"c{cluster}", [0.0] * 384])
     for i, (cid, cluster) in enumerate(uses):
-        con.execute("INSERT INTO pitch_phrases VALUES (?, ?, 0, 0, 1, 'p', 'pitch', '', ?, ?)",
+        con.execute("INSERT INTO pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind, kind_evidence, embedding, cluster_id) VALUES (?, ?, 0, 0, 1, 'p', 'pitch', '', ?, ?)",
                     [f"p{i}", cid, [0.0] * 384, cluster])
     for i, (pid, interest) in enumerate(reactions):
         con.execute("INSERT INTO reactions VALUES (?, ?, 'a', 1, 1, 2, 'r', ?, 'neutral', [], 0.5, false, [], 1)",
@@ -43,7 +43,7 @@ def test_descriptor_performance_rates_lift_and_wilson_interval(tmp_path):
         seed(con, calls, uses, reactions=[("p0", 1.0), ("p2", 0.5), ("p4", -1.0)])
         rows = {r[0]: r for r in con.execute(
             "SELECT cluster_id, phrases, calls, calls_with_outcome, interested_calls, interest_rate, "
-            "rate_without, lift, ci_low, ci_high, reaction_interest, low_support FROM descriptor_performance"
+            "rate_without, lift, ci_low, ci_high, reaction_interest, low_support FROM wording_performance"
         ).fetchall()}
     c1 = rows[1]
     assert c1[1:8] == (4, 3, 3, 2, pytest.approx(2 / 3), pytest.approx(0 / 1), None)
@@ -85,7 +85,7 @@ def test_inferred_outcomes_count_unless_left_out(tmp_path):
         con.execute("UPDATE calls SET outcome_source = CASE WHEN call_id = 'c' THEN 'inferred' ELSE 'label' END")
         both = [(r.calls_with_outcome, r.interested_calls) for r in leaderboard(con)]
         labels = [(r.calls_with_outcome, r.interested_calls) for r in leaderboard(con, include_inferred=False)]
-        view = con.execute("SELECT calls_with_outcome, interested_calls FROM descriptor_performance").fetchall()
+        view = con.execute("SELECT calls_with_outcome, interested_calls FROM wording_performance").fetchall()
     assert both == view == [(3, 2)]
     assert labels == [(2, 1)]
 
@@ -99,7 +99,7 @@ def test_descriptor_terms_rate_each_term_over_the_calls_that_used_it(tmp_path):
                  "p3": ["price"]}
         for pid, ts in terms.items():
             for t in ts:
-                con.execute("INSERT INTO descriptors VALUES (?, ?)", [pid, t])
+                con.execute("INSERT INTO phrase_terms VALUES (?, ?)", [pid, t])
         rows = con.execute("SELECT term, phrases, calls, interested_calls, interest_rate, rate_without, lift, "
                            "ci_low, ci_high FROM descriptor_terms ORDER BY term").fetchall()
     # "price" is in one call only: not enough support to be listed

@@ -216,7 +216,7 @@ def test_outcomes_arriving_later_update_calls_and_stats_without_reanalysis(tmp_p
     assert w.stop() == 0
     assert w.query("SELECT source_file, rep, outcome FROM calls ORDER BY 1") == [
         ("one.wav", "Dana", "interested"), ("two.wav", "Sam", "interested")]
-    assert w.query("SELECT sum(calls_with_outcome), sum(interested_calls) FROM descriptor_performance") == [(2, 2)]
+    assert w.query("SELECT sum(calls_with_outcome), sum(interested_calls) FROM wording_performance") == [(2, 2)]
     assert w.query("SELECT call_id, processed_at FROM calls ORDER BY call_id") == stored
     assert w.log_text().count("analyzing ") == 2
 
