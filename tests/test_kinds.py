@@ -19,3 +19,15 @@ def test_open_questions_are_never_pitches_but_statements_like_pitches_are():
     got = [k.kind for k in kinds.classify(texts, vectors)]
     assert got[0] != PITCH and got[1] != PITCH
     assert got[2:] == [PITCH, PITCH]  # a yes/no question may still pitch; a statement does
+
+
+def test_a_statement_that_speech_recognition_ends_with_a_question_mark_stays_a_pitch():
+    kinds = KindClassifier(PitchLikeEmbedder())
+    texts = ["You see exactly who watched your video and for how long?",  # a statement, whatever its "?"
+             "So, what are you using today?",  # an open question after a lead-in: never a pitch
+             "And does your team track views today?"]  # a yes/no question: still pays the margin
+    vectors = np.array([[0.73, 0.68]] * 3, dtype=np.float32)  # nearer the pitch examples by less than the margin
+    got = [k.kind for k in kinds.classify(texts, vectors)]
+    assert got[0] == PITCH
+    assert got[1] != PITCH
+    assert got[2] != PITCH
