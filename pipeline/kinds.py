@@ -15,7 +15,9 @@ A question is not a pitch unless it is clearly closer to the pitch examples
 (QUESTION_MARGIN), and an open question ("What ...?", "How ...?") never is:
 it asks about the prospect, it claims nothing about the product. A question
 starts with an auxiliary verb or a wh-word (after a lead-in such as "So,"):
-a statement that speech recognition ended with "?" stays a statement. The
+a statement that speech recognition ended with "?" stays a statement. With
+declared descriptors (`analyze --descriptors FILE`), their example lines are
+pitch examples too: a phrase close to a declared benefit is a pitch. The
 evidence stored is the nearest example and its similarity.
 """
 
@@ -180,12 +182,14 @@ class Kind:
 class KindClassifier:
     """Nearest-example classification of rep phrases; prototypes embedded once."""
 
-    def __init__(self, embedder: Embedder):
+    def __init__(self, embedder: Embedder, pitch_examples: Sequence[str] = ()):
+        """`pitch_examples`: more pitch examples, such as the declared descriptors' example lines."""
         self.labels: list[str] = []
         texts: list[str] = []
         for kind, examples in PROTOTYPES.items():
-            self.labels += [kind] * len(examples)
-            texts += list(examples)
+            more = [e for e in pitch_examples if e not in examples] if kind == PITCH else []
+            self.labels += [kind] * (len(examples) + len(more))
+            texts += list(examples) + more
         self.texts = texts
         self.vectors = embedder.embed(texts)
 
