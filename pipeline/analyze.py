@@ -77,7 +77,9 @@ class Models:
     def kinds(self):
         from .kinds import KindClassifier
 
-        return KindClassifier(self.embedder)
+        # a phrase close to a declared benefit's example line is a pitch
+        declared = descriptors.read_csv(self.settings.descriptors) if self.settings.descriptors else ()
+        return KindClassifier(self.embedder, pitch_examples=[e for d in declared for e in d.examples])
 
     @_kept
     def scorer(self):

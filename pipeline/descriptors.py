@@ -38,7 +38,7 @@ from .errors import PitchlabError
 
 log = logging.getLogger(__name__)
 
-EXAMPLE_SIMILARITY = 0.3  # cosine to a descriptor's nearest example (a wording's mean) to count as that descriptor
+EXAMPLE_SIMILARITY = 0.2  # cosine to a descriptor's nearest example (a wording's mean) to count as that descriptor
 OTHER = "other"  # the name of "no descriptor"; not a name you can declare
 
 

@@ -4,14 +4,21 @@ Kinds: `pitch`, `greeting` (greetings, thanks, small talk, goodbyes),
 `discovery` (questions about the prospect's situation) and `close` (next
 steps, scheduling). Only pitches are clustered and scored.
 
-Method, explainable: each phrase's embedding is compared with short lists of
-example phrases per kind (PROTOTYPES below, generic wording, not taken from
-the demo); a kind's score is the mean similarity of its three nearest
-examples; the best score wins. A question is not a pitch unless it is
-clearly closer to the pitch examples (QUESTION_MARGIN), and an open question
-("What ...?", "How ...?") never is: it asks about the prospect, it claims
-nothing about the product. The evidence stored is the nearest example and its
-similarity.
+Method, explainable: each phrase's embedding is compared with lists of
+example phrases per kind (PROTOTYPES below: generic wording from many kinds
+of product, none taken from the demo or the evaluation corpora); a kind's
+score is the mean similarity of its three nearest examples; the best score
+wins. `greeting` also holds the speech that claims nothing (transitions,
+check-ins such as "Let me share my screen."); `close` is next steps only
+(scheduling, sending things), never a product feature ("a book now button").
+A question is not a pitch unless it is clearly closer to the pitch examples
+(QUESTION_MARGIN), and an open question ("What ...?", "How ...?") never is:
+it asks about the prospect, it claims nothing about the product. A question
+starts with an auxiliary verb or a wh-word (after a lead-in such as "So,"):
+a statement that speech recognition ended with "?" stays a statement. With
+declared descriptors (`analyze --descriptors FILE`), their example lines are
+pitch examples too: a phrase close to a declared benefit is a pitch. The
+evidence stored is the nearest example and its similarity.
 """
 
 from __future__ import annotations
@@ -26,7 +33,15 @@ from .embed import Embedder
 PITCH, GREETING, DISCOVERY, CLOSE = "pitch", "greeting", "discovery", "close"
 TOP = 3
 QUESTION_MARGIN = 0.08
-OPEN_QUESTION_WORDS = frozenset({"what", "what's", "how", "how's", "who", "who's", "which", "where", "when", "why"})
+OPEN_QUESTION_WORDS = frozenset({"what", "what's", "how", "how's", "who", "who's", "whose", "whom", "which", "where",
+                                 "when", "why"})
+# A question starts with an auxiliary verb or a wh-word; speech recognition ends some statements with "?"
+# ("You see exactly who watched your video?"), and those stay statements.
+AUXILIARIES = frozenset(
+    "am is are was were do does did have has had can could will would shall should may might must "
+    "isn't aren't wasn't weren't don't doesn't didn't haven't hasn't hadn't can't couldn't won't wouldn't "
+    "shouldn't mightn't mustn't".split())
+LEAD_INS = frozenset({"so", "and", "but", "okay", "ok", "well", "now", "then", "also", "just", "oh", "right"})
 
 PROTOTYPES: dict[str, tuple[str, ...]] = {
     PITCH: (
@@ -48,6 +63,43 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
         "Every client receives a custom report.",
         "It costs a fraction of what the big vendors charge.",
         "Your managers can coach reps with recorded examples.",
+        "There's a share button right inside every document.",
+        "Your customers can pay straight from the invoice with one tap.",
+        "The mobile app lets your drivers sign for deliveries on the spot.",
+        "Warehouse staff scan a barcode and the stock count updates itself.",
+        "Nobody has to copy numbers between spreadsheets anymore.",
+        "The software files the paperwork for you, so you never miss a deadline.",
+        "We keep you compliant with the latest regulations in every region.",
+        "It pulls data from the tools you already use, no exports needed.",
+        "Tenants submit maintenance requests from their phone.",
+        "A weekly summary lands in your inbox every Monday.",
+        "You pay one flat monthly fee, no matter how many users you add.",
+        "There are no setup fees and no long contract.",
+        "The model predicts which customers are about to cancel.",
+        "Just ask the chatbot a question in plain words and it answers from your data.",
+        "Managers approve expenses from their phone in seconds.",
+        "The whole report builds itself overnight.",
+        "What used to take a full afternoon now happens in the background.",
+        "Most clients are up and running the same day.",
+        "Your team learns it in under an hour, no training course needed.",
+        "Shoppers can reorder their favourite items in two taps.",
+        "The system catches billing errors before they go out.",
+        "Restaurants using it cut food waste by a fifth.",
+        "You see at a glance which stores are behind on their targets.",
+        "Drivers get the fastest route automatically.",
+        "Your data is backed up every hour in two locations.",
+        "Students can submit homework and get feedback in the same app.",
+        "It checks every contract against your policy and highlights the risky clauses.",
+        "Guests check in with a QR code, no front desk queue.",
+        "You can track every shipment live on a map.",
+        "The plugin works with Shopify, WooCommerce and Magento.",
+        "Support tickets get routed to the right person automatically.",
+        "You never have to chase anyone for a signature again.",
+        "It's about half the price of the enterprise tools.",
+        "Every change is logged, so audits take minutes instead of weeks.",
+        "Leads from your website show up in the pipeline instantly.",
+        "Your accountant gets read-only access with one link.",
+        "Our customers usually get their money back within three months.",
     ),
     GREETING: (
         "Hi, this is Alex from Acme.",
@@ -62,6 +114,22 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
         "It's been a busy week here too.",
         "Great to finally connect with you.",
         "Bye for now.",
+        "Let me pull that up on my screen.",
+        "Bear with me one second.",
+        "Okay, let me show you something.",
+        "That's a great question, people ask it all the time.",
+        "Does that make sense?",
+        "Any questions so far?",
+        "Let me walk you through it.",
+        "Here's the part I wanted to get to.",
+        "I hear you, that's fair.",
+        "Right, got it.",
+        "Sure, happy to explain.",
+        "Give me a moment to find it.",
+        "Let me jump to the next slide.",
+        "That's really helpful to know.",
+        "Makes sense.",
+        "So, moving on.",
     ),
     DISCOVERY: (
         "What tools are you using today?",
@@ -73,6 +141,14 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
         "What made you take this call?",
         "How are you tracking that today?",
         "What does a typical week look like for your reps?",
+        "How many locations do you have?",
+        "Walk me through how that works for you now.",
+        "Are you happy with your current vendor?",
+        "Do you have a budget set aside for this?",
+        "What happens when someone on the team is out sick?",
+        "Roughly how many people work there?",
+        "I'd love to hear how your team handles that today.",
+        "When does your current contract end?",
     ),
     CLOSE: (
         "Could we get a walkthrough on the calendar?",
@@ -85,6 +161,14 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
         "Should we schedule a follow-up call?",
         "Great, I'll put it on the calendar.",
         "Understood, I'll check back next quarter.",
+        "What's the best email to send the proposal to?",
+        "Can I set up a demo with your team next week?",
+        "I'll get the contract over to you today.",
+        "Let's pick this up again after your board meeting.",
+        "How about I set you up with a pilot account?",
+        "I'll send a short recap and the next steps.",
+        "Would Monday or Tuesday be better for the next call?",
+        "Who should I loop in on the follow-up email?",
     ),
 }
 
@@ -98,12 +182,14 @@ class Kind:
 class KindClassifier:
     """Nearest-example classification of rep phrases; prototypes embedded once."""
 
-    def __init__(self, embedder: Embedder):
+    def __init__(self, embedder: Embedder, pitch_examples: Sequence[str] = ()):
+        """`pitch_examples`: more pitch examples, such as the declared descriptors' example lines."""
         self.labels: list[str] = []
         texts: list[str] = []
         for kind, examples in PROTOTYPES.items():
-            self.labels += [kind] * len(examples)
-            texts += list(examples)
+            more = [e for e in pitch_examples if e not in examples] if kind == PITCH else []
+            self.labels += [kind] * (len(examples) + len(more))
+            texts += list(examples) + more
         self.texts = texts
         self.vectors = embedder.embed(texts)
 
@@ -117,9 +203,9 @@ class KindClassifier:
         scores = np.stack([np.ascontiguousarray(np.sort(sims[:, cols], axis=1)[:, ::-1][:, :TOP]).mean(axis=1)
                            for cols in columns], axis=1).astype(np.float64)
         pitch = list(PROTOTYPES).index(PITCH)
-        questions = np.array([text.rstrip().endswith("?") for text in texts])
+        questions = np.array([_is_question(text) for text in texts])
         scores[questions, pitch] -= QUESTION_MARGIN
-        open_questions = np.array([q and _first_word(t) in OPEN_QUESTION_WORDS for q, t in zip(questions, texts)])
+        open_questions = np.array([q and _question_word(t) in OPEN_QUESTION_WORDS for q, t in zip(questions, texts)])
         scores[open_questions, pitch] = -np.inf
         best = scores.argmax(axis=1)  # ties go to the first kind, as max() over the dict did
         out = []
@@ -129,6 +215,13 @@ class KindClassifier:
         return out
 
 
-def _first_word(text: str) -> str:
-    words = text.split()
-    return words[0].lower().strip("\"'“‘(,") if words else ""
+def _is_question(text: str) -> bool:
+    """Ends with "?" and starts like a question: an auxiliary verb ("Does ...", "Can ...") or a wh-word."""
+    first = _question_word(text)
+    return text.rstrip().endswith("?") and (first in AUXILIARIES or first in OPEN_QUESTION_WORDS)
+
+
+def _question_word(text: str) -> str:
+    """The first word after lead-ins such as "So," or "And", lower case."""
+    words = (w.lower().strip("\"'“‘(,") for w in text.split())
+    return next((w for w in words if w not in LEAD_INS), "")

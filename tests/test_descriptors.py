@@ -119,6 +119,20 @@ def test_declaring_reassigns_stored_phrases_and_nothing_else(tmp_path):
     assert {k.split(" @")[0] for k, v in got.items() if v.endswith("suggested")} == {PRICE}  # fits no declared one
 
 
+def test_a_paraphrase_sharing_few_words_with_the_one_example_line_still_takes_its_descriptor(tmp_path):
+    viewers = "each viewer of the video shows up by name with how long they watched it and when"
+    with db.opened(tmp_path / "c.duckdb") as con:
+        corpus(con)
+        add_calls(con, {"c8": [viewers], "c9": [viewers], "c10": [viewers]})
+        cluster.update(con)
+        descriptors.declare(con, descriptors.parse_csv(CSV), BagEmbedder())
+        got = {v for k, v in assigned(con).items() if k.startswith(viewers)}
+        similarity = con.execute("SELECT DISTINCT round(descriptor_similarity, 3) FROM pitch_phrases WHERE text = ?",
+                                 [viewers]).fetchall()
+    assert similarity == [(0.28,)]  # to "know who watched"; 0.12 to "syncs into your crm"
+    assert got == {"viewer analytics/example"}
+
+
 def test_a_phrase_fitting_nothing_is_other_never_forced(tmp_path):
     with db.opened(tmp_path / "c.duckdb") as con:
         corpus(con)

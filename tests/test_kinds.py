@@ -19,3 +19,40 @@ def test_open_questions_are_never_pitches_but_statements_like_pitches_are():
     got = [k.kind for k in kinds.classify(texts, vectors)]
     assert got[0] != PITCH and got[1] != PITCH
     assert got[2:] == [PITCH, PITCH]  # a yes/no question may still pitch; a statement does
+
+
+def test_a_statement_that_speech_recognition_ends_with_a_question_mark_stays_a_pitch():
+    kinds = KindClassifier(PitchLikeEmbedder())
+    texts = ["You see exactly who watched your video and for how long?",  # a statement, whatever its "?"
+             "So, what are you using today?",  # an open question after a lead-in: never a pitch
+             "And does your team track views today?"]  # a yes/no question: still pays the margin
+    vectors = np.array([[0.73, 0.68]] * 3, dtype=np.float32)  # nearer the pitch examples by less than the margin
+    got = [k.kind for k in kinds.classify(texts, vectors)]
+    assert got[0] == PITCH
+    assert got[1] != PITCH
+    assert got[2] != PITCH
+
+
+def test_declared_example_lines_are_pitch_examples():
+    class Embedder:  # pitch examples, the other kinds' examples and the declared line: three directions
+        def embed(self, texts):
+            pitch = set(PROTOTYPES[PITCH])
+            return np.array([[0.0, 0.0, 1.0] if "book now" in t else [1.0, 0.0, 0.0] if t in pitch else [0.0, 1.0, 0.0]
+                             for t in texts], dtype=np.float32)
+
+    phrase = ["There's a book now button right on your listing."]
+    vector = np.array([[0.0, 0.2, 0.98]], dtype=np.float32)  # near the declared line, a little near the other kinds
+    assert KindClassifier(Embedder()).classify(phrase, vector)[0].kind != PITCH
+    assert KindClassifier(Embedder(), pitch_examples=["Customers tap book now on your site."]) \
+        .classify(phrase, vector)[0].kind == PITCH
+
+
+def test_analyze_takes_the_declared_example_lines_of_its_descriptors_file(tmp_path):
+    from pipeline.analyze import Models
+    from pipeline.settings import Settings
+
+    (tmp_path / "d.csv").write_text("descriptor,example\nonline booking,Customers tap book now on your site.\n")
+    models = Models(Settings(inbox=tmp_path, db=tmp_path / "c.duckdb", descriptors=tmp_path / "d.csv"))
+    models.__dict__["embedder"] = PitchLikeEmbedder()  # instead of loading MiniLM
+    assert "Customers tap book now on your site." in models.kinds.texts
+    assert models.kinds.labels[models.kinds.texts.index("Customers tap book now on your site.")] == PITCH
