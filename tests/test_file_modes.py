@@ -54,7 +54,8 @@ def test_an_existing_database_and_folder_keep_their_modes(tmp_path, umask022):
 def test_the_cli_makes_the_log_0600_under_umask_022(tmp_path):
     """The real `pitchlab retry` (tests/db_runner.py) paused with a write in DuckDB's log: the log is 0600."""
     path = tmp_path / "new" / "calls.duckdb"
-    db.connect(path).close()  # `retry` needs a database; made here, 0600 in a new 0700 folder whatever the umask
+    with db.opened(path) as con:  # `retry` needs a database with a failure to forget; 0600 in a new 0700 folder
+        con.execute("INSERT INTO ingest_errors (source_file, reason) VALUES ('bad.wav', 'not audio')")
     proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "db_runner.py"), "retry", str(path),
                              "--pause", "written"], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

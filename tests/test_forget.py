@@ -13,8 +13,8 @@ import time
 import numpy as np
 import pytest
 
-from conftest import FakeModels, ScriptTranscriber
-from pipeline import cli, cluster, db, forget
+from conftest import BagEmbedder, FakeModels, ScriptTranscriber
+from pipeline import cli, cluster, db, descriptors, forget
 from pipeline.analyze import analyze
 from pipeline.ingest import sha256_of
 from pipeline.settings import Settings
@@ -64,6 +64,9 @@ def stored(tmp_path):
     _, settings = run_analyze(tmp_path, box)
     with db.opened(settings.db) as con:  # a refit leaves the first clusters in cluster_history
         cluster.refit(con, keep_ids=True, seed=1)
+        # a declared descriptor: every pitch phrase gets a stored similarity (phrase_similarities) to forget too
+        descriptors.declare(con, [descriptors.Declared("viewer analytics", ("See who watched your video.",))],
+                            BagEmbedder())
     return settings
 
 
@@ -172,7 +175,7 @@ def test_cli_forget_by_file_then_analyze_and_watch_skip_it_with_a_log_line(store
     box = stored.inbox
     assert cli.main(["forget", str(box / "a.json"), "--db", str(stored.db), "--inbox", str(box)]) == 0
     out = capsys.readouterr().out
-    assert "forgot 1 calls (a.json)" in out and "rewritten" in out
+    assert "forgot 1 call (a.json)" in out and "rewritten" in out
     assert f"{box / 'a.json'} is still there: analyze and watch skip it" in out
     assert SECRET.encode() not in file_bytes(stored.db)
     (box / "copy-of-a.json").write_bytes((box / "a.json").read_bytes())  # dropped again under another name
@@ -224,7 +227,7 @@ def test_older_than_forgets_by_recording_date_and_bad_input_is_one_line(tmp_path
     assert cli.main(["forget", "--older-than", "120d", "--db", str(settings.db), "--inbox", str(box)]) == 0
     assert "nothing forgotten" in capsys.readouterr().out
     assert cli.main(["forget", "--older-than", "90d", "--db", str(settings.db), "--inbox", str(box)]) == 0
-    assert "forgot 1 calls (c.json)" in capsys.readouterr().out
+    assert "forgot 1 call (c.json)" in capsys.readouterr().out
     with db.opened(settings.db, read_only=True) as con:
         assert [r[0] for r in con.execute("SELECT source_file FROM calls ORDER BY 1").fetchall()] == \
             ["a.json", "b.json", "d.json", "e.json"]
