@@ -190,6 +190,10 @@ def concrete(command: str, db: Path, inbox: Path, out: Path) -> list[str] | None
         return None
     if words == ["forget"]:  # the command named in prose ("`pitchlab forget` recomputes ..."), not a call of it
         return None
+    try:  # a command named in prose without its arguments (`pitchlab descriptors assign`) is not a call of it
+        cli._parser().parse_args(words)
+    except SystemExit:
+        return None
     swap = {"data/demo.duckdb": str(db), "data/calls.duckdb": str(db), "data/inbox": str(inbox),
             "data/demo": str(inbox), "data/report.html": str(out), "/tmp/r.html": str(out)}
     words = [swap.get(w, w) for w in words]
