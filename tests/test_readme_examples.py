@@ -92,7 +92,7 @@ def documented_commands() -> list[str]:
     found = []
     for doc in ALL_DOCS:
         for lang, block in fenced(doc):
-            for line in block.splitlines():
+            for line in re.sub(r"\\\n\s*", " ", block).splitlines():  # continued lines joined
                 if lang in ("sh", "") and "pitchlab " in line:
                     found.append(line.split("pitchlab ", 1)[1])
         for inline in re.findall(r"`((?:[A-Z_]+=\S+ )*(?:\.venv/bin/)?pitchlab [^`\n]*)`", prose(doc)):
