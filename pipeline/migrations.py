@@ -375,6 +375,13 @@ def m007_reps(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE calls ADD COLUMN rep_voice_cosine DOUBLE")
 
 
+def m011_audio_band(con: duckdb.DuckDBPyConnection) -> None:
+    """Each recording's band (`telephone` or `wideband`) and its energy above 4 kHz; NULL for calls stored
+    before it was measured and for transcripts."""
+    con.execute("ALTER TABLE calls ADD COLUMN band VARCHAR")
+    con.execute("ALTER TABLE calls ADD COLUMN high_band_db DOUBLE")
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m001_core_tables,
     m002_descriptor_performance,
@@ -383,4 +390,5 @@ MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m005_backchannel_turns,
     m006_cluster_evidence_columns,
     m007_reps,
+    m011_audio_band,
 ]

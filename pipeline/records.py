@@ -40,6 +40,8 @@ class AudioInfo:
     duration_s: float | None
     channels: int | None = None
     sample_rate: int | None = None
+    band: str | None = None  # `telephone` or `wideband` (ingest.detect_band); None for a transcript
+    high_band_db: float | None = None  # energy above 4 kHz relative to all speech energy, dB
 
 
 @dataclass(frozen=True)
