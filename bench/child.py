@@ -10,6 +10,7 @@ from . import cluster_bench, pipeline_bench, store_bench, transcripts_batch, was
 
 MEASUREMENTS = {
     "throughput": pipeline_bench.throughput,
+    "phone_throughput": pipeline_bench.phone_throughput,
     "incremental": pipeline_bench.incremental,
     "naive": whisper_bench.naive_vs_channels,
     "fit": cluster_bench.fit,

@@ -28,6 +28,18 @@ NO_SPEECH_PROB = 0.6  # with LOW_LOGPROB: the model thinks it heard nothing and 
 LOW_LOGPROB = -1.0
 MAX_COMPRESSION_RATIO = 2.4  # gzip ratio of the text: higher is repetitive
 LOOP_REPEATS = {1: 6, 2: 4, 3: 4, 4: 4}  # an n-gram said this many times in a row is a loop
+# Silero VAD (faster-whisper's VadOptions); None: faster-whisper's defaults
+VAD_PARAMETERS: dict | None = None
+LEVEL_PEAK = None  # speech peaks raised to this level before VAD and Whisper; None: as recorded
+SAMPLE_RATE = 16000
+RESCUE_MAX_S = 2.5  # speech runs this short are transcribed again on their own (0: never)
+RUN_PAUSE_S = 0.2  # a pause this long ends a run of speech
+RUN_PAD_MS = 100
+RUN_THRESHOLD = 0.35  # Silero's speech probability; its default 0.5 clips the onset of a short word at 8 kHz
+RUN_MIN_MS = 120
+RUN_SLACK_S = 0.15  # first-pass words this close to a run count as heard on it
+RESCUE_PAD_S = 0.5  # silence around a run transcribed again
+RESCUE_MAX_HEARD = 1  # a run is rescued only when the first pass put at most this many words on it
 
 
 class Transcriber(Protocol):
@@ -56,8 +68,18 @@ class WhisperTranscriber:
         )
 
     def words(self, audio: np.ndarray) -> list[Word]:
+        audio = level(audio) if LEVEL_PEAK else audio
+        words = self._decode(audio)
+        if RESCUE_MAX_S:
+            words = rescue_short_runs(audio, words, self._decode)
+        return words
+
+    def _decode(self, audio: np.ndarray) -> list[Word]:
         segments, _info = self.model.transcribe(
             audio,
+            vad_parameters=VAD_PARAMETERS,
+            no_speech_threshold=NO_SPEECH_PROB,
+            log_prob_threshold=LOW_LOGPROB,
             language=self.settings.language,
             beam_size=self.settings.beam_size,
             word_timestamps=True,
@@ -70,6 +92,59 @@ class WhisperTranscriber:
             log.info("dropped %d Whisper segments as hallucinations: %s", sum(dropped.values()),
                      ", ".join(f"{n} {why}" for why, n in sorted(dropped.items())))
         return words
+
+
+def short_runs(audio: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) seconds of the speech runs (Silero VAD, split at RUN_PAUSE_S) no longer than RESCUE_MAX_S."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    options = VadOptions(threshold=RUN_THRESHOLD, min_silence_duration_ms=int(RUN_PAUSE_S * 1000), speech_pad_ms=RUN_PAD_MS,
+                         min_speech_duration_ms=RUN_MIN_MS)
+    runs = [(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE) for r in get_speech_timestamps(audio, options)]
+    return [(a, b) for a, b in runs if b - a <= RESCUE_MAX_S]
+
+
+def rescue_short_runs(audio: np.ndarray, words: list[Word], decode) -> list[Word]:
+    """`words` with the short runs of speech that Whisper skipped in context put back.
+
+    Whisper leaves out a short reply said between two of the other side's sentences (mono)
+    or alone on a quiet channel: "Okay." or "Mm hmm, go on." after a pitch. A short run of
+    speech (Silero VAD) on which the first pass put no word, or one word (a neighbour's,
+    pulled over by its timestamps), is transcribed again on its own, between RESCUE_PAD_S of
+    silence; words it hears that the first pass did not have there replace that word.
+    Runs the first pass heard are left alone, so a call costs one more decoding per
+    skipped run, not a second pass.
+    """
+    mid = [(w.start_s + w.end_s) / 2 for w in words]
+    out = list(words)
+    segment = 1 + max((w.segment for w in words), default=-1)
+    pad = np.zeros(int(RESCUE_PAD_S * SAMPLE_RATE), dtype=audio.dtype)
+    for a, b in short_runs(audio):
+        core = [w for w, m in zip(words, mid) if a <= m <= b]
+        if len(core) > RESCUE_MAX_HEARD:
+            continue
+        again = decode(np.concatenate([pad, audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)], pad]))
+        near = [w for w, m in zip(words, mid) if a - RUN_SLACK_S <= m <= b + RUN_SLACK_S]
+        if not again or set(_tokens(again)) <= set(_tokens(near)):
+            continue
+        shift = a - RESCUE_PAD_S
+        out = [w for w in out if w not in core]
+        out += [replace(w, start_s=round(min(max(a, w.start_s + shift), b), 3),
+                        end_s=round(max(min(b, w.end_s + shift), a), 3), segment=segment) for w in again]
+        log.debug("rescued %r at %.1f s (first pass: %r)", " ".join(w.text for w in again), a,
+                  " ".join(w.text for w in core))
+        segment += 1
+    return sorted(out, key=lambda w: (w.start_s, w.end_s))
+
+
+def _tokens(words: list[Word]) -> list[str]:
+    return [t for w in words for t in re.sub(r"[^\w']+", " ", w.text.lower()).split()]
+
+
+def level(audio: np.ndarray) -> np.ndarray:
+    """The channel with its speech peaks at LEVEL_PEAK."""
+    peak = float(np.percentile(np.abs(audio), 99.9)) if len(audio) else 0.0
+    return audio * (LEVEL_PEAK / peak) if peak > 0 else audio
 
 
 def read_vocabulary(path: Path) -> tuple[str, ...]:

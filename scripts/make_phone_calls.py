@@ -13,7 +13,7 @@ than scripts/make_demo_calls.py, passed through a telephone chain:
 * line: band-pass 300-3400 Hz, line hiss (about -52 dBFS) and mains hum, the
   prospect's side 6-16 dB quieter than the rep's (a far-end line);
 * codec: each call draws one of G.711 mu-law (8 kHz wav), GSM 06.10 (through
-  libgsm, stored as 8 kHz mu-law wav), Opus at 8-12 kbit/s (stored as the .opus
+  libgsm, stored as 8 kHz mu-law wav), Opus at 8-12 kbit/s a channel (stored as the .opus
   file itself: the file says 48 kHz, the spectrum says telephone band);
 * half the calls stereo (rep left, prospect right), half a mono mixdown.
 
@@ -228,9 +228,13 @@ def phone_line(tracks: np.ndarray, plan: dict, rng: np.random.Generator) -> np.n
 def write(path_stem: Path, audio: np.ndarray, codec: str, bitrate: int) -> Path:
     if codec == "opus":
         path = path_stem.with_suffix(".opus")
-        layout = ["-ac", str(audio.shape[1])]
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "f32le", "-ar", str(PHONE_SR), *layout, "-i", "-",
-                        "-c:a", "libopus", "-b:a", f"{bitrate}k", "-application", "voip", str(path)],
+        channels = audio.shape[1]
+        # stereo: each channel its own stream (mapping family 255), as a dialer keeps the two legs apart;
+        # libopus's coupled stereo folds them into one at these bit rates
+        split = ["-mapping_family", "255"] if channels == 2 else []
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "f32le", "-ar", str(PHONE_SR), "-ac", str(channels),
+                        "-i", "-", "-c:a", "libopus", "-b:a", f"{bitrate * channels}k", "-application", "voip",
+                        *split, str(path)],
                        input=np.ascontiguousarray(audio, np.float32).tobytes(), check=True)
         return path
     path = path_stem.with_suffix(".wav")
@@ -298,7 +302,7 @@ def test_assets(synth: Synth) -> None:
                             "-c:a", "gsm_ms", "-ar", "8000", str(path)],
                            input=np.ascontiguousarray(audio, np.float32).tobytes(), check=True)
         else:
-            path = write(TEST_DIR / name, audio, codec, 16)
+            path = write(TEST_DIR / name, audio, codec, 10)
         for turn in turns:
             turn["text"] = unspell(turn["text"])
         truth.append({"file": path.name, "channels": channels, "codec": codec, "turns": turns})
