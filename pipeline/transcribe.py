@@ -28,9 +28,6 @@ NO_SPEECH_PROB = 0.6  # with LOW_LOGPROB: the model thinks it heard nothing and 
 LOW_LOGPROB = -1.0
 MAX_COMPRESSION_RATIO = 2.4  # gzip ratio of the text: higher is repetitive
 LOOP_REPEATS = {1: 6, 2: 4, 3: 4, 4: 4}  # an n-gram said this many times in a row is a loop
-# Silero VAD (faster-whisper's VadOptions); None: faster-whisper's defaults
-VAD_PARAMETERS: dict | None = None
-LEVEL_PEAK = None  # speech peaks raised to this level before VAD and Whisper; None: as recorded
 SAMPLE_RATE = 16000
 RESCUE_MAX_S = 2.5  # speech runs this short are transcribed again on their own (0: never)
 RUN_PAUSE_S = 0.2  # a pause this long ends a run of speech
@@ -68,7 +65,6 @@ class WhisperTranscriber:
         )
 
     def words(self, audio: np.ndarray) -> list[Word]:
-        audio = level(audio) if LEVEL_PEAK else audio
         words = self._decode(audio)
         if RESCUE_MAX_S:
             words = rescue_short_runs(audio, words, self._decode)
@@ -77,7 +73,6 @@ class WhisperTranscriber:
     def _decode(self, audio: np.ndarray) -> list[Word]:
         segments, _info = self.model.transcribe(
             audio,
-            vad_parameters=VAD_PARAMETERS,
             no_speech_threshold=NO_SPEECH_PROB,
             log_prob_threshold=LOW_LOGPROB,
             language=self.settings.language,
@@ -139,12 +134,6 @@ def rescue_short_runs(audio: np.ndarray, words: list[Word], decode) -> list[Word
 
 def _tokens(words: list[Word]) -> list[str]:
     return [t for w in words for t in re.sub(r"[^\w']+", " ", w.text.lower()).split()]
-
-
-def level(audio: np.ndarray) -> np.ndarray:
-    """The channel with its speech peaks at LEVEL_PEAK."""
-    peak = float(np.percentile(np.abs(audio), 99.9)) if len(audio) else 0.0
-    return audio * (LEVEL_PEAK / peak) if peak > 0 else audio
 
 
 def read_vocabulary(path: Path) -> tuple[str, ...]:
