@@ -138,7 +138,7 @@ def phone_throughput(*, model: str, folder: str = str(PHONE_SET)) -> dict:
     from .common import ROOT
 
     src = Path(folder)
-    if not (src / "truth.json").exists():
+    if not src.is_dir() or not any(src.glob("phone_*")):
         subprocess.run([sys.executable, str(ROOT / "scripts" / "make_phone_calls.py"), "--out", str(src)],
                        check=True, stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """How the pipeline does on the telephone-band evaluation set (scripts/make_phone_calls.py).
 
-    PYTHONPATH=. .venv/bin/python scripts/eval_phone.py [/tmp/pitchlab-phone] [--db PATH] [--reuse]
+    PYTHONPATH=. .venv/bin/python scripts/eval_phone.py [/tmp/pitchlab-phone] [--db PATH] [--reuse] [--missed]
 
 Analyzes every call of the folder into a fresh database (PATH, default DIR.duckdb;
---reuse reads an existing one instead) and compares it with the folder's truth.json:
+--reuse reads an existing one instead) and compares it with the generator's truth (DIR.truth.json, beside the folder):
 
 * prospect replies found: a true prospect turn is found when a stored prospect turn
   (backchannels included) overlaps it; split into short (<= 2 s) and longer turns, and
@@ -119,9 +119,9 @@ def main() -> int:
     ap.add_argument("--reuse", action="store_true", help="evaluate an existing database, do not analyze")
     ap.add_argument("--missed", action="store_true", help="list the prospect turns not found")
     args = ap.parse_args()
-    truth_path = args.folder / "truth.json"
+    truth_path = args.folder.parent / f"{args.folder.name}.truth.json"
     if not truth_path.exists():
-        print(f"no truth.json in {args.folder}: run scripts/make_phone_calls.py first", file=sys.stderr)
+        print(f"no {truth_path}: run scripts/make_phone_calls.py --out {args.folder} first", file=sys.stderr)
         return 2
     db = args.db or args.folder.with_suffix(".duckdb")
     if not args.reuse:

@@ -24,7 +24,7 @@ you send me more details?", "Mm hmm, go on.") and longer ones, at 0.15-0.9 s.
 PCM wav without the line or codec (the 16 kHz comparison). ``--test-assets``
 (re)writes the small committed test clips in tests/data/phone/ instead.
 
-Writes ``OUT/phone_NN.{wav,opus}`` and ``OUT/truth.json`` (layout of
+Writes ``OUT/phone_NN.{wav,opus}`` and ``OUT.truth.json`` beside the folder (layout of
 data/demo_truth.json: calls -> turns with speaker, start_s, end_s, text, kind,
 family, label; plus ``codec`` per call). The committed truth of the default run
 is scripts/phone_truth.json (small); the audio is not committed.
@@ -271,6 +271,11 @@ def produce(out: Path, n_calls: int, seed: int, wide: bool) -> list[dict]:
     return calls
 
 
+def truth_path(out: Path) -> Path:
+    """Beside the folder, not in it: a .json file in an inbox is read as a transcript."""
+    return out.parent / f"{out.name}.truth.json"
+
+
 def spell(text: str) -> str:
     for word, spoken in PRONOUNCE.items():
         text = text.replace(word, spoken)
@@ -327,7 +332,7 @@ def main() -> int:
     calls = produce(out, args.calls, args.seed, args.wide)
     doc = {"generator": "scripts/make_phone_calls.py", "seed": args.seed, "product": PRODUCT,
            "band": "wide" if args.wide else "phone", "calls": calls}
-    (out / "truth.json").write_text(json.dumps(doc, indent=1) + "\n")
+    truth_path(out).write_text(json.dumps(doc, indent=1) + "\n")
     if not args.wide and args.out is None and args.calls == 30 and args.seed == SEED:
         TRUTH_COPY.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"{len(calls)} calls, {sum(c['duration_s'] for c in calls) / 60:.1f} min in {out}")
