@@ -70,9 +70,9 @@ def w(start, end, text, segment=0):
 
 
 def test_a_short_run_the_first_pass_skipped_is_transcribed_alone(monkeypatch):
-    """The first pass pulled the rep's "You" over the prospect's "Okay." (mono, 8 kHz)."""
+    """The first pass heard the rep around it but nothing of the prospect's "Okay." (8 kHz)."""
     monkeypatch.setattr(transcribe, "short_runs", lambda audio: [(4.2, 4.8), (5.3, 7.0)])
-    first = [w(3.5, 4.0, "invoice."), w(4.45, 5.0, "You", 1), w(5.3, 5.6, "get", 1), w(5.6, 6.9, "paid.", 1)]
+    first = [w(3.5, 4.0, "invoice."), w(5.3, 5.6, "get", 1), w(5.6, 6.9, "paid.", 1)]
     heard = []
 
     def decode(clip):
@@ -80,9 +80,19 @@ def test_a_short_run_the_first_pass_skipped_is_transcribed_alone(monkeypatch):
         return [w(0.55, 0.9, "Okay.")]
 
     out = transcribe.rescue_short_runs(np.zeros(16000 * 8, np.float32), first, decode)
-    assert heard == [pytest.approx(0.6 + 2 * transcribe.RESCUE_PAD_S)]  # only the run with <= 1 word
+    assert heard == [pytest.approx(0.6 + 2 * transcribe.RESCUE_PAD_S)]  # only the run with no word on it
     assert [(x.text, x.start_s, x.end_s, x.segment) for x in out] == [
         ("invoice.", 3.5, 4.0, 0), ("Okay.", 4.25, 4.6, 2), ("get", 5.3, 5.6, 1), ("paid.", 5.6, 6.9, 1)]
+
+
+def test_short_runs_are_sounds_above_the_line_noise_however_low_the_voice():
+    rng = np.random.default_rng(1)
+    audio = rng.normal(0, 0.001, 16000 * 8).astype(np.float32)  # line hiss, -60 dBFS
+    t = np.arange(int(0.5 * 16000)) / 16000
+    audio[32000:40000] += 0.02 * np.sin(2 * np.pi * 350 * t)  # 0.5 s at 2 s, 23 dB over the hiss
+    audio[64000:64000 + 16000 * 3] += 0.05 * np.sin(2 * np.pi * 500 * np.arange(48000) / 16000)  # 3 s: too long
+    runs = transcribe.short_runs(audio)
+    assert len(runs) == 1 and runs[0] == (pytest.approx(1.9, abs=0.03), pytest.approx(2.6, abs=0.03))
 
 
 def test_a_short_run_heard_the_same_alone_is_left_as_it_was(monkeypatch):
