@@ -26,6 +26,8 @@ FULL = {
                    ("throughput", {"model": "base", "calls": 28}, 1)],
     "scaling": [("throughput", {"model": "tiny.en", "calls": n}, 1) for n in (1, 10, 50)],
     "naive": [("naive", {"model": "tiny.en", "calls": 28}, 1)],
+    # the 30 calls of scripts/make_phone_calls.py (8 kHz line, codecs) beside the 28 demo calls
+    "phone": [("throughput", {"model": "tiny.en", "calls": 28}, 1), ("phone_throughput", {"model": "tiny.en"}, 1)],
     "fit": [("fit", {"n": n, "fitter": "numpy"}, 1) for n in (10_000, 100_000, 1_000_000)]
     + [("fit", {"n": n, "fitter": "wordings"}, 1) for n in (10_000, 100_000)],
     # at 1M one run of each engine, 5 passes each: the SQL fit takes about a minute a pass
@@ -45,6 +47,7 @@ QUICK = {
                    ("throughput", {"model": "base", "calls": 2}, 1)],
     "scaling": [("throughput", {"model": "tiny.en", "calls": n}, 1) for n in (1, 2, 4)],
     "naive": [("naive", {"model": "tiny.en", "calls": 2}, 1)],
+    "phone": [("throughput", {"model": "tiny.en", "calls": 3}, 1), ("phone_throughput", {"model": "tiny.en"}, 1)],
     "fit": [("fit", {"n": n, "fitter": "numpy"}, 1) for n in (1_000, 10_000)]
     + [("fit", {"n": n, "fitter": "wordings"}, 1) for n in (1_000, 10_000)],
     "fit_engines": [("fit_engines", {"n": n, "repeats": 2}, 1) for n in (1_000, 5_000)],

@@ -11,6 +11,7 @@ from . import (cluster_bench, descriptors_bench, long_call, pipeline_bench, ray_
 
 MEASUREMENTS = {
     "throughput": pipeline_bench.throughput,
+    "phone_throughput": pipeline_bench.phone_throughput,
     "incremental": pipeline_bench.incremental,
     "naive": whisper_bench.naive_vs_channels,
     "fit": cluster_bench.fit,

@@ -125,6 +125,39 @@ def throughput(*, model: str, calls: int) -> dict:
     return run
 
 
+PHONE_SET = Path("/tmp/pitchlab-phone")
+
+
+def phone_throughput(*, model: str, folder: str = str(PHONE_SET)) -> dict:
+    """The telephone-band evaluation set (scripts/make_phone_calls.py, generated first when the folder
+    has none) into an empty database, models loaded first: the figure to put beside the demo's."""
+    import shutil
+    import subprocess
+    import sys
+
+    from .common import ROOT
+
+    src = Path(folder)
+    if not src.is_dir() or not any(src.glob("phone_*")):
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "make_phone_calls.py"), "--out", str(src)],
+                       check=True, stdout=subprocess.DEVNULL)
+    with tempfile.TemporaryDirectory() as tmp:
+        inbox = Path(tmp) / "inbox"
+        inbox.mkdir()
+        files = sorted(p for p in src.iterdir() if p.suffix in (".wav", ".opus"))
+        for p in files:
+            shutil.copyfile(p, inbox / p.name)
+        settings = Settings(inbox=inbox, db=Path(tmp) / "b.duckdb", model=model, progress=False)
+        load = Stopwatch()
+        models = load_models(settings, load)
+        watch = Stopwatch()
+        run = timed_analyze(settings, models, watch)
+    run.update(model=model, calls=len(files), load_s=load.seconds, peak_rss_mb=peak_rss_mb(),
+               whisper_input_s=watch.seconds.get("whisper_input_s"),
+               whisper_after_vad_s=watch.seconds.get("whisper_after_vad_s"))
+    return run
+
+
 def incremental(*, db_calls: int, phrases_per_call: int = 15, turns_per_call: int = 20) -> dict:
     """One new demo call into an empty database versus into one holding `db_calls` calls.
 

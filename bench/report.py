@@ -57,6 +57,7 @@ def render(doc: dict) -> str:
     out += _throughput(doc, goals)
     out += _scaling(doc)
     out += _naive(doc)
+    out += _phone(doc)
     out += _clustering(doc, goals)
     out += _reassign(doc, goals)
     out += _fit_engines(doc)
@@ -125,6 +126,23 @@ def _throughput(doc, goals) -> list[str]:
             continue
         out.append(f"| {model} | {r['whisper_input_s']:.0f} s | {r['whisper_after_vad_s']:.0f} s | "
                    f"{r['speech_s']:.0f} s | {r['whisper_after_vad_s'] / r['speech_s']:.2f} |")
+    return out + [""]
+
+
+def _phone(doc) -> list[str]:
+    entries = _entries(doc, "phone")
+    if not entries:
+        return []
+    out = ["## Telephone band beside 16 kHz", "",
+           "The calls of `scripts/make_phone_calls.py` (8 kHz line: band-pass, hiss, mu-law / GSM / Opus, half mono) "
+           "and the demo calls, tiny.en, each into an empty database, models loaded first.", "",
+           "| set | calls | audio | wall | RTF | transcribe | speakers |", "|---|---|---|---|---|---|---|"]
+    for e in entries:
+        r = e["runs"][0]
+        name = "telephone set" if e["measurement"] == "phone_throughput" else "demo"
+        st = r["stages_s"]
+        out.append(f"| {name} | {r['processed']} | {r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | "
+                   f"{r['audio_s'] / r['wall_s']:.1f}× | {st.get('transcribe', 0):.1f} s | {st.get('speakers', 0):.1f} s |")
     return out + [""]
 
 

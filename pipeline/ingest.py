@@ -182,6 +182,7 @@ def decode(recording: Recording, *, max_duration_s: float = MAX_DURATION_S) -> D
     peak = max(float(np.abs(a).max()) for a in arrays)
     if peak < SILENCE_PEAK:
         raise AudioError("silence only (no sample above -60 dBFS)")
+    band, high_band_db = detect_band(arrays, sample_rate)
     info = AudioInfo(
         call_id=recording.call_id,
         source_file=recording.source_file,
@@ -189,8 +190,40 @@ def decode(recording: Recording, *, max_duration_s: float = MAX_DURATION_S) -> D
         channels=channels,
         sample_rate=sample_rate,
         recorded_at=modified_at(recording.path),
+        band=band,
+        high_band_db=high_band_db,
     )
     return DecodedAudio(info=info, channels=arrays)
+
+
+TELEPHONE, WIDEBAND = "telephone", "wideband"
+HIGH_BAND_HZ = 4000  # a telephone line (8 kHz sampling, G.711/GSM/narrowband Opus) carries nothing above this
+TELEPHONE_MAX_DB = -35.0  # speech recorded wideband keeps -10 to -30 dB of its energy above 4 kHz
+BAND_FRAME = 512  # 32 ms at 16 kHz
+SPEECH_FLOOR = 10 ** (-30 / 10)  # frames within 30 dB of the loud ones are speech, the rest pauses
+
+
+def detect_band(channels: tuple[np.ndarray, ...], sample_rate: int) -> tuple[str, float | None]:
+    """(`telephone` | `wideband`, energy above 4 kHz relative to all, in dB) of decoded 16 kHz audio.
+
+    A file sampled at 8 kHz or less is telephone band whatever it holds. Otherwise the
+    spectrum decides: a phone recording saved at 16 or 48 kHz (an Opus or mp3 export of a
+    dialer's call) has next to no energy above 4 kHz. Only frames within 30 dB of the loud
+    ones count (speech, fricatives included), not the pauses between.
+    """
+    frames = np.concatenate([c[: len(c) // BAND_FRAME * BAND_FRAME].reshape(-1, BAND_FRAME) for c in channels])
+    high_db = None
+    if len(frames):
+        energy = (frames ** 2).sum(axis=1)
+        loud = frames[energy >= np.percentile(energy, 95) * SPEECH_FLOOR]
+        power = (np.abs(np.fft.rfft(loud * np.hanning(BAND_FRAME), axis=1)) ** 2).sum(axis=0)
+        hz = np.fft.rfftfreq(BAND_FRAME, 1 / SAMPLE_RATE)
+        total = float(power[hz >= 100].sum())
+        if total > 0:
+            high_db = round(10 * float(np.log10(max(float(power[hz >= HIGH_BAND_HZ + 100].sum()) / total, 1e-12))), 1)
+    if sample_rate <= 2 * HIGH_BAND_HZ:
+        return TELEPHONE, high_db
+    return (TELEPHONE if high_db is not None and high_db < TELEPHONE_MAX_DB else WIDEBAND), high_db
 
 
 def _wav_header_seconds(path: Path) -> float | None:

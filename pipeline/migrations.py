@@ -645,6 +645,13 @@ def m011_pitch_silence(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE pitch_phrases ADD COLUMN silence_after_s DOUBLE")
 
 
+def m012_audio_band(con: duckdb.DuckDBPyConnection) -> None:
+    """Each recording's band (`telephone` or `wideband`) and its energy above 4 kHz; NULL for calls stored
+    before it was measured and for transcripts."""
+    con.execute("ALTER TABLE calls ADD COLUMN band VARCHAR")
+    con.execute("ALTER TABLE calls ADD COLUMN high_band_db DOUBLE")
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m001_core_tables,
     m002_descriptor_performance,
@@ -657,4 +664,5 @@ MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m009_descriptors,
     m010_descriptors_from_clusters,
     m011_pitch_silence,
+    m012_audio_band,
 ]

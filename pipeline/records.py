@@ -42,6 +42,8 @@ class AudioInfo:
     channels: int | None = None
     sample_rate: int | None = None
     recorded_at: datetime | None = None  # the file's modification time: when the call was recorded, as far as we know
+    band: str | None = None  # `telephone` or `wideband` (ingest.detect_band); None for a transcript
+    high_band_db: float | None = None  # energy above 4 kHz relative to all speech energy, dB
 
 
 @dataclass(frozen=True)

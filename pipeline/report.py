@@ -61,6 +61,8 @@ class Quality:
     unknown: int
     pitches: int
     unclustered: int
+    telephone: int = 0  # recordings in the telephone band (calls.band)
+    wideband: int = 0
 
     @property
     def unclustered_share(self) -> float | None:
@@ -172,7 +174,11 @@ def _quality(con, inbox: Path | None = None) -> Quality:
     pitches, unclustered = con.execute(
         "SELECT count(*), count(*) FILTER (cluster_id IS NULL OR cluster_id = 0) FROM pitch_phrases WHERE kind = 'pitch'"
     ).fetchone()
-    return Quality(calls, float(minutes), transcripts, failed, labelled, inferred, unknown, pitches, unclustered)
+    telephone, wideband = con.execute(
+        "SELECT count(*) FILTER (band = 'telephone'), count(*) FILTER (band = 'wideband') FROM calls"
+    ).fetchone()
+    return Quality(calls, float(minutes), transcripts, failed, labelled, inferred, unknown, pitches, unclustered,
+                   telephone, wideband)
 
 
 def audio_link(report_path: Path, inbox: Path, example: Example) -> str:

@@ -122,6 +122,9 @@ def _quality_table(report: Report) -> str:
     q = report.quality
     cells = [("calls analyzed", f"{q.calls} ({q.audio_minutes:.1f} min of audio, {q.transcripts} transcripts)"),
              ("recordings that failed", str(q.failed)),
+             ("audio band", f"{q.telephone} telephone (8 kHz line: nothing above 4 kHz), {q.wideband} wideband"
+                            + (f", {q.calls - q.transcripts - q.telephone - q.wideband} not measured"
+                               if q.calls - q.transcripts - q.telephone - q.wideband else "")),
              ("outcomes", f"{q.labelled} given, {q.inferred} inferred from the call, {q.unknown} unknown"),
              ("pitch phrases", str(q.pitches)),
              ("pitch phrases in no cluster", f"{q.unclustered} ({_pct(q.unclustered_share)})")]

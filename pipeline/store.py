@@ -72,10 +72,11 @@ def write_calls(con: duckdb.DuckDBPyConnection, calls: Sequence[tuple[CallAnalys
     with transaction(con):
         _insert(con, "calls (call_id, source_file, duration_s, channels, sample_rate, size_bytes, speaker_method,"
                 " model, source_kind, rep, outcome, outcome_source, outcome_confidence, outcome_evidence,"
-                " rep_channel, rep_channel_source, rep_voice_source, rep_voice_cosine, recorded_at)",
+                " rep_channel, rep_channel_source, rep_voice_source, rep_voice_cosine, recorded_at, band, high_band_db)",
                 [[c.info.call_id, c.info.source_file, c.info.duration_s, c.info.channels, c.info.sample_rate, size,
                   c.speaker_method, c.model, c.source_kind, c.rep, *_outcome(c), c.rep_channel, c.rep_channel_source,
-                  c.rep_voice_source, c.rep_voice_cosine, c.info.recorded_at] for c, size in calls])
+                  c.rep_voice_source, c.rep_voice_cosine, c.info.recorded_at, c.info.band, c.info.high_band_db]
+                 for c, size in calls])
         _insert(con, "turns (call_id, turn_idx, speaker, start_s, end_s, text, speaker_name, backchannel)",
                 [[c.info.call_id, t.turn_idx, t.speaker, t.start_s, t.end_s, t.text, t.name, t.backchannel]
                  for c, _ in calls for t in c.turns])

@@ -28,6 +28,15 @@ NO_SPEECH_PROB = 0.6  # with LOW_LOGPROB: the model thinks it heard nothing and 
 LOW_LOGPROB = -1.0
 MAX_COMPRESSION_RATIO = 2.4  # gzip ratio of the text: higher is repetitive
 LOOP_REPEATS = {1: 6, 2: 4, 3: 4, 4: 4}  # an n-gram said this many times in a row is a loop
+SAMPLE_RATE = 16000
+RESCUE_MAX_S = 2.5  # speech runs this short are transcribed again on their own (0: never)
+RUN_PAUSE_S = 0.2  # a pause this long ends a run of speech
+RUN_PAD_S = 0.1
+RUN_OVER_FLOOR_DB = 12.0
+RUN_MIN_S = 0.12
+RUN_SLACK_S = 0.15  # first-pass words this close to a run count as heard on it
+RESCUE_PAD_S = 0.5  # silence around a run transcribed again
+RESCUE_MAX_HEARD = 0  # a run is rescued only when the first pass put at most this many words on it
 
 
 class Transcriber(Protocol):
@@ -61,12 +70,20 @@ class WhisperTranscriber:
                              "use tiny.en or base (bundled), or a folder holding a faster-whisper model") from None
 
     def words(self, audio: np.ndarray) -> list[Word]:
+        words = self._decode(audio)
+        if RESCUE_MAX_S:
+            words = rescue_short_runs(audio, words, lambda clip: self._decode(clip, vad=False))
+        return words
+
+    def _decode(self, audio: np.ndarray, vad: bool = True) -> list[Word]:
         segments, _info = self.model.transcribe(
             audio,
+            no_speech_threshold=NO_SPEECH_PROB,
+            log_prob_threshold=LOW_LOGPROB,
             language=self.settings.language,
             beam_size=self.settings.beam_size,
             word_timestamps=True,
-            vad_filter=True,
+            vad_filter=vad,  # off for a rescued run: Silero is what missed it
             condition_on_previous_text=False,
             hotwords=self.hotwords,  # in every window's prompt (an initial_prompt would reach only the first)
         )
@@ -75,6 +92,72 @@ class WhisperTranscriber:
             log.info("dropped %d Whisper segments as hallucinations: %s", sum(dropped.values()),
                      ", ".join(f"{n} {why}" for why, n in sorted(dropped.items())))
         return words
+
+
+def short_runs(audio: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) seconds of the runs of sound no longer than RESCUE_MAX_S.
+
+    Loudness, not Silero: at 8 kHz Silero misses short words of a low voice whose
+    fundamental the line cut off ("Not for us." at 25 dB above the line noise). A 20 ms frame
+    is sound when it is RUN_OVER_FLOOR_DB above the channel's floor (its 10th-percentile frame);
+    runs are split at RUN_PAUSE_S of quiet, kept from RUN_MIN_S, padded by RUN_PAD_S.
+    """
+    hop = int(0.02 * SAMPLE_RATE)
+    n = len(audio) // hop
+    if n == 0:
+        return []
+    rms = np.sqrt((audio[: n * hop].astype(np.float64).reshape(n, hop) ** 2).mean(axis=1) + 1e-12)
+    loud = rms > np.percentile(rms, 10) * 10 ** (RUN_OVER_FLOOR_DB / 20)
+    runs, start, quiet = [], None, 0
+    for k, on in enumerate(np.append(loud, False)):
+        if on:
+            start, quiet = (k if start is None else start), 0
+        elif start is not None:
+            quiet += 1
+            if quiet * 0.02 >= RUN_PAUSE_S or k == n:
+                runs.append((start * 0.02, (k - quiet + 1) * 0.02))
+                start, quiet = None, 0
+    dur = len(audio) / SAMPLE_RATE
+    return [(round(max(0.0, a - RUN_PAD_S), 3), round(min(dur, b + RUN_PAD_S), 3)) for a, b in runs
+            if RUN_MIN_S <= b - a <= RESCUE_MAX_S]
+
+
+def rescue_short_runs(audio: np.ndarray, words: list[Word], decode) -> list[Word]:
+    """`words` with the short runs of speech that Whisper skipped in context put back.
+
+    Whisper leaves out a short reply said between two of the other side's sentences (mono)
+    or alone on a quiet channel: "Okay." or "Not for us." after a pitch. A short run of
+    sound (`short_runs`) on which the first pass put no word is transcribed again on its own,
+    between RESCUE_PAD_S of silence, with the same hallucination guards. (Letting the run
+    alone replace one first-pass word made "Sure, what's up?" into "Sure, it's it." on the
+    telephone set, so RESCUE_MAX_HEARD is 0.)
+    Runs the first pass heard are left alone, so a call costs one more decoding per
+    skipped run, not a second pass.
+    """
+    mid = [(w.start_s + w.end_s) / 2 for w in words]
+    out = list(words)
+    segment = 1 + max((w.segment for w in words), default=-1)
+    pad = np.zeros(int(RESCUE_PAD_S * SAMPLE_RATE), dtype=audio.dtype)
+    for a, b in short_runs(audio):
+        core = [w for w, m in zip(words, mid) if a <= m <= b]
+        if len(core) > RESCUE_MAX_HEARD:
+            continue
+        again = decode(np.concatenate([pad, audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)], pad]))
+        near = [w for w, m in zip(words, mid) if a - RUN_SLACK_S <= m <= b + RUN_SLACK_S]
+        if not again or set(_tokens(again)) <= set(_tokens(near)):
+            continue
+        shift = a - RESCUE_PAD_S
+        out = [w for w in out if w not in core]
+        out += [replace(w, start_s=round(min(max(a, w.start_s + shift), b), 3),
+                        end_s=round(max(min(b, w.end_s + shift), a), 3), segment=segment) for w in again]
+        log.debug("rescued %r at %.1f s (first pass: %r)", " ".join(w.text for w in again), a,
+                  " ".join(w.text for w in core))
+        segment += 1
+    return sorted(out, key=lambda w: (w.start_s, w.end_s))
+
+
+def _tokens(words: list[Word]) -> list[str]:
+    return [t for w in words for t in re.sub(r"[^\w']+", " ", w.text.lower()).split()]
 
 
 def read_vocabulary(path: Path) -> tuple[str, ...]:

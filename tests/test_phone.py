@@ -1,0 +1,128 @@
+"""Telephone-band calls: the band is detected and stored, short replies survive 8 kHz audio.
+
+The audio in tests/data/phone/ is written by `scripts/make_phone_calls.py --test-assets`:
+a rep's pitch answered by "Okay.", a second pitch answered by "Really? Can you send me more
+details?", over an 8 kHz line (band-pass, hiss, the prospect 12 dB quieter); stereo as
+Opus (rep left; the file says 48 kHz) and mono as GSM 06.10 in a wav (8 kHz).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, TEST_CALLS
+from pipeline import db, ingest, report, transcribe
+from pipeline.records import Recording, Word
+
+PHONE = ROOT / "tests" / "data" / "phone"
+TRUTH = {c["file"]: c for c in json.loads((PHONE / "truth.json").read_text())["calls"]}
+
+
+def decoded(path):
+    return ingest.decode(Recording(path=path, source_file=path.name, call_id=path.name, size_bytes=1))
+
+
+def test_band_is_telephone_for_8_khz_files_and_for_phone_audio_saved_at_48_khz():
+    mono, stereo = decoded(PHONE / "reply_mono_8k.wav"), decoded(PHONE / "reply_stereo_8k.opus")
+    assert (mono.info.sample_rate, mono.info.band) == (8000, ingest.TELEPHONE)
+    assert (stereo.info.sample_rate, stereo.info.band, len(stereo.channels)) == (48000, ingest.TELEPHONE, 2)
+    assert stereo.info.high_band_db < -45  # nothing above 4 kHz: the spectrum decides, not the rate
+    wide = decoded(TEST_CALLS / "short_mono.mp3")  # 16 kHz mp3 of wideband speech
+    assert (wide.info.band, wide.info.high_band_db > -30) == (ingest.WIDEBAND, True)
+
+
+def test_band_from_the_spectrum_of_speech_not_the_pauses():
+    rng = np.random.default_rng(0)
+    white = rng.normal(0, 0.1, 16000).astype(np.float32)  # energy up to 8 kHz
+    spectrum = np.fft.rfft(white)
+    spectrum[np.fft.rfftfreq(16000, 1 / 16000) > 3400] = 0
+    narrow = np.fft.irfft(spectrum).astype(np.float32)
+    assert ingest.detect_band((white,), 16000)[0] == ingest.WIDEBAND
+    assert ingest.detect_band((narrow,), 16000)[0] == ingest.TELEPHONE
+    # wideband hiss in the pauses, 40 dB under the speech, does not make a phone call wideband
+    hiss = rng.normal(0, 0.001, 48000).astype(np.float32)
+    call = np.concatenate([hiss, narrow + hiss[:16000], hiss])
+    assert ingest.detect_band((call,), 16000)[0] == ingest.TELEPHONE
+    assert ingest.detect_band((white,), 8000)[0] == ingest.TELEPHONE  # an 8 kHz file carries no more
+
+
+def test_migration_stores_band_and_the_report_shows_it(tmp_path):
+    path = tmp_path / "calls.duckdb"
+    with db.opened(path) as con:
+        for i, (band, rate) in enumerate([("telephone", 8000), ("telephone", 48000), ("wideband", 16000)]):
+            con.execute("INSERT INTO calls (call_id, source_file, duration_s, channels, sample_rate, size_bytes,"
+                        " speaker_method, model, band, high_band_db) VALUES (?, ?, 60, 1, ?, 1, 'voice-print',"
+                        " 'tiny.en', ?, -50)", [f"c{i}", f"c{i}.wav", rate, band])
+        quality = report.gather(con).quality
+    assert (quality.telephone, quality.wideband) == (2, 1)
+    from pipeline.report_html import _quality_table
+
+    html = _quality_table(report.Report(None, (), (), quality, (), True))
+    assert "2 telephone (8 kHz line: nothing above 4 kHz), 1 wideband" in html
+
+
+def w(start, end, text, segment=0):
+    return Word(start, end, text, None, segment)
+
+
+def test_a_short_run_the_first_pass_skipped_is_transcribed_alone(monkeypatch):
+    """The first pass heard the rep around it but nothing of the prospect's "Okay." (8 kHz)."""
+    monkeypatch.setattr(transcribe, "short_runs", lambda audio: [(4.2, 4.8), (5.3, 7.0)])
+    first = [w(3.5, 4.0, "invoice."), w(5.3, 5.6, "get", 1), w(5.6, 6.9, "paid.", 1)]
+    heard = []
+
+    def decode(clip):
+        heard.append(len(clip) / 16000)
+        return [w(0.55, 0.9, "Okay.")]
+
+    out = transcribe.rescue_short_runs(np.zeros(16000 * 8, np.float32), first, decode)
+    assert heard == [pytest.approx(0.6 + 2 * transcribe.RESCUE_PAD_S)]  # only the run with no word on it
+    assert [(x.text, x.start_s, x.end_s, x.segment) for x in out] == [
+        ("invoice.", 3.5, 4.0, 0), ("Okay.", 4.25, 4.6, 2), ("get", 5.3, 5.6, 1), ("paid.", 5.6, 6.9, 1)]
+
+
+def test_short_runs_are_sounds_above_the_line_noise_however_low_the_voice():
+    rng = np.random.default_rng(1)
+    audio = rng.normal(0, 0.001, 16000 * 8).astype(np.float32)  # line hiss, -60 dBFS
+    t = np.arange(int(0.5 * 16000)) / 16000
+    audio[32000:40000] += 0.02 * np.sin(2 * np.pi * 350 * t)  # 0.5 s at 2 s, 23 dB over the hiss
+    audio[64000:64000 + 16000 * 3] += 0.05 * np.sin(2 * np.pi * 500 * np.arange(48000) / 16000)  # 3 s: too long
+    runs = transcribe.short_runs(audio)
+    assert len(runs) == 1 and runs[0] == (pytest.approx(1.9, abs=0.03), pytest.approx(2.6, abs=0.03))
+
+
+def test_a_short_run_heard_the_same_alone_is_left_as_it_was(monkeypatch):
+    monkeypatch.setattr(transcribe, "short_runs", lambda audio: [(1.0, 1.5), (3.0, 3.4)])
+    first = [w(1.1, 1.4, "Okay.")]
+    out = transcribe.rescue_short_runs(np.zeros(16000 * 4, np.float32), first,
+                                       lambda clip: [w(0.5, 0.8, "okay")] if len(clip) > 23000 else [])
+    assert out == first  # the second run (silence between) hears nothing and adds nothing
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", ["reply_stereo_8k.opus", "reply_mono_8k.wav"])
+def test_short_replies_at_8_khz_become_prospect_turns_after_the_pitch(tmp_path, name):
+    from pipeline.analyze import analyze
+    from pipeline.settings import Settings
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(PHONE / name, inbox / name)
+    settings = Settings(inbox=inbox, db=tmp_path / "calls.duckdb", progress=False)
+    analyze(settings)
+    with db.opened(settings.db, read_only=True) as con:
+        band = con.execute("SELECT band FROM calls").fetchone()[0]
+        turns = con.execute("SELECT speaker, start_s, end_s, lower(text) FROM turns ORDER BY turn_idx").fetchall()
+    assert band == "telephone"
+    truth = [t for t in TRUTH[name]["turns"] if t["speaker"] == "prospect"]
+    for reply in truth:  # "Okay." (0.4 s) and "Really? Can you send me more details?" (2.0 s)
+        on_it = [t for t in turns if t[0] == "prospect" and t[1] < reply["end_s"] and t[2] > reply["start_s"]]
+        assert on_it, f"{reply['text']!r} at {reply['start_s']} s is no prospect turn: {turns}"
+    first = next(t for t in turns if t[0] == "prospect")
+    assert turns[0][0] == "rep" and 4.0 < first[1] < 5.3  # after the first pitch (0.4-4.0 s), before the next
+    if name.endswith(".opus"):  # on its own channel it is heard right; the mono GSM mix may mishear it
+        assert "okay" in first[3]
