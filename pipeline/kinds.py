@@ -191,11 +191,13 @@ class KindClassifier:
             self.labels += [kind] * (len(examples) + len(more))
             texts += list(examples) + more
         self.texts = texts
+        self.embedder = embedder
         self.vectors = embedder.embed(texts)
 
     def classify(self, texts: Sequence[str], vectors: np.ndarray) -> list[Kind]:
         if len(texts) == 0:
             return []
+        vectors = self._as_statements(texts, vectors)
         sims = np.asarray(vectors, dtype=np.float32) @ self.vectors.T
         labels = np.array(self.labels)
         columns = [np.flatnonzero(labels == kind) for kind in PROTOTYPES]
@@ -212,6 +214,18 @@ class KindClassifier:
         for row, k in zip(sims, best):
             idx = columns[k][int(np.argmax(row[columns[k]]))]
             out.append(Kind(list(PROTOTYPES)[k], f"like “{self.texts[idx]}” ({row[idx]:.2f})"))
+        return out
+
+
+    def _as_statements(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """A statement that speech recognition ended with "?" (rising intonation: "You see exactly who
+        watched your video and for how long?") is compared with the examples as the statement it is: its
+        vector is that of the text ending in "." (the "?" alone pulls it towards the discovery questions)."""
+        rising = [i for i, t in enumerate(texts) if t.rstrip().endswith("?") and not _is_question(t)]
+        if not rising:
+            return vectors
+        out = np.array(vectors, dtype=np.float32, copy=True)
+        out[rising] = self.embedder.embed([texts[i].rstrip()[:-1] + "." for i in rising])
         return out
 
 

@@ -213,7 +213,9 @@ class ReactionScorer:
             _, _, evidence = cues(text)
             question, doubt, ack, _ = form(text)
             shape = ("question",) if question else ("doubting question",) if doubt else ("acknowledgement",) if ack else ()
-            nearest = int(np.argmax(row))
+            # the first of the training replies as near as the nearest: "okay." and "Okay." embed alike, and which
+            # of two equal similarities is larger by float noise depends on the rows embedded beside it
+            nearest = int(np.flatnonzero(row >= row.max() - 1e-5)[0])
             example = f"like “{self.texts[nearest]}” ({self.labels[nearest]}, {row[nearest]:.2f})"
             out.append(Score(round(float(probs[0] - probs[2]), 4), LABELS[int(np.argmax(probs))],
                              (*evidence, *shape, example)))

