@@ -444,6 +444,8 @@ def _on_ray(groups: list[list[Recording]], models: Models, settings: Settings, *
         if group[0].source_kind == TRANSCRIPT:
             yield process_batch(group, models, settings, labels=labels, rep_prints=rep_prints)
     audio = [r for g in groups for r in g if r.source_kind != TRANSCRIPT]
+    if not audio:  # transcripts only: no cluster to start
+        return
     with ray_engine.session(settings.ray_address):
         yield from ray_engine.process(audio, settings, labels=labels, rep_prints=rep_prints,
                                       workers=settings.ray_workers,

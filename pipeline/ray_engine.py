@@ -70,20 +70,17 @@ def _ray():
 
 
 @contextmanager
-def session(address: str | None, *, num_cpus: int | None = None) -> Iterator[None]:
-    """Joined to the cluster at `address` (or RAY_ADDRESS) for the block; with neither, a local cluster
-    on this machine that ends with the block. Already joined (a caller's `ray.init`): that one, left as it is."""
+def session(address: str | None) -> Iterator[None]:
+    """Joined to the cluster at `address` for the block; without one (and no RAY_ADDRESS, which `ray.init`
+    reads itself), a local cluster on this machine that ends with the block. Already joined (a caller's
+    `ray.init`): that one, left as it is."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray reports usage to its authors unless told not to
     ray = _ray()
     if ray.is_initialized():
         yield
         return
-    address = address or os.environ.get("RAY_ADDRESS") or None
     try:
-        if address:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
-        else:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PitchlabError(f"cannot join the Ray cluster at {address or 'a new local cluster'} ({first}): "
