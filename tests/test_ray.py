@@ -121,3 +121,19 @@ def test_real_models_on_ray_match_the_local_run(cluster, tmp_path):
     assert [r[0] for r in a["embeddings"]] == [r[0] for r in b["embeddings"]]
     assert np.allclose(np.array([r[1] for r in a["embeddings"]]), np.array([r[1] for r in b["embeddings"]]),
                        atol=1e-5)
+
+
+def test_a_batch_of_transcripts_starts_no_cluster(tmp_path, monkeypatch):
+    """Transcripts are analyzed on the driver: with nothing for the workers, no Ray cluster is joined or started."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.json").write_text('{"turns": [{"speaker": "rep", "text": "We show exactly who watched your video."},'
+                                  ' {"speaker": "prospect", "text": "Oh nice, how does that work?"}]}')
+
+    def no_session(address):
+        raise AssertionError("a Ray cluster was started for transcripts")
+
+    monkeypatch.setattr(ray_engine, "session", no_session)
+    summary = analyze(Settings(inbox=inbox, db=tmp_path / "calls.duckdb", progress=False, engine="ray"),
+                      models=fake_models())
+    assert summary.processed == 1
