@@ -136,7 +136,7 @@ def test_every_documented_flag_exists_on_its_command():
 
 
 def test_every_option_of_every_command_is_in_the_synopsis():
-    synopsis = CONFIGURATION[CONFIGURATION.index("The command behind both targets"):
+    synopsis = CONFIGURATION[CONFIGURATION.index("## Synopsis"):
                              CONFIGURATION.index("On a terminal, one progress bar")]
     parser = cli._parser()
     commands = next(a.choices for a in parser._actions if isinstance(getattr(a, "choices", None), dict))
