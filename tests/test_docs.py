@@ -102,3 +102,12 @@ def test_every_make_target_named_in_the_docs_exists():
              for t in re.findall(r"(?:`|^)make ([a-z][\w-]*)", page.read_text(), re.M)}
     assert named >= {"demo", "test", "analyze", "watch", "status", "report", "bench"}
     assert named <= targets, f"not in the Makefile: {sorted(named - targets)}"
+
+
+def test_every_repository_file_the_docs_name_exists():
+    """scripts/, tests/, pipeline/, bench/ and data/demo paths written in the docs (data/inbox, data/outcomes.csv
+    and the like are the user's own files, not the checkout's)."""
+    pattern = r"\b(?:scripts|tests|pipeline|bench|data/demo)/[\w./-]*\w\.(?:py|json|jsonl|csv|npz|wav|txt)\b"
+    named = {p for page in PAGES for p in re.findall(pattern, page.read_text())}
+    assert len(named) > 30
+    assert not sorted(p for p in named if not (ROOT / p).exists())
