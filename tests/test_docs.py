@@ -111,3 +111,9 @@ def test_every_repository_file_the_docs_name_exists():
     named = {p for page in PAGES for p in re.findall(pattern, page.read_text())}
     assert len(named) > 30
     assert not sorted(p for p in named if not (ROOT / p).exists())
+
+
+def test_the_readme_links_every_docs_page():
+    linked = {Path(t.partition("#")[0]).name for t in relative_links(ROOT / "README.md") if t.startswith("docs/")}
+    pages = {p.name for p in PAGES[1:]}
+    assert pages <= linked, f"docs pages the README does not link: {sorted(pages - linked)}"
