@@ -174,7 +174,7 @@ def _naive(doc) -> list[str]:
            "no speakers. Pitchlab: each channel transcribed on its own with its defaults (greedy, VAD, word "
            "timestamps), speakers by channel. Part of the word-accuracy gap is the beam: on 39 clips, 1,966 "
            "words, beam 5 had 3.7% word error rate and took 2.3× as long as greedy, 4.2% (`scripts/eval_asr.py "
-           "--models tiny.en --beams 5 1 --demo`, README \"Why `tiny.en`, greedy\"); the rest is not "
+           "--models tiny.en --beams 5 1 --demo`, docs/models.md, \"Why `tiny.en`, greedy\"); the rest is not "
            "explained here (a transcript in turn order also pays for overlapping turns).", "",
            "Word accuracy = 1 − word error rate against the generator's text, ignoring speakers. "
            "Speaker-attributed word accuracy = the same with each speaker's words compared only to that "
@@ -352,7 +352,8 @@ def _waste(doc) -> list[str]:
                 f"{r['repeats']} alternating runs. Before: the LSTM in float32, a 1 s window every 0.2 s, a mel "
                 "spectrogram per clip, each short run of words printed at its own length (a batch of its own). "
                 f"After: the LSTM in {r['precision_after']} (bfloat16 where the CPU multiplies it in hardware), a "
-                "window every 0.4 s (as accurate on the real two-speaker clip: README, \"Mono recordings\"), one "
+                "window every 0.4 s (as accurate on the real two-speaker clip: docs/reps-and-voices.md, "
+                "\"Mono recordings\"), one "
                 "mel spectrogram per call, short runs printed over a window centred on them, so a call's prints run "
                 "as batches of exactly 64.", "",
                 "| split | seconds | audio seconds per second |", "|---|---|---|",

@@ -7,7 +7,7 @@ to the unit-length mean of its phrases (an empty cluster keeps its centroid).
 Everything runs in core DuckDB (no extensions) over temporary tables; only the
 labels and the k centroids come back to Python.
 
-Formulation, the fastest of those measured (README, "SQL vs numpy fitting"):
+Formulation, the fastest of those measured (docs/benchmarks.md, "SQL vs numpy fitting"):
 - phrases are copied once, normalized, into a DOUBLE[384] temp table, so sums
   and similarities have numpy's float64 precision;
 - assignment is one projection: the k centroids as one list value, a lambda

@@ -1,6 +1,6 @@
 """Opening the DuckDB file: every open applies pending migrations; no kill leaves a file that cannot be opened.
 
-Crash safety (README "Crash safety"). A committed transaction is in DuckDB's write-ahead log
+Crash safety (docs/crash-safety.md). A committed transaction is in DuckDB's write-ahead log
 (`FILE.wal`) until a checkpoint moves it into the file, and the next open replays that log.
 DuckDB 1.5 cannot replay an `ALTER TABLE` of a table whose column has a function default
 (`processed_at ... DEFAULT current_timestamp`) when it opens the file itself

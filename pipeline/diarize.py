@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 # Windows shorter than the encoder's 1.6 s training length follow turn changes more closely: on the
 # real two-speaker clip 1.0-1.2 s windows put 69-70 of 75 words right, 1.6 s every 0.4 s 64. A hop
 # of 0.4 s puts as many words right as 0.2 s (70 and 69 of 75; demo mono 99.8% both) with half the
-# windows (README, "Mono recordings", scripts/eval_diarization.py --hop).
+# windows (docs/reps-and-voices.md, "Mono recordings", scripts/eval_diarization.py --hop).
 WINDOW_S = 1.0
 HOP_S = 0.4
 MIN_VOICED = 0.5  # a window is used when at least this share of its frames is speech

@@ -2,7 +2,7 @@
 
 Each migration runs in its own transaction and is recorded in
 `schema_migrations`. Never edit a migration that has shipped: add the next one.
-The tables and views are a public API (README "Schema"); keep names stable.
+The tables and views are a public API (docs/schema.md); keep names stable.
 """
 
 from __future__ import annotations

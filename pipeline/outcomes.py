@@ -5,7 +5,7 @@ A sidecar `<recording file name>.json` (e.g. `call_07.mp3.json`, or
 it says (`outcome`, `rep`; what it leaves out comes from the row); it may also say
 which channel of a stereo recording is the rep (`"rep_channel": "right"`).
 
-Which CSV row is a recording's (README, "Your own recordings"):
+Which CSV row is a recording's (docs/recordings.md):
 - a row whose `file` is the recording's path inside the inbox (`sub1/call.srt`) is its row;
 - otherwise a row whose `file` is the recording's bare name (`call.srt`), when that
   name is no other recording's in the inbox and no recording's exact path; a bare

@@ -51,7 +51,7 @@ class Worker:
         where = socket.gethostname()
         if not recording.path.is_file():
             return Processed(recording, error=f"not found on worker node {where} at {recording.path}: the inbox must "
-                             "be a shared path that every Ray node sees (README, 'More than one machine')")
+                             "be a shared path that every Ray node sees (docs/ray.md)")
         if ingest.sha256_of(recording.path) != recording.call_id:
             return Processed(recording, error=f"on worker node {where} {recording.path} is not the file the driver "
                              "saw (its sha256 differs): the inbox must be the same shared folder on every node")

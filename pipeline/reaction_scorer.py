@@ -20,7 +20,7 @@ and wording from every evaluation set. C and EMBED_SCALE were chosen by 5-fold
 cross-validation on the training set only (`scripts/eval_reactions.py --tune`).
 interest = p(interested) - p(objection), in [-1, 1]. The evidence lists the cues that fired
 (+ interest, - objection), the form, and the nearest training reply with its label.
-On the held-out replies the pitch features have not yet changed the score (README: 0.917 with
+On the held-out replies the pitch features have not yet changed the score (docs/measurements.md: 0.917 with
 the pitches, 0.916 without): they are where context a larger labelled set could teach goes.
 """
 

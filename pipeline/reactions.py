@@ -59,7 +59,7 @@ def replies(phrases: Sequence[Phrase], turns: Sequence[Turn], window_s: float) -
     """The runs of pitch phrases that got a reply, with that reply (see the module docstring).
 
     One sweep over the call: prospect turns sorted by start and bisected, so a call of
-    100,000 cues pairs in seconds (README, "Reactions"; `make bench`, group `long_call`).
+    100,000 cues pairs in seconds (docs/how-it-works.md, "Reactions"; `make bench`, group `long_call`).
     """
     call = _Call(phrases, turns)
     pitches = [p for p in call.phrases if p.kind == "pitch"]

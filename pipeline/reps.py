@@ -4,7 +4,7 @@ A voice print is the mean of the unit voice prints of the speech windows of a
 sample (`diarize.windows`, the windows mono diarization uses), made unit length
 again. A call's speaker (a mono voice or a stereo channel) is an enrolled rep
 when the cosine between the two prints is at least MATCH_MIN, measured with
-scripts/eval_rep_voice.py (README, "Enrolled reps").
+scripts/eval_rep_voice.py (docs/reps-and-voices.md, "Enrolled reps").
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .voice import SAMPLE_RATE, VoiceEncoder, embed_spans, normalize_volume, spe
 log = logging.getLogger(__name__)
 
 MIN_SPEECH_S = 3.0  # an enrollment sample needs at least this much speech (all samples together)
-MATCH_MIN = 0.85  # cosine to an enrolled print from which a speaker is that rep (README, "Enrolled reps")
+MATCH_MIN = 0.85  # cosine to an enrolled print from which a speaker is that rep (docs/reps-and-voices.md)
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ class Settings:
     language: str | None = "en"
     compute_type: str = "int8"
     cpu_threads: int = 2
-    beam_size: int = 1  # greedy: 2.3x faster than beam 5 for +0.5 points of WER (README "Why tiny.en, greedy")
+    beam_size: int = 1  # greedy: 2.3x faster than beam 5 for +0.5 points of WER (docs/models.md, "Why tiny.en, greedy")
     reaction_window_s: float = 15.0  # a reaction must start this soon after the phrase
     max_phrase_words: int = 25  # longer sentences are split into clauses
     max_call_s: float = 3 * 3600.0  # longer recordings are refused before decoding
@@ -55,7 +55,7 @@ class Settings:
     rep_names: tuple[str, ...] = ()  # transcripts: known reps (--rep, PITCHLAB_REPS)
     team: Path | None = None  # transcripts: a file of rep names, one a line
     vocabulary: Path | None = None  # product and company names, one a line, given to Whisper as hotwords
-    engine: str = "local"  # where recordings are analyzed: "local", or "ray" (a Ray cluster; README "More than one machine")
+    engine: str = "local"  # where recordings are analyzed: "local", or "ray" (a Ray cluster; docs/ray.md)
     ray_address: str | None = None  # the Ray cluster to join (--ray-address, RAY_ADDRESS); None: a local one
     ray_workers: int | None = None  # Ray actors; None: the cluster's CPUs / cpu_threads
     redact: bool = False  # personal data in transcripts replaced by placeholders before it is stored (redact.py)

@@ -3,8 +3,8 @@
 
     .venv/bin/python scripts/import_persuasionforgood.py SRC_DIR OUT_DIR [--dialogues 300]
 
-SRC_DIR holds the dataset's files (from github.com/ohyj1002/persuasionforgood, data/; see the README,
-"Evaluating descriptors"): the 300 annotated dialogues `300_dialog.xlsx` + `300_info.xlsx` when present,
+SRC_DIR holds the dataset's files (from github.com/ohyj1002/persuasionforgood, data/; see
+docs/eval_descriptors.md): the 300 annotated dialogues `300_dialog.xlsx` + `300_info.xlsx` when present,
 else the first dialogues of `full_dialog.csv` + `full_info.csv`.  The persuader (role 0) is the rep, the
 persuadee (role 1) the prospect; consecutive sentences of one role are one turn.  A call's outcome is
 `interested` when the persuadee's actual donation after the task (B6) is above 0, else `not_interested`.

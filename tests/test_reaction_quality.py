@@ -1,4 +1,4 @@
-"""The reaction scorer on held-out labelled replies it never saw (README: 0.917 and 0.851).
+"""The reaction scorer on held-out labelled replies it never saw (docs/measurements.md: 0.917 and 0.851).
 
 tests/data/reactions_context_heldout.csv: 181 replies, each with the pitch it answers, for 14
 products that neither training file nor the demo sells (issue #16). Below 0.85 the scorer has

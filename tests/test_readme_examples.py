@@ -23,8 +23,9 @@ from pipeline.analyze import analyze
 from pipeline.settings import Settings
 
 README = (ROOT / "README.md").read_text()
-DOCS = {p.name: p.read_text() for p in (ROOT / "docs").glob("*.md")}
+DOCS = {p.name: p.read_text() for p in sorted((ROOT / "docs").glob("*.md"))}
 ALL_DOCS = [README, *DOCS.values()]
+CONFIGURATION = DOCS["configuration.md"]  # every command's synopsis and the environment table
 
 
 @pytest.fixture(scope="module")
@@ -70,21 +71,28 @@ def prose(doc: str) -> str:
     return re.sub(r"^```.*?^```", "", doc, flags=re.S | re.M)
 
 
-def sql_examples() -> list[str]:
-    blocks = [text for doc in ALL_DOCS for lang, text in fenced(doc) if lang == "sql"]
+def sql_statements(doc: str) -> list[str]:
+    blocks = [text for lang, text in fenced(doc) if lang == "sql"]
     return [s.strip() for b in blocks for s in b.split(";") if re.sub(r"--[^\n]*", "", s).strip()]
 
 
-def test_the_readme_has_its_seven_sql_examples():
-    assert len(sql_examples()) == 7
+def sql_examples() -> list[str]:
+    """Every SQL statement of README.md and docs/*.md, each once, the README's first."""
+    return list(dict.fromkeys(s for doc in ALL_DOCS for s in sql_statements(doc)))
 
 
-@pytest.mark.parametrize("n", range(4))
-def test_each_sql_example_returns_rows_on_the_demo(demo_like, n):
+def test_the_readme_and_the_sql_page_have_their_sql_examples():
+    assert len(sql_statements(README)) == 1
+    assert len(sql_statements(DOCS["sql.md"])) == 4 and len(sql_statements(DOCS["descriptors.md"])) == 3
+    assert len(sql_examples()) >= 8
+
+
+@pytest.mark.parametrize("sql", sql_examples(), ids=lambda s: re.sub(r"\W+", "_", s.split("\n")[-1])[:40])
+def test_each_sql_example_returns_rows_on_the_demo(demo_like, sql):
     path, _ = demo_like
     with duckdb.connect(str(path), read_only=True) as con:
-        rows = con.execute(sql_examples()[n]).fetchall()
-    assert rows, sql_examples()[n]
+        rows = con.execute(sql).fetchall()
+    assert rows, sql
 
 
 def documented_commands() -> list[str]:
@@ -127,8 +135,9 @@ def test_every_documented_flag_exists_on_its_command():
             assert flag in options, f"{command}: {flag} is not an option of `pitchlab {' '.join(words[:2])}`"
 
 
-def test_every_option_of_every_command_is_in_the_readme_synopsis():
-    synopsis = README[README.index("The command behind both targets"):README.index("On a terminal, one progress bar")]
+def test_every_option_of_every_command_is_in_the_synopsis():
+    synopsis = CONFIGURATION[CONFIGURATION.index("## Synopsis"):
+                             CONFIGURATION.index("On a terminal, one progress bar")]
     parser = cli._parser()
     commands = next(a.choices for a in parser._actions if isinstance(getattr(a, "choices", None), dict))
     for name, sub in commands.items():
@@ -141,7 +150,7 @@ def test_every_option_of_every_command_is_in_the_readme_synopsis():
         for action in sub._actions:
             for option in action.option_strings:
                 if option.startswith("--") and option != "--help":
-                    assert option in text, f"pitchlab {name} {option} is missing from the README synopsis"
+                    assert option in text, f"pitchlab {name} {option} is missing from the synopsis in docs/configuration.md"
 
 
 def env_of_flags() -> dict[str, str]:
@@ -157,17 +166,19 @@ def env_of_flags() -> dict[str, str]:
     return out
 
 
-def test_the_readme_env_table_matches_the_help():
-    table = dict(re.findall(r"^\| `(--[\w-]+)` \| `(PITCHLAB_\w+)`", README, re.M))
+def test_the_env_table_matches_the_help():
+    table = dict(re.findall(r"^\| `(--[\w-]+)` \| `(PITCHLAB_\w+)`", CONFIGURATION, re.M))
     assert table == env_of_flags()
     code = (ROOT / "pipeline" / "settings.py").read_text()
     read = set(re.findall(r'"(PITCHLAB_\w+)"', code))
     assert read == set(table.values()) | {"PITCHLAB_MODELS_DIR"}  # the one without a flag
-    assert "`PITCHLAB_MODELS_DIR`" in README
+    assert "`PITCHLAB_MODELS_DIR`" in CONFIGURATION
 
 
-def test_the_make_targets_run_what_the_readme_says():
-    for target, command in re.findall(r"^make (\w+) +# = (.*)$", README, re.M):
+def test_the_make_targets_run_what_the_docs_say():
+    documented = [found for doc in ALL_DOCS for found in re.findall(r"^make (\w+) +# = (.*)$", doc, re.M)]
+    assert {target for target, _ in documented} >= {"watch", "status", "report"}
+    for target, command in documented:
         done = subprocess.run(["make", "-n", "-o", ".venv/.installed", target], cwd=ROOT, capture_output=True,
                               text=True)
         assert done.returncode == 0, done.stderr

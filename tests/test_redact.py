@@ -168,8 +168,8 @@ def test_redaction_leaves_the_demo_leaderboard_unchanged(tmp_path):
         models.settings = settings
         assert analyze(settings, models=models).processed == 28
         with db.opened(settings.db, read_only=True) as con:
-            # 4 decimals: the embeddings' last bits depend on which other texts share a batch (README "How it
-            # works"), which moved a mean reply interest by 1e-6; the leaderboard shows 2 decimals
+            # 4 decimals: the embeddings' last bits depend on which other texts share a batch
+            # (docs/how-it-works.md), which moved a mean reply interest by 1e-6; the leaderboard shows 2 decimals
             boards.append([tuple(round(v, 4) if isinstance(v, float) else v for v in vars(r).values())
                            for r in leaderboard(con)])
             members = con.execute("SELECT phrase_id, text, cluster_id FROM pitch_phrases WHERE kind = 'pitch' "
