@@ -14,8 +14,11 @@
    the windows, so a short reply is not swallowed by the long turns around it.
 5. Which voice is the rep: the voice whose print matches an enrolled rep's
    (`reps.match`: the closest (voice, rep) pair with cosine at least
-   reps.MATCH_MIN), which also names the rep; otherwise the voice heard most in
-   the call's first OPENING_S seconds of speech (the rep opens the call).
+   reps.MATCH_MIN), which also names the rep; otherwise the one voice whose
+   first words introduce the caller ("this is Sam from Clipcast", as for stereo
+   calls: `speakers.INTRO`), so a prospect who picks up and talks first is not
+   taken for the rep; otherwise the voice heard most in the call's first
+   OPENING_S seconds of speech (the rep opens the call).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import numpy as np
 
 from .records import PROSPECT, REP, Word
 from .reps import match
-from .speakers import chunks
+from .speakers import chunks, introduces
 from .voice import SAMPLE_RATE, VAD_FRAME_S, VoiceEncoder, embed_spans, normalize_volume, speech_frames
 
 log = logging.getLogger(__name__)
@@ -50,7 +53,7 @@ RUN_SLACK_S = 0.2  # a window is inside a run of words when it strays at most th
 @dataclass(frozen=True)
 class Diarization:
     speakers: tuple[str, ...]  # REP or PROSPECT per word
-    rep_by: str  # how the rep voice was chosen: "opening" or "voice:<name>"
+    rep_by: str  # how the rep voice was chosen: "voice:<name>", "intro" or "opening"
     voice_similarity: float  # cosine between the two voices' centroids (1 = one voice)
     rep_name: str | None = None  # the enrolled rep whose voice matched
     rep_cosine: float | None = None  # best cosine between a voice and an enrolled rep (None: none enrolled)
@@ -135,9 +138,15 @@ def diarize(
     voice = (score < 0).astype(int)  # 0 or 1
     voices = np.stack([_unit(prints[labels == k].mean(axis=0)) if (labels == k).any() else _unit(mean) for k in (0, 1)])
     found, cosine = match(voices, rep_prints or {})
-    rep_voice = found.speaker if found else _opening_voice(words, voice)
+    intro = _intro_voice(words, voice)
+    if found:
+        rep_voice, rep_by = found.speaker, f"voice:{found.name}"
+    elif intro is not None:
+        rep_voice, rep_by = intro, "intro"
+    else:
+        rep_voice, rep_by = _opening_voice(words, voice), "opening"
     speakers = tuple(REP if v == rep_voice else PROSPECT for v in voice)
-    return Diarization(speakers, f"voice:{found.name}" if found else "opening", float(voices[0] @ voices[1]),
+    return Diarization(speakers, rep_by, float(voices[0] @ voices[1]),
                        rep_name=found.name if found else None, rep_cosine=cosine)
 
 
@@ -173,6 +182,13 @@ def _word_scores(words: Sequence[Word], spans: list[tuple[float, float]], window
                 weight = (np.abs(centres - mid) == np.abs(centres - mid).min()).astype(float)
             out[i] = float(weight @ window_score / weight.sum())
     return out
+
+
+def _intro_voice(words: Sequence[Word], voice: np.ndarray) -> int | None:
+    """The one voice whose first words introduce the caller ("this is Sam from Clipcast",
+    `speakers.introduces`), or None when neither or both do."""
+    hits = [introduces([w.text for w, v in zip(words, voice) if v == k]) for k in (0, 1)]
+    return hits.index(True) if hits.count(True) == 1 else None
 
 
 def _opening_voice(words: Sequence[Word], voice: np.ndarray) -> int:

@@ -71,6 +71,21 @@ def true_speaker(word: Word, ref: list[tuple[str, float, float]]) -> str:
 
 
 def der(hyp: list[tuple[str, float, float]], ref: list[tuple[str, float, float]], mapping: dict[str, str]) -> float:
+    r, h = masks(hyp, ref, mapping)
+    return sum(der_parts(r, h))
+
+
+def der_parts(r: np.ndarray, h: np.ndarray) -> tuple[float, float, float]:
+    """(missed, false alarm, confused) speech over reference speech, from (speaker, frame) masks."""
+    n_ref, n_hyp = r.sum(axis=0), h.sum(axis=0)
+    correct = (r & h).sum(axis=0)
+    missed = np.maximum(n_ref - n_hyp, 0).sum()
+    false_alarm = np.maximum(n_hyp - n_ref, 0).sum()
+    confused = (np.minimum(n_ref, n_hyp) - correct).sum()
+    return float(missed / n_ref.sum()), float(false_alarm / n_ref.sum()), float(confused / n_ref.sum())
+
+
+def masks(hyp, ref, mapping):
     end = max(b for _, _, b in ref + hyp)
     n = int(end / FRAME) + 1
     speakers_ = sorted({s for s, _, _ in ref})
@@ -80,9 +95,7 @@ def der(hyp: list[tuple[str, float, float]], ref: list[tuple[str, float, float]]
         r[speakers_.index(s), int(a / FRAME) : int(b / FRAME)] = True
     for s, a, b in hyp:
         h[speakers_.index(mapping[s]), int(a / FRAME) : int(b / FRAME)] = True
-    n_ref, n_hyp = r.sum(axis=0), h.sum(axis=0)
-    correct = (r & h).sum(axis=0)
-    return float((np.maximum(n_ref, n_hyp) - correct).sum() / n_ref.sum())
+    return r, h
 
 
 def attributed(hyp: list[tuple[str, float, float]], ref: list[tuple[str, float, float]], mapping: dict[str, str]):
@@ -193,6 +206,9 @@ def main() -> int:
                   + (f"  ({took:.1f} s, voices cos {d.voice_similarity:.2f})" if method == "voice-print" else ""))
             if args.words:
                 print_words(words, who, ref, mapping, wrong_only=group != "pyannote")
+                hyp = [(t.speaker, t.start_s, t.end_s) for t in speakers.to_turns(words, who)]
+                print("  DER = missed %.1f%% + false alarm %.1f%% + confused %.1f%%"
+                      % tuple(100 * x for x in der_parts(*masks(hyp, ref, mapping))))
     if args.cache:
         args.cache.write_text(json.dumps(cache))
     audio_s = sum(len(c[1]) for c in cases) / 16000
