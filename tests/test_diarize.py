@@ -101,6 +101,22 @@ def test_an_enrolled_rep_voice_wins_over_an_introduction():
     assert enrolled.rep_by == "voice:Sam" and enrolled.speakers[0] == PROSPECT and enrolled.speakers[13] == REP
 
 
+def test_two_voices_are_not_split_off_by_two_odd_windows():
+    """Voice A (10 windows near e1) and voice B (10 near e2), and two odd windows, one between the
+    voices and one opposite it: the least similar pair is the two odd ones, and 2-means started from
+    them alone puts A and B together against the opposite window."""
+    rng = np.random.default_rng(7)
+    basis = np.eye(8)
+    a = basis[0] + 0.1 * rng.standard_normal((10, 8))
+    b = basis[1] + 0.1 * rng.standard_normal((10, 8))
+    between = (basis[0] + basis[1]) / np.sqrt(2)
+    prints = np.concatenate([a, b, [between, -between]])
+    prints /= np.linalg.norm(prints, axis=1, keepdims=True)
+    labels, centroids = diarize.two_voices(prints)
+    assert len(set(labels[:10])) == 1 and len(set(labels[10:20])) == 1 and labels[0] != labels[10]
+    assert np.linalg.norm(centroids, axis=1) == pytest.approx([1, 1])
+
+
 def test_windows_cover_only_speech():
     frames = np.array([False] * 100 + [True] * 100)  # 3 s silence, then 3 s speech (30 ms frames)
     spans = diarize.windows(frames, 6.0)
