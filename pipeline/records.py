@@ -155,5 +155,5 @@ class CallAnalysis:
     outcome: str | None = None
     rep_channel: str | None = None  # stereo: "left"/"right"
     rep_channel_source: str | None = None  # how rep_channel was decided (speakers.rep_channel)
-    rep_voice_source: str | None = None  # mono: how the rep's voice was chosen ("voice:NAME" or "opening")
+    rep_voice_source: str | None = None  # mono: how the rep's voice was chosen ("voice:NAME", "intro" or "opening")
     rep_voice_cosine: float | None = None  # best cosine between a speaker and an enrolled rep's print

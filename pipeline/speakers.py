@@ -56,14 +56,18 @@ def rep_channel(words: Sequence[Word], *, override: str | None = None, setting: 
         return STEREO_PRESETS[preset], f"preset:{preset}"
     if voice:
         return voice[0], f"voice:{voice[1]}"
-    texts = [[w.text for w in words if w.channel == idx][:INTRO_WORDS] for idx in range(2)]
-    intro = [bool(INTRO.search(_plain(t))) for t in texts]
+    intro = [introduces([w.text for w in words if w.channel == idx]) for idx in range(2)]
     if intro.count(True) == 1:
         return CHANNELS[intro.index(True)], "detected:intro"
     for group in chunks(words):
         if len(group) >= OPENER_WORDS:
             return CHANNELS[words[group[0]].channel or 0], "detected:first-speaker"
     return CHANNELS[(words[0].channel or 0) if words else 0], "detected:first-speaker"
+
+
+def introduces(texts: Sequence[str]) -> bool:
+    """Whether the first INTRO_WORDS of these words introduce the caller ("this is Sam from Clipcast")."""
+    return bool(INTRO.search(_plain(list(texts)[:INTRO_WORDS])))
 
 
 def _plain(words: list[str]) -> str:

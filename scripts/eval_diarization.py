@@ -2,11 +2,14 @@
 """Mono speaker attribution, measured: word accuracy and diarization error rate.
 
     .venv/bin/python scripts/eval_diarization.py [--cache /tmp/words.json] [--window 1.6 --hop 0.4] [--precision float32]
+        [--phone /tmp/pitchlab-phone] [--words]
 
 Transcribes (Whisper tiny.en, as the pipeline does) and diarizes
   * ../shared/data/speech/diarization/pyannote_sample.wav (real speech, two
     speakers with overlap) against its .rttm reference, and
   * every mono call of the demo corpus against data/demo_truth.json,
+  * with --phone DIR, every mono call of the telephone-band evaluation set
+    (scripts/make_phone_calls.py DIR) against DIR.truth.json,
 with the voice-print method (pipeline/diarize.py). (The pitch split it replaced
 was measured by this script at commit 8191dc6.) A word's true speaker is the reference speaker whose
 turns overlap the word most (the nearest turn when none does).
@@ -14,7 +17,12 @@ turns overlap the word most (the nearest turn when none does).
     (no rep) under the better of the two speaker mappings, on the demo as rep
     or prospect, so choosing the rep is part of it;
   DER: (missed + false alarm + confused speech) / reference speech, in 10 ms
-    frames, no collar, hypothesis speech = our turns' spans.
+    frames, no collar, hypothesis speech = our turns' spans;
+  time attributed: of our turns' time that overlaps reference speech, the share
+    that overlaps the same speaker's reference turns (scripts/eval_phone.py's
+    "speaker-attributed speech time", here on the mono split alone).
+--words prints every word of the real clip (time, word, reference and hypothesis speaker), and the
+wrongly attributed words of the other calls.
 --cache keeps the Whisper words between runs (only the transcription is cached).
 """
 
@@ -63,6 +71,21 @@ def true_speaker(word: Word, ref: list[tuple[str, float, float]]) -> str:
 
 
 def der(hyp: list[tuple[str, float, float]], ref: list[tuple[str, float, float]], mapping: dict[str, str]) -> float:
+    r, h = masks(hyp, ref, mapping)
+    return sum(der_parts(r, h))
+
+
+def der_parts(r: np.ndarray, h: np.ndarray) -> tuple[float, float, float]:
+    """(missed, false alarm, confused) speech over reference speech, from (speaker, frame) masks."""
+    n_ref, n_hyp = r.sum(axis=0), h.sum(axis=0)
+    correct = (r & h).sum(axis=0)
+    missed = np.maximum(n_ref - n_hyp, 0).sum()
+    false_alarm = np.maximum(n_hyp - n_ref, 0).sum()
+    confused = (np.minimum(n_ref, n_hyp) - correct).sum()
+    return float(missed / n_ref.sum()), float(false_alarm / n_ref.sum()), float(confused / n_ref.sum())
+
+
+def masks(hyp, ref, mapping):
     end = max(b for _, _, b in ref + hyp)
     n = int(end / FRAME) + 1
     speakers_ = sorted({s for s, _, _ in ref})
@@ -72,21 +95,44 @@ def der(hyp: list[tuple[str, float, float]], ref: list[tuple[str, float, float]]
         r[speakers_.index(s), int(a / FRAME) : int(b / FRAME)] = True
     for s, a, b in hyp:
         h[speakers_.index(mapping[s]), int(a / FRAME) : int(b / FRAME)] = True
-    n_ref, n_hyp = r.sum(axis=0), h.sum(axis=0)
-    correct = (r & h).sum(axis=0)
-    return float((np.maximum(n_ref, n_hyp) - correct).sum() / n_ref.sum())
+    return r, h
+
+
+def attributed(hyp: list[tuple[str, float, float]], ref: list[tuple[str, float, float]], mapping: dict[str, str]):
+    """(seconds of our turns overlapping the same speaker's reference turns, seconds overlapping any)."""
+    right = anywhere = 0.0
+    for s, a, b in hyp:
+        for r, ra, rb in ref:
+            o = max(0.0, min(b, rb) - max(a, ra))
+            anywhere += o
+            right += o if mapping[s] == r else 0.0
+    return right, anywhere
 
 
 def score(words, who, ref, mappings):
-    """(accuracy, DER) under the best of the given mappings hypothesis label -> reference label."""
+    """(accuracy, DER, time attributed (right, any), mapping) under the best of the given mappings
+    hypothesis label -> reference label."""
     truth = [true_speaker(w, ref) for w in words]
     turns = speakers.to_turns(words, who)
     hyp = [(t.speaker, t.start_s, t.end_s) for t in turns]
     results = []
     for m in mappings:
         acc = sum(m[s] == t for s, t in zip(who, truth)) / len(words)
-        results.append((acc, der(hyp, ref, m), m))
+        results.append((acc, der(hyp, ref, m), attributed(hyp, ref, m), m))
     return max(results, key=lambda x: x[0])
+
+
+def print_words(words, who, ref, mapping, wrong_only: bool = False) -> None:
+    """Every word (or every wrong one): time, text, reference speaker, hypothesis speaker, and
+    whether reference turns overlap there."""
+    for w, s in zip(words, who):
+        t = true_speaker(w, ref)
+        if wrong_only and mapping[s] == t:
+            continue
+        live = sorted({r for r, a, b in ref if a < w.end_s and b > w.start_s})
+        note = "overlap" if len(live) > 1 else ("outside" if not live else "")
+        print(f"  {w.start_s:6.2f}-{w.end_s:6.2f} {w.text:14s} ref {t:10s} hyp {mapping[s]:10s}"
+              f" {'ok' if mapping[s] == t else 'WRONG'} {note}")
 
 
 def main() -> int:
@@ -95,6 +141,8 @@ def main() -> int:
     ap.add_argument("--window", type=float, default=diarize.WINDOW_S, help="analysis window, s (to compare settings)")
     ap.add_argument("--hop", type=float, default=diarize.HOP_S, help="window hop, s")
     ap.add_argument("--real-only", action="store_true", help="only the real two-speaker clip, not the demo calls")
+    ap.add_argument("--phone", type=Path, help="also the mono calls of this telephone-band set (make_phone_calls.py)")
+    ap.add_argument("--words", action="store_true", help="print every word of the real clip with both speakers, the wrong ones elsewhere")
     ap.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                     help="the voice encoder's LSTM precision (auto: bfloat16 where the CPU has it)")
     args = ap.parse_args()
@@ -126,6 +174,13 @@ def main() -> int:
         ref = [(t["speaker"], t["start_s"], t["end_s"]) for t in call["turns"]]
         cases.append((call["file"], decode_audio(str(ROOT / "data" / "demo" / call["file"]), sampling_rate=16000),
                       ref, [{REP: REP, PROSPECT: PROSPECT}]))
+    phone = json.loads(args.phone.with_suffix(".truth.json").read_text())["calls"] if args.phone else []
+    for call in phone:
+        if call["channels"] != 1:
+            continue
+        ref = [(t["speaker"], t["start_s"], t["end_s"]) for t in call["turns"]]
+        cases.append(("phone/" + call["file"], decode_audio(str(args.phone / call["file"]), sampling_rate=16000),
+                      ref, [{REP: REP, PROSPECT: PROSPECT}]))
 
     totals: dict[tuple[str, str], list[float]] = {}
     split_s = 0.0
@@ -136,26 +191,34 @@ def main() -> int:
         took = time.monotonic() - started
         split_s += took
         methods = {"voice-print": list(d.speakers)}
-        group = "pyannote" if name.startswith("pyannote") else "demo mono"
+        group = "pyannote" if name.startswith("pyannote") else "phone mono" if name.startswith("phone/") else "demo mono"
         for method, who in methods.items():
-            acc, err, _ = score(words, who, ref, mappings)
-            t = totals.setdefault((group, method), [0, 0, 0.0, 0.0])
+            acc, err, (right, anywhere), mapping = score(words, who, ref, mappings)
+            t = totals.setdefault((group, method), [0, 0, 0.0, 0.0, 0.0, 0.0])
             t[0] += acc * len(words)
             t[1] += len(words)
             t[2] += err * sum(b - a for _, a, b in ref)
             t[3] += sum(b - a for _, a, b in ref)
+            t[4] += right
+            t[5] += anywhere
             print(f"{name:24s} {method:12s} words {len(words):4d}  accuracy {100 * acc:5.1f}%  DER {100 * err:5.1f}%"
+                  f"  time {right / max(anywhere, 1e-9):.3f}"
                   + (f"  ({took:.1f} s, voices cos {d.voice_similarity:.2f})" if method == "voice-print" else ""))
+            if args.words:
+                print_words(words, who, ref, mapping, wrong_only=group != "pyannote")
+                hyp = [(t.speaker, t.start_s, t.end_s) for t in speakers.to_turns(words, who)]
+                print("  DER = missed %.1f%% + false alarm %.1f%% + confused %.1f%%"
+                      % tuple(100 * x for x in der_parts(*masks(hyp, ref, mapping))))
     if args.cache:
         args.cache.write_text(json.dumps(cache))
     audio_s = sum(len(c[1]) for c in cases) / 16000
     print(f"\nwindows {diarize.WINDOW_S:g} s every {diarize.HOP_S:g} s: {encoder.precision}: voice-print split {split_s:.1f} s "
           f"for {audio_s / 60:.1f} min of audio")
     print()
-    print("| audio | method | words | word accuracy | DER |")
-    print("|---|---|---|---|---|")
-    for (group, method), (right, n, err, ref_s) in totals.items():
-        print(f"| {group} | {method} | {int(n)} | {100 * right / n:.1f}% | {100 * err / ref_s:.1f}% |")
+    print("| audio | method | words | word accuracy | DER | time attributed |")
+    print("|---|---|---|---|---|---|")
+    for (group, method), (right, n, err, ref_s, t_right, t_any) in totals.items():
+        print(f"| {group} | {method} | {int(n)} | {100 * right / n:.1f}% | {100 * err / ref_s:.1f}% | {t_right / t_any:.3f} |")
     return 0
 
 

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -71,6 +73,48 @@ def test_a_voice_unlike_every_enrolled_rep_leaves_the_opening_rule_and_no_name()
     assert result.rep_by == "opening" and result.rep_name is None
     assert result.speakers[:9] == (REP,) * 9
     assert result.rep_cosine < reps.MATCH_MIN
+
+
+def test_a_prospect_who_picks_up_and_talks_first_is_not_the_rep_when_the_rep_introduces_themselves():
+    # the prospect answers and talks 0-4 s, then the rep: "hi this is sam from clipcast ..."
+    audio = np.concatenate([prospect(4), gap(0.3), rep(4), gap(0.3), prospect(3), gap(0.3), rep(4)])
+    ws = (words("hello this is dana speaking who is calling please go ahead", 0.1)
+          + words("hi this is sam from clipcast we help teams ship videos faster", 4.4, segment=1)
+          + words("m n o p q r s t u", 8.8, segment=2) + words("a b c d e f g h i j k l", 12.1, segment=3))
+    result = diarize.diarize(ws, audio, BandEncoder())
+    assert result.rep_by == "intro"
+    assert result.speakers == tuple([PROSPECT] * 11 + [REP] * 12 + [PROSPECT] * 9 + [REP] * 12)
+    # without the introduction the voice heard most in the first 5 s is taken for the rep, as before
+    plain = [w if w.segment != 1 else replace(w, text="x") for w in ws]
+    assert diarize.diarize(plain, audio, BandEncoder()).rep_by == "opening"
+    assert diarize.diarize(plain, audio, BandEncoder()).speakers[0] == REP
+
+
+def test_an_enrolled_rep_voice_wins_over_an_introduction():
+    audio = np.concatenate([prospect(4), gap(0.3), rep(4), gap(0.3), prospect(3), gap(0.3), rep(4)])
+    ws = (words("hi this is dana from acme how can i help you today then", 0.1)  # the prospect introduces themselves
+          + words("a b c d e f g h i j k l", 4.4, segment=1)
+          + words("m n o p q r s t u", 8.8, segment=2) + words("a b c d e f g h i j k l", 12.1, segment=3))
+    encoder = BandEncoder()
+    assert diarize.diarize(ws, audio, encoder).speakers[0] == REP  # the introduction alone: taken for the rep
+    enrolled = diarize.diarize(ws, audio, encoder, rep_prints={"Sam": encoder.embed([rep(3)])[0]})
+    assert enrolled.rep_by == "voice:Sam" and enrolled.speakers[0] == PROSPECT and enrolled.speakers[13] == REP
+
+
+def test_two_voices_are_not_split_off_by_two_odd_windows():
+    """Voice A (10 windows near e1) and voice B (10 near e2), and two odd windows, one between the
+    voices and one opposite it: the least similar pair is the two odd ones, and 2-means started from
+    them alone puts A and B together against the opposite window."""
+    rng = np.random.default_rng(7)
+    basis = np.eye(8)
+    a = basis[0] + 0.1 * rng.standard_normal((10, 8))
+    b = basis[1] + 0.1 * rng.standard_normal((10, 8))
+    between = (basis[0] + basis[1]) / np.sqrt(2)
+    prints = np.concatenate([a, b, [between, -between]])
+    prints /= np.linalg.norm(prints, axis=1, keepdims=True)
+    labels, centroids = diarize.two_voices(prints)
+    assert len(set(labels[:10])) == 1 and len(set(labels[10:20])) == 1 and labels[0] != labels[10]
+    assert np.linalg.norm(centroids, axis=1) == pytest.approx([1, 1])
 
 
 def test_windows_cover_only_speech():

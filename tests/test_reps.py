@@ -1,5 +1,7 @@
 """Enrolled reps: storing voice prints, matching them to a call's speakers, naming the call's rep."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -74,7 +76,7 @@ PROSPECT_WORDS = words("Oh nice how does that work for us?", 4.4, segment=1)
 
 
 def mono_call(path):
-    """The prospect opens, so without enrollment the opening rule takes the prospect for the rep."""
+    """The prospect opens, so without enrollment or an introduction the opening rule takes the prospect for the rep."""
     audio = np.concatenate([prospect(4), gap(0.3), rep(4), gap(0.3), prospect(3), gap(0.3), rep(4)])
     return write_wav(path, [audio])
 
@@ -107,11 +109,21 @@ def test_a_mono_call_names_the_enrolled_rep_whose_voice_it_hears(tmp_path):
     assert [s for s, _ in turns] == [PROSPECT, REP, PROSPECT, REP]
 
 
-def test_without_enrollment_the_opening_voice_is_the_rep_and_no_name_is_given(tmp_path):
+def test_without_enrollment_the_voice_that_introduces_itself_is_the_rep_and_no_name_is_given(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     mono_call(inbox / "call.wav")
     call, turns = run(tmp_path, inbox, MONO_SCRIPT)
+    assert call == (None, None, None, "intro", None)
+    assert [s for s, _ in turns] == [PROSPECT, REP, PROSPECT, REP]
+
+
+def test_without_enrollment_or_introduction_the_opening_voice_is_the_rep(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    mono_call(inbox / "call.wav")
+    script = [[w if w.segment != 1 else replace(w, text="so") for w in MONO_SCRIPT[0]]]
+    call, turns = run(tmp_path, inbox, script)
     assert call == (None, None, None, "opening", None)
     assert [s for s, _ in turns] == [REP, PROSPECT, REP, PROSPECT]
 
