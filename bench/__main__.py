@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict[str, list[dict]] = {}
     failed: list[str] = []
+    skipped: list[str] = []
     load = [os.getloadavg()[0]]
     old = (json.loads((args.out / "BENCHMARKS.json").read_text())
            if args.merge and (args.out / "BENCHMARKS.json").exists() else None)
@@ -98,23 +99,30 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"bench: {group}: {name} {params} run {r + 1}/{repeats}", file=sys.stderr, flush=True)
                 t = time.perf_counter()
                 try:
-                    runs.append(run_child(name, params))
+                    result = run_child(name, params)
                 except (RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:  # the rest still runs
                     print(f"bench:   FAILED: {exc}", file=sys.stderr, flush=True)
                     failed.append(f"{group}: {name} {json.dumps(params)}")
                     break
+                if "skipped" in result:  # a measurement that cannot run here says why (e.g. an extra not installed)
+                    print(f"bench:   SKIPPED: {result['skipped']}", file=sys.stderr, flush=True)
+                    skipped.append(f"{group}: {name}: {result['skipped']}")
+                    break
+                runs.append(result)
                 print(f"bench:   {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
                 load.append(os.getloadavg()[0])
             if runs:
                 results.setdefault(group, []).append({"measurement": name, "params": params, "runs": runs})
         # written after every group, so a long run that stops part way keeps what it measured
-        write(args, old, document(args, started, load, results, failed))
+        write(args, old, document(args, started, load, results, failed, skipped))
     print(f"bench: wrote {args.out / 'BENCHMARKS.md'} in {time.perf_counter() - started:.0f} s"
-          + (f"; {len(failed)} measurement(s) failed: {'; '.join(failed)}" if failed else ""), file=sys.stderr)
+          + (f"; {len(failed)} measurement(s) failed: {'; '.join(failed)}" if failed else "")
+          + (f"; skipped: {'; '.join(skipped)}" if skipped else ""), file=sys.stderr)
     return 1 if failed else 0
 
 
-def document(args: argparse.Namespace, started: float, load: list[float], results: dict, failed: list[str]) -> dict:
+def document(args: argparse.Namespace, started: float, load: list[float], results: dict, failed: list[str],
+             skipped: list[str] = ()) -> dict:
     return {
         "date": dt.date.today().isoformat(),
         "mode": "quick" if args.quick else "full",
@@ -128,6 +136,7 @@ def document(args: argparse.Namespace, started: float, load: list[float], result
         "total_s": time.perf_counter() - started,
         "results": dict(results),
         "failed": list(failed),
+        "skipped": list(skipped),
     }
 
 

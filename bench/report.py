@@ -46,6 +46,8 @@ def render(doc: dict) -> str:
                 f"{run['total_s'] / 60:.1f} min) on {run['date']}, commit {run['commit']}, load average "
                 f"{run['load_average_1min']['min']:.1f}–{run['load_average_1min']['max']:.1f}; the rest of the file is "
                 "from the run above.", ""]
+    if doc.get("skipped"):
+        out += ["Skipped in this run: " + "; ".join(f"`{f}`" for f in doc["skipped"]) + ".", ""]
     if doc.get("failed"):
         out += ["Failed in this run (not in the tables): " + "; ".join(f"`{f}`" for f in doc["failed"]) + ".", ""]
     out += [

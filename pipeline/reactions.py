@@ -7,7 +7,13 @@ again. Every reply counts, however short: a flat "Okay." or "Right." said
 after a pitch phrase ended is that phrase's reaction (scored, usually
 `neutral`), and it ends the run. Only short prospect sounds said while the rep
 is still saying a phrase of the run ("mm-hm", "yeah") are backchannels, kept
-with the reaction and not as it. A transcript without times has no "while":
+with the reaction and not as it; a short sound that starts in the run's last
+moments and goes on after the run ended was not said while the rep spoke: it
+is a reply (word times are a few tens of ms off on a phone line: "Okay." from
+14.04 s after a pitch that ends at 14.05 s). "Before the rep speaks again" means a phrase that asks
+for a reply: a statement the rep adds in the same turn ("... by email and text
+message." split off by the recognizer, "Let me show you.") does not end the
+pitch's window; a question, a pitch, or a phrase of a later turn does. A transcript without times has no "while":
 there a prospect turn between two pitch phrases ends the run unless it is
 marked a backchannel.
 
@@ -141,9 +147,15 @@ class _Call:
         n = len(self.phrases)
         self.next_start: list[float] = [float("inf")] * (n + 1)
         self.next_turn: list[int] = [self.n_turns + 1] * (n + 1)
+        # the position of the first later phrase that ends each phrase's reply window (see the module docstring)
+        self.window_end: list[int] = [n] * (n + 1)
         for i in range(n - 1, -1, -1):
             p = self.phrases[i]
             self.next_start[i] = self.next_start[i + 1] if p.start_s is None else min(p.start_s, self.next_start[i + 1])
+            nxt = self.phrases[i + 1] if i + 1 < n else None
+            trailing = nxt is not None and nxt.turn_idx == p.turn_idx and nxt.kind != "pitch" and \
+                not nxt.text.rstrip().endswith("?")
+            self.window_end[i] = self.window_end[i + 1] if trailing else i + 1
             nxt = self.phrases[i + 1] if i + 1 < n else None
             # the first later phrase in a later turn (phrases follow their turns' order)
             self.next_turn[i] = self.next_turn[i + 1] if nxt is None or nxt.turn_idx == p.turn_idx else nxt.turn_idx
@@ -173,6 +185,11 @@ class _Call:
         """The earliest start of a phrase after this one (inf: none)."""
         return self.next_start[self.phrase_pos[phrase.phrase_idx] + 1]
 
+    def window_end_s(self, phrase: Phrase) -> float:
+        """When the rep next asks for a reply after this phrase (inf: never): the earliest start from the
+        first later phrase that is a pitch, a question or in a later turn."""
+        return self.next_start[self.window_end[self.phrase_pos[phrase.phrase_idx]]]
+
 
 def _reply_by_order(run, call: _Call) -> list[Turn]:
     """Without times (a transcript that has none): the prospect turns before the rep's next phrase."""
@@ -199,10 +216,10 @@ def _reaction_turns(run, call: _Call, window_s) -> tuple[list[Turn], list[Turn]]
     start, end = run[0].start_s, run[-1].end_s
     if not call.timed:
         return _reply_by_order(run, call), []
-    next_rep = call.next_phrase_start(run[-1])
+    next_rep = call.window_end_s(run[-1])
     during = call.starting(start, end)  # said after the run began, before it ended
-    backchannels = [t for t in during if is_backchannel(t)]
-    interruption = [t for t in during if not is_backchannel(t)]
+    backchannels = [t for t in during if is_backchannel(t) and t.end_s <= end]  # said while the rep spoke
+    interruption = [t for t in during if not (is_backchannel(t) and t.end_s <= end)]
     if interruption:
         first = interruption[0].start_s
     else:

@@ -2,7 +2,7 @@
 """Generate Pitchlab's telephone-band evaluation set (deterministic, seeded).
 
     .venv/bin/python scripts/make_phone_calls.py [--out /tmp/pitchlab-phone] [--calls 30] [--seed 1616]
-                                                 [--wide] [--test-assets]
+                                                 [--wide] [--test-assets [NAME ...]]
 
 Short two-party sales calls (20-45 s) about a product that is NOT the demo's
 ("Tallybird", automatic invoice chasing), with other voices and other wordings
@@ -144,6 +144,7 @@ class Line:
     kind: str
     family: str | None = None
     label: str | None = None
+    pause_after_s: float | None = None  # silence before the next line (None: drawn at random)
 
 
 def f0(voice: Voice) -> float:
@@ -188,7 +189,7 @@ def render(plan: dict, synth: Synth, rng: random.Random) -> tuple[np.ndarray, li
                       "end_s": round((start + len(clip)) / WORK_SR, 3), "text": ln.text,
                       "kind": ln.kind, "family": ln.family, "label": ln.label})
         gap = (0.15, 0.9) if ln.kind == "pitch" else (0.3, 0.8)
-        t = (start + len(clip)) / WORK_SR + rng.uniform(*gap)
+        t = (start + len(clip)) / WORK_SR + (rng.uniform(*gap) if ln.pause_after_s is None else ln.pause_after_s)
     tracks = np.zeros((int(round((t + 0.5) * WORK_SR)), 2), np.float32)
     for speaker, start, clip in placed:
         tracks[start:start + len(clip), 0 if speaker == "rep" else 1] += clip
@@ -288,16 +289,27 @@ def unspell(text: str) -> str:
     return text
 
 
-def test_assets(synth: Synth) -> None:
-    """A pitch answered by a short "Okay." on an 8 kHz line: stereo (opus) and mono (GSM in wav)."""
+def test_assets(synth: Synth, only: tuple[str, ...] = ()) -> None:
+    """A pitch answered by a short "Okay." on an 8 kHz line: stereo (opus) and mono (GSM in wav);
+    and a reply after a long silence (stereo opus). `only`: write just these clips (names without suffix),
+    keeping the others and their truth as committed."""
     TEST_DIR.mkdir(parents=True, exist_ok=True)
     lines = [Line("rep", spell(FAMILIES["pay_links"][0]), "pitch", "pay_links"),
              Line("prospect", "Okay.", "reaction", "pay_links", "neutral"),
              Line("rep", spell(FAMILIES["cash_forecast"][0]), "pitch", "cash_forecast"),
              Line("prospect", "Really? Can you send me more details?", "reaction", "cash_forecast", "interested")]
+    # a pitch met with 3 s of silence (the rep goes on), a second pitch answered after 4 s of silence
+    silent = [Line("rep", spell(FAMILIES["bank_match"][0]), "pitch", "bank_match", pause_after_s=3.0),
+              Line("rep", spell(FAMILIES["auto_reminders"][1]), "pitch", "auto_reminders", pause_after_s=4.0),
+              Line("prospect", "Sorry, how much does that cost?", "reaction", "auto_reminders", "interested")]
     truth = []
-    for channels, codec, name in ((2, "opus", "reply_stereo_8k"), (1, "gsm", "reply_mono_8k")):
-        plan = {"rep": "Ben", "prospect": "Fay", "channels": channels, "codec": codec, "lines": lines,
+    for channels, codec, name, script in ((2, "opus", "reply_stereo_8k", lines), (1, "gsm", "reply_mono_8k", lines),
+                                          (2, "opus", "reply_after_silence_8k", silent)):
+        if only and name not in only:
+            truth.append(next(c for c in json.loads((TEST_DIR / "truth.json").read_text())["calls"]
+                              if c["file"].startswith(name + ".")))
+            continue
+        plan = {"rep": "Ben", "prospect": "Fay", "channels": channels, "codec": codec, "lines": script,
                 "attenuation_db": 12.0}
         tracks, turns = render(plan, synth, random.Random(7))
         audio = phone_line(tracks, plan, np.random.default_rng(7))
@@ -321,10 +333,11 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=30)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--wide", action="store_true", help="16 kHz PCM, no line or codec")
-    ap.add_argument("--test-assets", action="store_true", help="write tests/data/phone/ instead")
+    ap.add_argument("--test-assets", nargs="*", metavar="NAME",
+                    help="write tests/data/phone/ instead (only the NAMEd clips, e.g. reply_after_silence_8k)")
     args = ap.parse_args()
-    if args.test_assets:
-        test_assets(Synth())
+    if args.test_assets is not None:
+        test_assets(Synth(), tuple(args.test_assets))
         return 0
     out = args.out or (Path(str(OUT) + "-16k") if args.wide else OUT)
     for old in list(out.glob("phone_*.wav")) + list(out.glob("phone_*.opus")):

