@@ -80,6 +80,14 @@ def instrumented(models, watch: Stopwatch):
                 setattr(owner, name, original)
 
 
+def cpu_seconds() -> float:
+    """CPU seconds this process used so far, every thread (user + system)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def load_models(settings: Settings, watch: Stopwatch):
     """Load every model up front so its load time is measured on its own (the kinds and reaction
     scorers embed their labelled examples when they load: that is loading, not the calls' embedding)."""
@@ -115,7 +123,9 @@ def throughput(*, model: str, calls: int, overlap: bool = True) -> dict:
         load = Stopwatch()
         models = load_models(settings, load)
         watch = Stopwatch()
+        cpu = cpu_seconds()
         run = timed_analyze(settings, models, watch)
+        run["cpu_s"] = cpu_seconds() - cpu
     known = truth()
     run.update(
         model=model,

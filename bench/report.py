@@ -494,8 +494,9 @@ def _startup(doc) -> list[str]:
            "`cold`: an empty models folder (the scorers embed their examples and fit); `warm`: a run before filled "
            "its cache (`pipeline/example_cache.py`). Loads run on two threads at once, so their sum can exceed the "
            "time to the first call.", "",
-           "| checkout | cache | runs | first call stored | process exit | interpreter + CLI import | loads (sum) |",
-           "|---|---|---|---|---|---|---|"]
+           "| checkout | cache | runs | first call stored | CPU used by then | process exit | interpreter + CLI import | "
+           "loads (sum) |",
+           "|---|---|---|---|---|---|---|---|"]
     loads = []
     for e in entries:
         if e["measurement"] != "startup":
@@ -504,7 +505,7 @@ def _startup(doc) -> list[str]:
         m = r["median"]
         load_sum = sum(v for k, v in m.items() if k.startswith("load:"))
         out.append(f"| {r['commit']} | {'warm' if r['warm_cache'] else 'cold'} | {len(r['runs'])} | "
-                   f"{m['first_stored_s']:.1f} s | {m['exit_s']:.1f} s | {m['interpreter_s'] + m['cli_imported']:.1f} s | "
+                   f"{m['first_stored_s']:.1f} s | {_fmt(m.get('cpu:first_stored'), 1, ' s')} | {m['exit_s']:.1f} s | {m['interpreter_s'] + m['cli_imported']:.1f} s | "
                    f"{load_sum:.1f} s |")
         loads.append((r["commit"], "warm" if r["warm_cache"] else "cold",
                       {k[5:]: v for k, v in m.items() if k.startswith("load:")}))
@@ -534,12 +535,13 @@ def _overlap(doc) -> list[str]:
            "The demo calls through `pipeline.analyze.analyze`, models loaded first, one after the other in one run. "
            "`one at a time`: `Settings(overlap=False)`; `overlapped`: the default (`analyze.overlapped`); a "
            "checkout named by `--base` measured with its own code.", "",
-           "| way | calls | audio | wall | RTF | RTF incl. load | load |", "|---|---|---|---|---|---|---|"]
+           "| way | calls | audio | wall | CPU | RTF | RTF incl. load | load |", "|---|---|---|---|---|---|---|---|"]
     for e in entries:
         r, p = e["runs"][0], e["params"]
         way = (f"checkout {p['checkout']}" if "checkout" in p else "overlapped" if p.get("overlap", True)
                else "one at a time")
         load = sum(r["load_s"].values())
         out.append(f"| {way} | {r['processed']} | {r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | "
+                   f"{_fmt(r.get('cpu_s'), 1, ' s')} | "
                    f"{r['audio_s'] / r['wall_s']:.1f}× | {r['audio_s'] / (r['wall_s'] + load):.1f}× | {load:.1f} s |")
     return out + [""]

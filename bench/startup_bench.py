@@ -71,8 +71,10 @@ def _commit(root: Path) -> str:
 
 
 def leaderboard(*, db: str = "", runs: int = 5) -> dict:
-    """`pitchlab leaderboard` on the demo database (built here by `pitchlab analyze` of the demo when `db` is not
-    given), `runs` times: wall seconds of the whole command, interpreter start included."""
+    """`pitchlab leaderboard` on the demo database, `runs` times: wall seconds of the whole command, interpreter
+    start included. The database: `db`, else $PITCHLAB_BENCH_DEMO_DB (one `make demo` made), else built here by
+    `pitchlab analyze` of the demo calls with their outcomes and descriptors."""
+    db = db or os.environ.get("PITCHLAB_BENCH_DEMO_DB", "")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(db) if db else Path(tmp) / "demo.duckdb"
         build_s = None

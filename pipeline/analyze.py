@@ -162,7 +162,8 @@ def audio_turns(audio: ingest.DecodedAudio, models: Models, settings: Settings,
     channel = source = voice_source = name = cosine = None
     if len(audio.channels) == 2:
         mapped = rep_channel or settings.rep_channel or speakers.STEREO_PRESETS.get(settings.stereo_preset or "")
-        found, cosine = reps.match_channels(audio.channels, rep_prints or {}, models.voice_encoder, only=mapped)
+        found, cosine = (reps.match_channels(audio.channels, rep_prints, models.voice_encoder, only=mapped)
+                         if rep_prints else (None, None))  # no enrolled voice: the voice encoder is not loaded
         channel, source = speakers.rep_channel(words, override=rep_channel, setting=settings.rep_channel,
                                                preset=settings.stereo_preset,
                                                voice=(speakers.CHANNELS[found.speaker], found.name) if found else None)

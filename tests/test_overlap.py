@@ -140,3 +140,24 @@ def test_whisper_works_on_the_next_call_while_this_one_is_analyzed(tmp_path):
     summary, _ = run(tmp_path, "calls", overlap=True, transcriber=transcriber, splitter=splitter)
     assert summary.processed == 2
     assert splitter.seen >= 3  # a.wav's two channels done, b.wav's begun before a.wav's phrases were split
+
+
+class NoVoices(FakeModels):
+    """Models whose voice encoder must not be needed."""
+
+    @property
+    def voice_encoder(self):
+        raise AssertionError("the voice encoder was loaded")
+
+    @voice_encoder.setter
+    def voice_encoder(self, _value):
+        pass
+
+
+def test_a_stereo_batch_without_enrolled_reps_never_loads_the_voice_encoder(tmp_path):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    write_wav(box / "a.wav", [tone(15, 300), tone(15, 630)])
+    settings = Settings(inbox=box, db=tmp_path / "calls.duckdb", progress=False)
+    summary = analyze(settings, models=NoVoices(Scripted()))
+    assert (summary.processed, summary.failed) == (1, ())

