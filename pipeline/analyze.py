@@ -493,11 +493,11 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
     if settings.descriptors:
         descriptors.read_csv(settings.descriptors)  # a bad descriptors file too
     models = models or Models(settings)
-    new = _not_done(recordings, settings.db) if settings.engine == "local" else set()
-    if new:
-        preload(models, BACK_HALF_MODELS)  # on a second thread, while Whisper loads here
+    new = _not_done(recordings, settings.db) if settings.engine == "local" else []
     if any(r.source_kind != TRANSCRIPT for r in new):
         models.transcriber  # a model that cannot load is a one-line error here, before the database is touched
+    if new:  # then, on a second thread, while the first call decodes and Whisper transcribes it
+        preload(models, BACK_HALF_MODELS)
     failed: list[tuple[str, str]] = []
     processed, transcripts_done, audio_s = 0, 0, 0.0
     with db.opened(settings.db) as con, ExitStack() as stack:
