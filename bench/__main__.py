@@ -41,6 +41,12 @@ FULL = {
     "transcripts": [("transcripts", {"calls": n}, 1) for n in (1_000, 2_000, 10_000)],
     "ray": [("ray", {"calls": 28}, 1)],  # needs the ray extra (make setup-ray)
     "long_call": [("long_call", {"cues": 100_000}, 1)],
+    # `pitchlab analyze` of one call to its first stored call, cold and warm; `--base DIR` adds a checkout's figures
+    "startup": [("startup", {"warm_cache": False}, 1), ("startup", {"warm_cache": True}, 1),
+                ("leaderboard", {}, 1), ("whisper_threads", {"calls": 6}, 1)],
+    # the demo calls one at a time, then with Whisper on the next call while this one is analyzed (analyze.overlapped)
+    "overlap": [("throughput", {"model": "tiny.en", "calls": 28, "overlap": False}, 1),
+                ("throughput", {"model": "tiny.en", "calls": 28, "overlap": True}, 1)],
 }
 QUICK = {
     "throughput": [("throughput", {"model": "tiny.en", "calls": 3}, 2),
@@ -59,6 +65,10 @@ QUICK = {
     "transcripts": [("transcripts", {"calls": n}, 1) for n in (100, 200)],
     "ray": [("ray", {"calls": 4}, 1)],
     "long_call": [("long_call", {"cues": 10_000}, 1)],
+    "startup": [("startup", {"warm_cache": True, "runs": 1}, 1), ("leaderboard", {"runs": 2}, 1),
+                ("whisper_threads", {"calls": 2}, 1)],
+    "overlap": [("throughput", {"model": "tiny.en", "calls": 3, "overlap": False}, 1),
+                ("throughput", {"model": "tiny.en", "calls": 3, "overlap": True}, 1)],
 }
 
 
@@ -71,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", type=Path, metavar="JSON", help="only rewrite BENCHMARKS.md from a BENCHMARKS.json")
     parser.add_argument("--merge", action="store_true",
                         help="replace only the groups run now in the existing BENCHMARKS.json of --out, keep the rest")
+    parser.add_argument("--base", type=Path, metavar="DIR",
+                        help="also measure start-up (group startup) and throughput (group overlap) on this other checkout, in the same "
+                        "run, for a before/after (e.g. git worktree add /tmp/base main)")
     parser.add_argument("--transcript-calls", type=int, nargs="+", metavar="N",
                         help="batch sizes for the transcripts group instead of the plan's")
     args = parser.parse_args(argv)
@@ -81,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     plan = dict(QUICK if args.quick else FULL)
     if args.transcript_calls:
         plan["transcripts"] = [("transcripts", {"calls": n}, 1) for n in args.transcript_calls]
+    if args.base:
+        base = str(args.base.resolve())
+        plan["startup"] = [e for m, p, r in plan["startup"]
+                           for e in ([(m, p, r), (m, dict(p, root=base), r)] if m == "startup" else [(m, p, r)])]
+        plan["overlap"] = plan["overlap"] + [("throughput", {**plan["overlap"][0][1], "checkout": base}, 1)]
     unknown = sorted((set(args.only or []) | set(args.skip)) - set(plan))
     if unknown:
         parser.error(f"no such group: {', '.join(unknown)} (groups: {', '.join(plan)})")

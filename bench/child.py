@@ -6,8 +6,8 @@ import json
 import logging
 import sys
 
-from . import (cluster_bench, descriptors_bench, long_call, pipeline_bench, ray_bench, store_bench, transcripts_batch,
-               waste_bench, whisper_bench)
+from . import (cluster_bench, descriptors_bench, long_call, pipeline_bench, ray_bench, startup_bench, store_bench,
+               transcripts_batch, waste_bench, whisper_bench)
 
 MEASUREMENTS = {
     "throughput": pipeline_bench.throughput,
@@ -24,6 +24,9 @@ MEASUREMENTS = {
     "transcripts": transcripts_batch.transcripts,
     "ray": ray_bench.ray_vs_local,
     "long_call": long_call.long_call,
+    "startup": startup_bench.startup,
+    "leaderboard": startup_bench.leaderboard,
+    "whisper_threads": startup_bench.whisper_threads,
 }
 
 

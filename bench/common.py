@@ -54,9 +54,11 @@ def median(values: list[float]) -> float:
 
 def run_child(name: str, params: dict, *, timeout_s: float | None = None) -> dict:
     """Run one measurement in a fresh interpreter; returns its JSON result (with peak_rss_mb)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    params = dict(params)
+    root = Path(params.pop("checkout", ROOT))  # another checkout measures itself with its own bench code
+    env = dict(os.environ, PYTHONPATH=str(root), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     cmd = [sys.executable, "-m", "bench.child", name, json.dumps(params)]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, timeout=timeout_s)
+    proc = subprocess.run(cmd, cwd=root, env=env, stdout=subprocess.PIPE, text=True, timeout=timeout_s)
     if proc.returncode != 0:
         raise RuntimeError(f"measurement {name} {params} failed with exit status {proc.returncode}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -69,6 +69,8 @@ def render(doc: dict) -> str:
     out += _transcripts(doc, goals)
     out += _ray(doc)
     out += _long_call(doc)
+    out += _startup(doc)
+    out += _overlap(doc)
     intro_end = next((i for i, line in enumerate(out) if line.startswith("## ")), len(out))
     head = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     head += [f"| {g} | {v} | {ok} |" for g, v, ok in goals]
@@ -482,4 +484,67 @@ def _long_call(doc) -> list[str]:
                    f"{r['wall_s']:.0f} s | {r.get('cpu_s', float('nan')):.0f} s | {st.get('read', 0.0):.1f} s | {st.get('reactions', 0.0):.1f} s | "
                    f"{st.get('store', 0.0):.1f} s | {st.get('cluster', 0.0):.1f} s | {r['peak_rss_mb']:,.0f} MB | "
                    f"{min(la):.1f}–{max(la):.1f} |")
+    return out + [""]
+
+
+def _startup(doc) -> list[str]:
+    entries = _entries(doc, "startup")
+    if not entries:
+        return []
+    out = ["## Start-up: `pitchlab analyze` to the first stored call", "",
+           "A one-call inbox (demo `call_01.wav`) into an empty database; each run a fresh `pitchlab analyze` "
+           "(`bench/startup_probe.py`: the real CLI, timed), so imports and model loading count as a user meets them. "
+           "`cold`: an empty models folder (the scorers embed their examples and fit); `warm`: a run before filled "
+           "its cache (`pipeline/example_cache.py`). Loads run on two threads at once, so their sum can exceed the "
+           "time to the first call.", "",
+           "| checkout | cache | runs | first call stored | CPU used by then | process exit | interpreter + CLI import | "
+           "loads (sum) |",
+           "|---|---|---|---|---|---|---|---|"]
+    loads = []
+    for e in entries:
+        if e["measurement"] != "startup":
+            continue
+        r = e["runs"][0]
+        m = r["median"]
+        load_sum = sum(v for k, v in m.items() if k.startswith("load:"))
+        out.append(f"| {r['commit']} | {'warm' if r['warm_cache'] else 'cold'} | {len(r['runs'])} | "
+                   f"{m['first_stored_s']:.1f} s | {_fmt(m.get('cpu:first_stored'), 1, ' s')} | {m['exit_s']:.1f} s | {m['interpreter_s'] + m['cli_imported']:.1f} s | "
+                   f"{load_sum:.1f} s |")
+        loads.append((r["commit"], "warm" if r["warm_cache"] else "cold",
+                      {k[5:]: v for k, v in m.items() if k.startswith("load:")}))
+    names = sorted({n for _, _, d in loads for n in d})
+    if names:
+        out += ["", "Model loads (seconds, median):", "", "| checkout | cache | " + " | ".join(names) + " |",
+                "|---|---|" + "---|" * len(names)]
+        out += [f"| {c} | {w} | " + " | ".join(_fmt(d.get(n), 1) for n in names) + " |" for c, w, d in loads]
+    for e in entries:
+        r = e["runs"][0]
+        if e["measurement"] == "leaderboard":
+            out += ["", f"`pitchlab leaderboard` on the demo database: {r['wall_s']:.2f} s (median of "
+                    f"{len(r['runs'])}; the Python interpreter alone starts in {r['python_alone_s']:.2f} s)."]
+        if e["measurement"] == "whisper_threads":
+            one, two = r["one_process_two_threads_s"], r["two_processes_one_thread_s"]
+            out += ["", f"Whisper alone on the channels of {r['calls']} demo calls, models loaded: one process with "
+                    f"two CTranslate2 threads {one:.1f} s, two processes with one thread each (half the calls each, "
+                    f"at the same time) {two:.1f} s."]
+    return out + [""]
+
+
+def _overlap(doc) -> list[str]:
+    entries = _entries(doc, "overlap")
+    if not entries:
+        return []
+    out = ["## Overlap: Whisper on the next call while this one is analyzed", "",
+           "The demo calls through `pipeline.analyze.analyze`, models loaded first, one after the other in one run. "
+           "`one at a time`: `Settings(overlap=False)`; `overlapped`: the default (`analyze.overlapped`); a "
+           "checkout named by `--base` measured with its own code.", "",
+           "| way | calls | audio | wall | CPU | RTF | RTF incl. load | load |", "|---|---|---|---|---|---|---|---|"]
+    for e in entries:
+        r, p = e["runs"][0], e["params"]
+        way = (f"checkout {p['checkout']}" if "checkout" in p else "overlapped" if p.get("overlap", True)
+               else "one at a time")
+        load = sum(r["load_s"].values())
+        out.append(f"| {way} | {r['processed']} | {r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | "
+                   f"{_fmt(r.get('cpu_s'), 1, ' s')} | "
+                   f"{r['audio_s'] / r['wall_s']:.1f}× | {r['audio_s'] / (r['wall_s'] + load):.1f}× | {load:.1f} s |")
     return out + [""]

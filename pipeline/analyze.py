@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import gc
 import logging
+import queue
+import threading
 import time
 import traceback
-from contextlib import closing
+from collections import deque
+from concurrent.futures import Future
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, replace
 from typing import Iterator, Sequence
 from functools import cached_property
@@ -18,8 +22,9 @@ from . import (cluster, db, descriptors, diarize, ingest, leads, outcomes, phras
                speakers, store, transcribe, transcripts)
 from .embed import Embedder, embed_unique
 from .errors import AudioError, PitchlabError
+from .example_cache import ExampleCache
 from .phrases import Splitter
-from .records import TRANSCRIPT, CallAnalysis, CallTurns, Outcome, Recording
+from .records import TRANSCRIPT, CallAnalysis, CallTurns, Outcome, Recording, Word
 from .settings import Settings
 from .terminal import printable
 from .transcribe import Transcriber
@@ -38,10 +43,15 @@ def _kept(load):
     call itself made.
     """
 
+    name = load.__name__
+
     def loaded(self):
-        model = load(self)
-        gc.freeze()
-        return model
+        with self._loading(name):  # one load even when two threads ask at once (see `preload`)
+            if name in vars(self):
+                return vars(self)[name]
+            model = load(self)
+            gc.freeze()
+            return model
 
     loaded.__doc__ = load.__doc__
     return cached_property(loaded)
@@ -52,6 +62,12 @@ class Models:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self._locks: dict[str, threading.RLock] = {}
+        self._locks_lock = threading.Lock()
+
+    def _loading(self, name: str) -> threading.RLock:
+        with self._locks_lock:
+            return self._locks.setdefault(name, threading.RLock())
 
     @_kept
     def transcriber(self) -> Transcriber:
@@ -79,11 +95,17 @@ class Models:
 
         # a phrase close to a declared benefit's example line is a pitch
         declared = descriptors.read_csv(self.settings.descriptors) if self.settings.descriptors else ()
-        return KindClassifier(self.embedder, pitch_examples=[e for d in declared for e in d.examples])
+        return KindClassifier(self.embedder, pitch_examples=[e for d in declared for e in d.examples],
+                              cache=self.example_cache)
 
     @_kept
     def scorer(self):
-        return reactions.ReactionScorer(self.embedder)
+        return reactions.ReactionScorer(self.embedder, cache=self.example_cache)
+
+    @property
+    def example_cache(self) -> ExampleCache:
+        """The kind and reaction scorers' examples, embedded (and fitted) once per model and kept in models_dir."""
+        return ExampleCache(self.settings.models_dir / "cache" / "examples", getattr(self.embedder, "cache_id", None))
 
     @_kept
     def redactor(self):
@@ -109,23 +131,39 @@ class Summary:
     transcripts: int = 0  # of `processed`
 
 
+def listen(rec: Recording, models: Models, settings: Settings,
+           stage=progress.stage) -> tuple[ingest.DecodedAudio, list[Word]]:
+    """One recording decoded and transcribed: the part of a call that Whisper's threads do."""
+    audio = ingest.decode(rec, max_duration_s=settings.max_call_s)
+    return audio, heard_words(audio, models, stage)
+
+
+def heard_words(audio: ingest.DecodedAudio, models: Models, stage=progress.stage) -> list[Word]:
+    stage("transcribe")
+    words = transcribe.transcribe(audio, models.transcriber)
+    if not words:
+        raise AudioError("no speech found")
+    return words
+
+
 def audio_turns(audio: ingest.DecodedAudio, models: Models, settings: Settings,
-                rep_channel: str | None = None, rep_prints: dict | None = None) -> CallTurns:
+                rep_channel: str | None = None, rep_prints: dict | None = None,
+                words: list[Word] | None = None) -> CallTurns:
     """One decoded recording through transcribe → speakers.
 
     `rep_channel`: the call's own stereo mapping (its sidecar), overriding the settings.
     `rep_prints`: enrolled reps' voice prints by name (`reps.load`); the speaker that
     matches one is the rep, and the call's rep is that name.
+    `words`: its words, when it was transcribed already (`listen`).
     """
-    progress.stage("transcribe")
-    words = transcribe.transcribe(audio, models.transcriber)
-    if not words:
-        raise AudioError("no speech found")
+    if words is None:
+        words = heard_words(audio, models)
     progress.stage("speakers")
     channel = source = voice_source = name = cosine = None
     if len(audio.channels) == 2:
         mapped = rep_channel or settings.rep_channel or speakers.STEREO_PRESETS.get(settings.stereo_preset or "")
-        found, cosine = reps.match_channels(audio.channels, rep_prints or {}, models.voice_encoder, only=mapped)
+        found, cosine = (reps.match_channels(audio.channels, rep_prints, models.voice_encoder, only=mapped)
+                         if rep_prints else (None, None))  # no enrolled voice: the voice encoder is not loaded
         channel, source = speakers.rep_channel(words, override=rep_channel, setting=settings.rep_channel,
                                                preset=settings.stereo_preset,
                                                voice=(speakers.CHANNELS[found.speaker], found.name) if found else None)
@@ -220,13 +258,16 @@ def process_recording(recording: Recording, models: Models, settings: Settings, 
 
 
 def process_batch(recordings: Sequence[Recording], models: Models, settings: Settings, *,
-                  labels: dict[str, Outcome], rep_prints: dict | None = None) -> list[Processed]:
+                  labels: dict[str, Outcome], rep_prints: dict | None = None,
+                  heard: dict[str, Future] | None = None) -> list[Processed]:
     """Each recording read into turns on its own (a failure is that recording's), then the back half over all.
 
     Any exception while one recording is read or analyzed becomes that
     recording's one-line error, and the others go on; only set-up errors (a
     `PitchlabError` that is not an `AudioError`, a model that cannot load) stop
     the batch. `rep_prints`: enrolled reps' voice prints by name (`reps.load`), for recordings.
+    `heard`: recordings already being decoded and transcribed (`listen`, on `overlapped`'s
+    thread), by call id; their result, or their exception, is taken from there.
     """
     rep_names = settings.rep_names + transcripts.team_names(settings.team)
     if any(rec.source_kind != TRANSCRIPT for rec in recordings):
@@ -239,9 +280,13 @@ def process_batch(recordings: Sequence[Recording], models: Models, settings: Set
                 progress.stage("read")
                 front.append(transcript_turns(rec, label, rep_names))
             else:
-                audio = ingest.decode(rec, max_duration_s=settings.max_call_s)
+                if heard is not None and rec.call_id in heard:
+                    progress.stage("transcribe")
+                    audio, words = heard[rec.call_id].result()  # its exception, if it failed, is raised here
+                else:
+                    audio, words = listen(rec, models, settings)
                 front.append(audio_turns(audio, models, settings, rep_channel=label.rep_channel if label else None,
-                                         rep_prints=rep_prints))
+                                         rep_prints=rep_prints, words=words))
         except FileNotFoundError as exc:  # moved away mid-batch: not the file's fault
             log.warning("%s", exc)
             front.append(Processed(rec))
@@ -263,6 +308,73 @@ def process_batch(recordings: Sequence[Recording], models: Models, settings: Set
         out.append(Processed(rec, call=result) if isinstance(result, CallAnalysis)
                    else Processed(rec, error=file_error(rec, result)))
     return out
+
+
+def overlapped(groups: Sequence[list[Recording]], models: Models, settings: Settings, *,
+               labels: dict[str, Outcome], rep_prints: dict | None = None) -> Iterator[list[Processed]]:
+    """`process_batch` over each group, in order, while the next group's audio is decoded and transcribed.
+
+    Whisper (CTranslate2, which lets go of the GIL) works on call N+1 on a second thread while
+    this one puts call N through voice prints, spaCy, embeddings and the store, so a core is not
+    idle while the back half runs. At most two calls are transcribed ahead. Each result is the
+    one `process_batch` alone would give: the same calls in the same order, a failure the same
+    one-line error, a set-up error raised here.
+    """
+    listener = _Listener(models, settings)
+    ahead: deque = deque()
+    todo = iter(groups)
+
+    def queue_next() -> None:
+        group = next(todo, None)
+        if group is not None:
+            ahead.append((group, {r.call_id: listener.submit(r) for r in group if r.source_kind != TRANSCRIPT}))
+
+    try:
+        queue_next()
+        queue_next()
+        while ahead:
+            group, heard = ahead.popleft()
+            yield process_batch(group, models, settings, labels=labels, rep_prints=rep_prints, heard=heard)
+            queue_next()
+    finally:
+        listener.close()
+
+
+class _Listener:
+    """One daemon thread that runs `listen` on the recordings submitted, in order.
+
+    A daemon, so Ctrl-C ends the process at once, not after the call Whisper is on
+    (nothing is written from this thread: the database is only ever written by the caller).
+    """
+
+    def __init__(self, models: Models, settings: Settings):
+        self.models, self.settings = models, settings
+        self.closed = False
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="pitchlab-listen", daemon=True)
+        self.thread.start()
+
+    def submit(self, rec: Recording) -> Future:
+        future: Future = Future()
+        self.jobs.put((rec, future))
+        return future
+
+    def close(self) -> None:
+        """Stop after the recording in hand; what is queued behind it is left (the caller stopped asking)."""
+        self.closed = True
+        self.jobs.put(None)
+
+    def _run(self) -> None:
+        while (job := self.jobs.get()) is not None and not self.closed:
+            rec, future = job
+            try:
+                future.set_result(listen(rec, self.models, self.settings, stage=_quiet))
+            except BaseException as exc:  # handed to the caller, who decides (file error or set-up error)
+                future.set_exception(exc)
+
+
+def _quiet(_stage: str) -> None:
+    """The progress bar names the stage of the call the caller is on, not the call transcribed ahead."""
 
 
 def analyze_each_alone_on_failure(calls: Sequence[CallTurns], models: Models,
@@ -381,11 +493,14 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
     if settings.descriptors:
         descriptors.read_csv(settings.descriptors)  # a bad descriptors file too
     models = models or Models(settings)
-    if settings.engine == "local" and _audio_to_do(recordings, settings.db):
+    new = _not_done(recordings, settings.db) if settings.engine == "local" else []
+    if any(r.source_kind != TRANSCRIPT for r in new):
         models.transcriber  # a model that cannot load is a one-line error here, before the database is touched
+    if new:  # then, on a second thread, while the first call decodes and Whisper transcribes it
+        preload(models, BACK_HALF_MODELS)
     failed: list[tuple[str, str]] = []
     processed, transcripts_done, audio_s = 0, 0, 0.0
-    with db.opened(settings.db) as con:
+    with db.opened(settings.db) as con, ExitStack() as stack:
         known, bad = store.known_call_ids(con), store.failed_hashes(con)
         gone = store.forgotten_hashes(con)
         for rec in recordings:
@@ -399,6 +514,11 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
                                                make_models=make_models),
                                        total=len(todo), enabled=settings.progress,
                                        describe=lambda p: printable(p.recording.source_file))
+        elif settings.overlap:
+            ahead = stack.enter_context(closing(overlapped(groups, models, settings, labels=labels,
+                                                           rep_prints=rep_prints)))
+            stream = (next(ahead) for _group in progress.batches(groups, enabled=settings.progress,
+                                                                    describe=lambda r: printable(r.source_file)))
         else:
             stream = (process_batch(group, models, settings, labels=labels, rep_prints=rep_prints)
                       for group in progress.batches(groups, enabled=settings.progress,
@@ -465,20 +585,45 @@ def cluster_and_describe(con, models: Models, settings: Settings) -> str:
 
 
 def _audio_to_do(recordings: list[Recording], db_path: Path) -> bool:
-    """Whether some recording is audio that is neither stored nor failed yet.
+    """Whether some recording is audio that is neither stored nor failed yet."""
+    return any(r.source_kind != TRANSCRIPT for r in _not_done(recordings, db_path))
+
+
+def _not_done(recordings: list[Recording], db_path: Path) -> list[Recording]:
+    """The recordings neither stored nor failed (nor forgotten) yet.
 
     The database is only peeked at, read-only: it is not created, migrated or waited for
-    (unreadable or busy: everything counts as to do, which at worst loads Whisper early).
+    (unreadable or busy: everything counts as to do, which at worst loads the models early).
     """
-    audio = {r.call_id for r in recordings if r.source_kind != TRANSCRIPT}
-    if not audio or not db_path.is_file():
-        return bool(audio)
+    if not recordings or not db_path.is_file():
+        return list(recordings)
     try:
         with closing(duckdb.connect(str(db_path), read_only=True)) as con:
-            done = store.known_call_ids(con) | store.failed_hashes(con)
+            done = store.known_call_ids(con) | store.failed_hashes(con) | store.forgotten_hashes(con)
     except duckdb.Error:
-        return True
-    return bool(audio - done)
+        return list(recordings)
+    return [r for r in recordings if r.call_id not in done]
+
+
+BACK_HALF_MODELS = ("embedder", "kinds", "scorer", "splitter")  # what every new call needs after its turns
+
+
+def preload(models: Models, names: Sequence[str]) -> threading.Thread:
+    """Load these models on a daemon thread, in order, while the caller goes on (Whisper loads, the first call
+    decodes and is transcribed). A model that fails to load here is left unloaded: the caller's own first use
+    loads it again and meets the error where it always did."""
+
+    def run() -> None:
+        for name in names:
+            try:
+                getattr(models, name)
+            except Exception as exc:
+                log.debug("preloading %s failed (%s); it loads when first used", name, _one_line(exc))
+                return
+
+    thread = threading.Thread(target=run, name="pitchlab-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def new_recordings(recordings: list[Recording], skip: set[str]) -> list[Recording]:

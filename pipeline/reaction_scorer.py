@@ -35,6 +35,7 @@ from typing import Sequence
 import numpy as np
 
 from .embed import Embedder, embed_unique
+from .example_cache import NO_CACHE, ExampleCache
 
 LABELS = ("interested", "neutral", "objection")
 C = 30.0
@@ -178,16 +179,24 @@ def _fit(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, np.ndarra
 class ReactionScorer:
     """The reply model, fitted on the labelled training pairs when it loads (well under a second)."""
 
-    def __init__(self, embedder: Embedder, examples: Sequence[tuple[str, str, str]] | None = None):
+    def __init__(self, embedder: Embedder, examples: Sequence[tuple[str, str, str]] | None = None,
+                 cache: ExampleCache = NO_CACHE):
+        """`cache`: where the training replies' vectors and the fitted weights are kept between runs."""
         examples = list(examples) if examples is not None else training_set()
         self.embedder = embedder
         self.texts = [t for _, t, _ in examples]
         self.labels = np.array([label for _, _, label in examples])
-        self.vectors = embedder.embed(self.texts)
+        fitted = cache.get("reactions", [examples, C, EMBED_SCALE, K, MAX_ITERATIONS], lambda: self._fitted(examples))
+        self.vectors, self.weights, self.bias = fitted["vectors"], fitted["weights"], fitted["bias"]
+
+    def _fitted(self, examples: list[tuple[str, str, str]]) -> dict[str, np.ndarray]:
+        """The training replies' vectors and the regression fitted on them."""
+        self.vectors = self.embedder.embed(self.texts)
         own = self.vectors @ self.vectors.T
         np.fill_diagonal(own, -np.inf)  # a training reply's neighbours are the others
         x = self._features(self.vectors, [p for p, _, _ in examples], self.texts, own)
-        self.weights, self.bias = _fit(x, np.array([LABELS.index(label) for label in self.labels]), 1.0 / (C * len(x)))
+        weights, bias = _fit(x, np.array([LABELS.index(label) for label in self.labels]), 1.0 / (C * len(x)))
+        return {"vectors": self.vectors, "weights": weights, "bias": bias}
 
     def _features(self, vectors: np.ndarray, pitches: Sequence[str | None], texts: Sequence[str],
                   sims: np.ndarray) -> np.ndarray:

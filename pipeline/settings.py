@@ -60,6 +60,7 @@ class Settings:
     ray_workers: int | None = None  # Ray actors; None: the cluster's CPUs / cpu_threads
     redact: bool = False  # personal data in transcripts replaced by placeholders before it is stored (redact.py)
     descriptors: Path | None = None  # CSV `descriptor,example`: the benefits under test (--descriptors)
+    overlap: bool = True  # Whisper transcribes the next call while this one is analyzed (analyze.overlapped)
 
     @classmethod
     def paths_from_env(cls, **overrides) -> "Settings":
