@@ -66,7 +66,11 @@ def _flag(include_inferred: bool) -> str:
 
 
 def board(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True, seed: int = 0) -> Board:
-    """Descriptors best interested-lead rate first (ties: more calls), unknown rates last, `other` at the end."""
+    """Descriptors best interested-lead rate first (ties: more calls), unknown rates last, `other` at the end.
+
+    A descriptor with too little evidence to rank (`low_support`: fewer than `cluster.MIN_CALLS` calls with
+    an outcome) comes after every one that has enough, whatever its rate: two lucky calls are not a lead.
+    """
     flag = _flag(include_inferred)
     rows = [DescriptorRow(*r) for r in con.execute(
         f"""
@@ -74,7 +78,7 @@ def board(con: duckdb.DuckDBPyConnection, *, include_inferred: bool = True, seed
                interest_rate, lift, ci_low, ci_high, reaction_interest, rep_adjusted_odds_ratio, q_value,
                low_support, example
         FROM descriptor_stats({flag})
-        ORDER BY other, interest_rate DESC NULLS LAST, calls_with_outcome DESC, descriptor
+        ORDER BY other, low_support, interest_rate DESC NULLS LAST, calls_with_outcome DESC, descriptor
         """).fetchall()]
     wordings: dict = {}
     for r in con.execute(

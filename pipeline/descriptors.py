@@ -6,11 +6,15 @@ none get suggested ones (`themes`). Every pitch phrase then gets a descriptor
 or none (`other`), decided in SQL from stored embeddings, in one transaction:
 
 - a phrase's similarity to a descriptor is its highest cosine to that
-  descriptor's example lines;
-- a wording cluster (near-identical phrasings) takes the declared descriptor
-  its phrases resemble most on average, when that mean is at least
-  EXAMPLE_SIMILARITY; else its suggested descriptor, if any; a confirmed
-  cluster keeps the descriptor you gave it;
+  descriptor's example lines, each embedded under the descriptor's name
+  ("fewer no-shows: Reminders cut your no-shows.");
+- a wording cluster (near-identical phrasings) whose phrases resemble some
+  declared descriptor at a mean of at least EXAMPLE_SIMILARITY takes a declared
+  descriptor by balanced transport over all such wordings (`transport`: its
+  mean similarities, with the prior that declared benefits are pitched about
+  equally often, so one "hub" descriptor cannot take every paraphrase); else
+  its suggested descriptor, if any; a confirmed cluster keeps the descriptor
+  you gave it (and counts against that descriptor's share);
 - a clustered phrase takes its wording's descriptor (so one garbled phrase is
   corrected by the wording it belongs to); an unclustered phrase takes its own
   nearest descriptor when at least EXAMPLE_SIMILARITY, else none.
@@ -31,10 +35,12 @@ from pathlib import Path
 from typing import Sequence
 
 import duckdb
+import numpy as np
 
 from .db import transaction
 from .embed import Embedder
 from .errors import PitchlabError
+from .transport import balanced_assignment
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +136,7 @@ def declare(con: duckdb.DuckDBPyConnection, wanted: Sequence[Declared], embedder
     if target == current:
         return False
     changed = [d for name, d in target.items() if current.get(name) != d]
-    texts = [e for d in changed for e in d.examples]
+    texts = [example_text(d.name, e) for d in changed for e in d.examples]
     vectors = iter(embedder.embed(texts)) if texts else iter(())
     ids = dict(con.execute("SELECT name, descriptor_id FROM descriptors WHERE source = 'declared'").fetchall())
     with transaction(con):
@@ -153,6 +159,12 @@ def declare(con: duckdb.DuckDBPyConnection, wanted: Sequence[Declared], embedder
                 con.execute("INSERT INTO descriptor_examples VALUES (?, ?, ?)", [did, example, next(vectors).tolist()])
         reassign(con, in_transaction=True)
     return True
+
+
+def example_text(name: str, example: str) -> str:
+    """What is embedded for an example line: the line said under its descriptor's name, so "Reminders cut
+    your no-shows." also carries "fewer no-shows" (the stored `example` stays the line as written)."""
+    return f"{name}: {example}"
 
 
 def _confirmed_names(con) -> list[str]:
@@ -229,19 +241,7 @@ def _reassign(con: duckdb.DuckDBPyConnection) -> None:
         )
     con.execute("UPDATE clusters SET descriptor_id = suggested_id, descriptor_confidence = NULL "
                 "WHERE NOT coalesce(descriptor_confirmed, false) AND cluster_id <> 0")
-    con.execute(
-        f"""
-        UPDATE clusters SET descriptor_id = CASE WHEN v.mean_sim >= {t} THEN v.descriptor_id
-                                                 ELSE clusters.suggested_id END,
-                            descriptor_confidence = CASE WHEN v.mean_sim >= {t} THEN v.mean_sim END
-        FROM (SELECT cluster_id, arg_max(descriptor_id, mean_sim) AS descriptor_id, max(mean_sim) AS mean_sim
-              FROM (SELECT p.cluster_id, s.descriptor_id, avg(s.similarity) AS mean_sim
-                    FROM phrase_similarities s JOIN pitch_phrases p USING (phrase_id)
-                    WHERE p.cluster_id <> 0 GROUP BY p.cluster_id, s.descriptor_id)
-              GROUP BY cluster_id) v
-        WHERE clusters.cluster_id = v.cluster_id AND NOT coalesce(clusters.descriptor_confirmed, false)
-        """
-    )
+    _assign_wordings(con, t)
     con.execute(
         f"""
         UPDATE pitch_phrases SET descriptor_id = x.descriptor_id, descriptor_similarity = x.similarity,
@@ -278,6 +278,51 @@ def _reassign(con: duckdb.DuckDBPyConnection) -> None:
                OR pitch_phrases.descriptor_method IS DISTINCT FROM x.method
                OR pitch_phrases.descriptor_similarity IS DISTINCT FROM x.similarity)
         """
+    )
+
+
+def _assign_wordings(con: duckdb.DuckDBPyConnection, t: float) -> None:
+    """Each unconfirmed wording cluster whose phrases' mean similarity to some declared descriptor is at
+    least `t` takes a declared descriptor by balanced transport (`transport`), confirmed wordings counting
+    against their descriptor's share; the others keep their suggested descriptor (set just before)."""
+    rows = con.execute(
+        """
+        SELECT p.cluster_id, s.descriptor_id, avg(s.similarity) AS mean_sim, count(*) AS phrases
+        FROM phrase_similarities s JOIN pitch_phrases p USING (phrase_id)
+        WHERE p.cluster_id <> 0 GROUP BY p.cluster_id, s.descriptor_id ORDER BY 1, 2
+        """
+    ).fetchall()
+    if not rows:
+        return
+    clusters = sorted({r[0] for r in rows})
+    columns = sorted({r[1] for r in rows})
+    at_c = {c: i for i, c in enumerate(clusters)}
+    at_d = {d: j for j, d in enumerate(columns)}
+    sim = np.full((len(clusters), len(columns)), -1.0)
+    mass = np.zeros(len(clusters))
+    for cid, did, mean_sim, n in rows:
+        sim[at_c[cid], at_d[did]] = mean_sim
+        mass[at_c[cid]] = n
+    confirmed = dict(con.execute(
+        "SELECT cluster_id, descriptor_id FROM clusters WHERE coalesce(descriptor_confirmed, false)").fetchall())
+    free = np.array([c not in confirmed for c in clusters]) & (sim.max(axis=1) >= t)
+    taken = np.zeros(len(columns))
+    for cid, did in confirmed.items():
+        if cid in at_c and did in at_d:
+            taken[at_d[did]] += mass[at_c[cid]]
+    share = (mass[free].sum() + taken.sum()) / len(columns)
+    capacity = np.maximum(share - taken, share * 0.05)  # a descriptor full of confirmed wordings takes few more
+    choice = balanced_assignment(sim[free], mass[free], capacity) if free.any() else np.zeros(0, dtype=int)
+    chosen = [clusters[i] for i in np.flatnonzero(free)]
+    con.execute(
+        """
+        UPDATE clusters SET descriptor_id = v.descriptor_id, descriptor_confidence = v.mean_sim
+        FROM (SELECT unnest(?::INTEGER[]) AS cluster_id, unnest(?::INTEGER[]) AS descriptor_id,
+                     unnest(?::DOUBLE[]) AS mean_sim) v
+        WHERE clusters.cluster_id = v.cluster_id
+        """,
+        [chosen, [columns[j] for j in choice.tolist()],
+         [float(sim[i, j]) for i, j in zip(np.flatnonzero(free).tolist(), choice.tolist())]],
     )
 
 

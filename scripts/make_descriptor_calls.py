@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Synthetic sales-call transcripts with planted benefit effects, for evaluating descriptors (issue 15).
 
-    .venv/bin/python scripts/make_descriptor_calls.py [--out /tmp/pitchlab-eval] [--domain payroll|dental]
+    .venv/bin/python scripts/make_descriptor_calls.py [--out /tmp/pitchlab-eval] [--domain payroll|dental|restaurant|fleet]
                                                       [--calls 72] [--seed N] [--summary FILE]
 
 For each product domain (neither video software nor the demo's Clipcast) it writes, under OUT/<domain>/:
@@ -217,7 +217,149 @@ DENTAL = Domain(
     ),
 )
 
-DOMAINS = {d.key: d for d in (PAYROLL, DENTAL)}
+RESTAURANT = Domain(
+    key="restaurant",
+    product="Tablewise",
+    base_seed=35001,
+    reps=("Carla Mendes", "Devon Price", "Yuki Tanaka", "Omar Haddad"),
+    benefits=(
+        Benefit("speed", "faster service", 0.90, "Your servers turn tables faster.", (
+            "Orders fire to the kitchen the moment the server taps them in.",
+            "Guests can pay at the table, so nobody waits ten minutes for the check.",
+            "Your bartenders ring up a round in three taps.",
+            "Tickets print on the grill line before the waiter is back at the pass.",
+            "Splitting a bill six ways takes a couple of seconds.",
+            "On a busy Saturday you seat one more turn every night.",
+        )),
+        Benefit("inventory", "inventory tracking", 0.72, "It keeps track of your stock.", (
+            "When the salmon runs low, the item greys out on every terminal.",
+            "You see food cost per plate next to each menu item.",
+            "Purchase orders to your suppliers are drafted from what sold this week.",
+            "Waste and comps are logged, so you know where the money leaks.",
+            "Counting the walk-in takes fifteen minutes with a handheld scanner.",
+            "Par levels warn the chef before the kitchen runs out of fries.",
+        )),
+        Benefit("online_orders", "online ordering", 0.55, "Customers can order online.", (
+            "Takeout orders from your website land straight on the kitchen screen.",
+            "DoorDash and Uber Eats tickets show up in the same queue as dine-in.",
+            "Regulars reorder their usual from a link in a text message.",
+            "Your menu page lets people schedule a pickup for tomorrow lunch.",
+            "Curbside guests tap I'm here and a runner walks the bag out.",
+            "You keep the delivery commission because guests order from you directly.",
+        )),
+        Benefit("staff", "staff scheduling", 0.38, "It handles your staff schedules.", (
+            "Shift swaps happen between servers without a single phone call.",
+            "The manager builds next week's rota in ten minutes from last year's sales.",
+            "Tips are pooled and split by hours worked, automatically.",
+            "Cooks clock in on the terminal with a four-digit code.",
+            "You get a warning before anybody slides into overtime.",
+            "Labor as a share of sales is shown live during the shift.",
+        )),
+        Benefit("price", "price", 0.22, "It costs less than your current system.", (
+            "It's sixty-nine dollars a month per terminal.",
+            "The card reader is free when you sign up this month.",
+            "Processing is two point four percent with no monthly minimum.",
+            "We beat Toast on fees for a place your size.",
+            "There's no long contract, you can leave whenever you like.",
+            "Hardware is included, so there's nothing to buy upfront.",
+        )),
+        Benefit("loyalty", "loyalty program", 0.06, "Regulars earn rewards.", (
+            "Guests collect points on every visit and get a free dessert on the tenth.",
+            "Birthday coupons go out by themselves a week before.",
+            "You can text a happy hour offer to everyone who came in last month.",
+            "Top spenders are tagged so the host greets them by name.",
+            "A punch card lives in their phone's wallet instead of their pocket.",
+            "Lapsed diners get a come-back voucher after sixty days away.",
+        )),
+    ),
+    discovery=(
+        ("What are you using at the register today?", (
+            "An old cash register and a paper ticket book.",
+            "We're on Square but it struggles with table service.",
+            "A legacy system the previous owner bought in 2012.")),
+        ("How many covers do you do on a busy night?", (
+            "Around two hundred on a Friday.",
+            "Maybe eighty, it's a small dining room.",
+            "Three hundred plus when the patio is open.")),
+        ("Where does service slow down the most?", (
+            "Payment at the end, people wave for the check forever.",
+            "The kitchen loses tickets when it gets busy.",
+            "Honestly, the phone orders during the dinner rush.")),
+    ),
+)
+
+FLEET = Domain(
+    key="fleet",
+    product="Roadlight",
+    base_seed=45001,
+    reps=("Grace Mbeki", "Lars Nilsson", "Tasha Boyd", "Ravi Menon"),
+    benefits=(
+        Benefit("fuel", "fuel savings", 0.90, "You spend less on fuel.", (
+            "Idling alerts alone cut most fleets' diesel bill by a tenth.",
+            "Drivers get routed around traffic, so the tanks last longer.",
+            "Fuel card purchases are matched to the truck that actually filled up.",
+            "You can see which vans burn the most gas per mile.",
+            "Speeding and harsh acceleration get coached out within a month.",
+            "One customer saved forty thousand dollars at the pump last year.",
+        )),
+        Benefit("tracking", "live tracking", 0.72, "You see where every vehicle is.", (
+            "Every truck shows up on a map, updated every ten seconds.",
+            "Dispatch sends the closest crew to an urgent job.",
+            "Customers get a text with the technician's arrival time.",
+            "If a trailer leaves the yard after hours, you get an alert.",
+            "Geofences tell you when a van reaches a site and how long it stays.",
+            "Your whole route history is there to replay for any day.",
+        )),
+        Benefit("safety", "driver safety", 0.55, "It makes your drivers safer.", (
+            "A dash camera records the road and saves the clip when a crash happens.",
+            "Drivers hear a chime when they look at their phone behind the wheel.",
+            "Each driver gets a weekly score and the best ones earn a bonus.",
+            "Insurers give our customers lower premiums after six months.",
+            "Footage clears your driver when someone else causes the accident.",
+            "Fatigue warnings pop up after too many hours on the road.",
+        )),
+        Benefit("maintenance", "maintenance alerts", 0.38, "We remind you when vehicles need service.", (
+            "Engine fault codes reach your mechanic before the check-engine light stays on.",
+            "Oil changes are scheduled from the real mileage, not a guess.",
+            "Tire pressure problems are flagged before a blowout.",
+            "Inspection reports are filled in on the driver's tablet each morning.",
+            "Breakdowns dropped by a quarter for the fleets we work with.",
+            "Battery health warnings come in while the truck is still parked at the depot.",
+        )),
+        Benefit("compliance", "ELD compliance", 0.22, "It keeps you compliant with DOT rules.", (
+            "Hours of service are logged by the device, no paper logbooks.",
+            "Roadside inspectors can read the driver's record straight off the tablet.",
+            "IFTA mileage by state is totaled for your quarterly filing.",
+            "We're on the FMCSA list of certified devices.",
+            "Drivers get a heads-up before they break the eleven-hour limit.",
+            "Audit files for the last six months export in one click.",
+        )),
+        Benefit("price", "price", 0.06, "It's priced fairly for small fleets.", (
+            "It's twenty-five dollars per vehicle a month.",
+            "The hardware plugs in for free with an annual plan.",
+            "We're cheaper than Samsara for fleets under a hundred trucks.",
+            "There's no installation charge, drivers plug it in themselves.",
+            "The first thirty days are a free trial on five trucks.",
+            "Adding a new van costs the same flat rate, no tiers.",
+        )),
+    ),
+    discovery=(
+        ("How do you keep track of your vehicles today?", (
+            "Phone calls to the drivers, mostly.",
+            "We have some old GPS units, half of them don't work.",
+            "Paper logs and a whiteboard in the dispatch office.")),
+        ("How many vehicles are in your fleet?", (
+            "Thirty-two box trucks and a few pickups.",
+            "About ninety across two depots.",
+            "Twelve vans, all local routes.")),
+        ("What keeps you up at night with the fleet?", (
+            "Fuel costs, they keep going up.",
+            "Accidents. One bad claim could sink us.",
+            "Trucks breaking down in the middle of a delivery.")),
+    ),
+)
+
+DOMAINS = {d.key: d for d in (PAYROLL, DENTAL, RESTAURANT, FLEET)}
 
 PROSPECTS = ("Tom Becker", "Aisha Khan", "Greg Holt", "Mei Lin", "Sofia Rossi", "Dan Murphy", "Ruth Adler",
              "Kofi Mensah", "Laura Price", "Ben Carter", "Ines Duarte", "Raj Patel", "Olga Petrova",
@@ -285,6 +427,10 @@ MISHEARD = {
     "carrier": "career", "copay": "co-pay", "Dentrix": "dent tricks", "paychecks": "pay checks",
     "waitlist": "weight list", "eligibility": "ability", "W-2": "w two", "onboarding": "on boarding",
     "cancels": "cancel", "Instagram": "instant gram", "prefilled": "pre filled", "forecasts": "for casts",
+    # restaurant and fleet (none of these words is in a payroll or dental wording)
+    "DoorDash": "door dash", "salmon": "sermon", "rota": "rotor", "Toast": "toast", "diesel": "the sell",
+    "Geofences": "G fences", "IFTA": "if to", "FMCSA": "FMC essay", "Samsara": "some Sara", "tires": "tyres",
+    "fries": "freeze", "technician's": "technicians",
 }
 
 

@@ -129,7 +129,8 @@ def test_a_paraphrase_sharing_few_words_with_the_one_example_line_still_takes_it
         got = {v for k, v in assigned(con).items() if k.startswith(viewers)}
         similarity = con.execute("SELECT DISTINCT round(descriptor_similarity, 3) FROM pitch_phrases WHERE text = ?",
                                  [viewers]).fetchall()
-    assert similarity == [(0.28,)]  # to "know who watched"; 0.12 to "syncs into your crm"
+    # to "viewer analytics: know who watched" (0.28 to the line alone: the name's words count too)
+    assert similarity == [(0.325,)]
     assert got == {"viewer analytics/example"}
 
 
@@ -305,6 +306,21 @@ def test_an_older_file_keeps_its_clusters_as_descriptors(tmp_path, monkeypatch):
         terms = con.execute("SELECT * FROM phrase_terms").fetchall()
     assert rows == [("other", "other", 1, 0, 1), ("viewer analytic", "suggested", 1, 1, 1)]
     assert terms == [("p1", "viewer analytic")]
+
+
+def test_the_board_ranks_a_descriptor_with_too_few_calls_below_those_with_enough(tmp_path):
+    from pipeline.board import board
+
+    calls = {f"w{i}": [WATCHED] for i in range(6)} | {"s1": [SYNCS], "s2": [SYNCS]}
+    outcomes = {c: "interested" for c in ("w0", "w1", "w2", "w3", "s1", "s2")} | {"w4": "not_interested",
+                                                                                 "w5": "not_interested"}
+    with db.opened(tmp_path / "b.duckdb") as con:
+        add_calls(con, calls, outcomes=outcomes)
+        cluster.update(con)
+        descriptors.declare(con, descriptors.parse_csv(CSV), BagEmbedder())
+        rows = [(r.name, r.calls_with_outcome, r.interest_rate, r.low_support) for r in board(con).descriptors]
+    # crm sync: 2 of 2 calls interested (1.00) but under 5 calls; viewer analytics: 4 of 6 (0.67)
+    assert rows[:2] == [("viewer analytics", 6, 4 / 6, False), ("crm sync", 2, 1.0, True)]
 
 
 # --- analyze, the demo's file ---
