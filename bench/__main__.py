@@ -41,6 +41,8 @@ FULL = {
     "transcripts": [("transcripts", {"calls": n}, 1) for n in (1_000, 2_000, 10_000)],
     "ray": [("ray", {"calls": 28}, 1)],  # needs the ray extra (make setup-ray)
     "long_call": [("long_call", {"cues": 100_000}, 1)],
+    # ours against scikit-learn, SciPy and statsmodels (docs/libraries.md); at 1M ours takes ~40 s for one Fisher p
+    "libraries": [("libraries_sample", {}, 1)] + [("libraries", {"n": n}, 1) for n in (100_000, 1_000_000)],
 }
 QUICK = {
     "throughput": [("throughput", {"model": "tiny.en", "calls": 3}, 2),
@@ -59,6 +61,7 @@ QUICK = {
     "transcripts": [("transcripts", {"calls": n}, 1) for n in (100, 200)],
     "ray": [("ray", {"calls": 4}, 1)],
     "long_call": [("long_call", {"cues": 10_000}, 1)],
+    "libraries": [("libraries_sample", {"repeats": 1, "select_max_k": 5}, 1), ("libraries", {"n": 10_000}, 1)],
 }
 
 

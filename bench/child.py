@@ -6,8 +6,8 @@ import json
 import logging
 import sys
 
-from . import (cluster_bench, descriptors_bench, long_call, pipeline_bench, ray_bench, store_bench, transcripts_batch,
-               waste_bench, whisper_bench)
+from . import (cluster_bench, descriptors_bench, libraries_bench, long_call, pipeline_bench, ray_bench, store_bench,
+               transcripts_batch,               waste_bench, whisper_bench)
 
 MEASUREMENTS = {
     "throughput": pipeline_bench.throughput,
@@ -24,6 +24,8 @@ MEASUREMENTS = {
     "transcripts": transcripts_batch.transcripts,
     "ray": ray_bench.ray_vs_local,
     "long_call": long_call.long_call,
+    "libraries": libraries_bench.libraries,
+    "libraries_sample": libraries_bench.libraries_sample,
 }
 
 

@@ -203,18 +203,16 @@ def own_similarity(x: np.ndarray, result: Fit) -> np.ndarray:
 
 
 def adjusted_rand_index(a, b) -> float:
-    """Adjusted Rand index of two labelings (1 = same partition, about 0 = chance)."""
-    pairs: Counter = Counter(zip(a, b))
-    rows: Counter = Counter()
-    cols: Counter = Counter()
-    for (x, y), n in pairs.items():
-        rows[x] += n
-        cols[y] += n
-    index = sum(math.comb(n, 2) for n in pairs.values())
-    ra, cb = sum(math.comb(n, 2) for n in rows.values()), sum(math.comb(n, 2) for n in cols.values())
-    expected = ra * cb / math.comb(len(a), 2)
-    top = (ra + cb) / 2
-    return 0.0 if top == expected else (index - expected) / (top - expected)
+    """Adjusted Rand index of two labelings (1 = same partition, about 0 = chance): scikit-learn's
+    `adjusted_rand_score` (the test extra; only the evaluation scripts use it).
+
+    It replaced a pair count written here that gave the same index (to 1e-12) but took 0.32 s against
+    0.03 s for 100k labels (docs/libraries.md). Where the index is 0/0 (both labelings one cluster, or
+    both all singletons) scikit-learn says 1.0, the copy said 0.0.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    return float(adjusted_rand_score(a, b))
 
 
 def label_terms(cluster_terms: list[list[str]], top: int = 2) -> list[list[str]]:
