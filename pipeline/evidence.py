@@ -37,9 +37,9 @@ class Evidence:
 def fisher_p(k1: int, n1: int, k0: int, n0: int) -> float:
     """Two-sided Fisher exact p-value for k1/n1 vs k0/n0: SciPy's `fisher_exact`.
 
-    It replaced a sum of exact binomial coefficients here that gave the same p-values (to 1e-12 on
-    random and edge-case tables, tests/test_libraries.py) but took 0.055 s against 0.0015 s at 6,667
-    calls and 36 s against 0.013 s at 66,667 (the calls of 100k and 1M phrases; docs/libraries.md).
+    It replaced a sum of exact binomial coefficients written here, which gives the same p-values (to 1e-15
+    relative on random and edge-case tables, tests/test_libraries.py) but took 168 ms against SciPy's 39 ms
+    at 6,666 calls and 228 s against 66 ms at 66,666 (the calls of 100k and 1M phrases; docs/libraries.md).
     """
     from scipy.stats import fisher_exact
 
@@ -49,9 +49,9 @@ def fisher_p(k1: int, n1: int, k0: int, n0: int) -> float:
 def benjamini_hochberg(pvalues: list[float]) -> list[float]:
     """Benjamini-Hochberg adjusted p-values (q-values), in the order given: SciPy's `false_discovery_control`.
 
-    Same q-values as the running minimum written here before (to 1e-15); SciPy is faster from a few
-    hundred clusters on (0.5 ms against 1.6 ms for 3,000 p-values), slower by a negligible 0.2 ms for 20
-    (docs/libraries.md)."""
+    Same q-values as the running minimum written here before (to 1e-15). SciPy is faster from a few
+    thousand clusters, as the wording clusters of 100k phrases are (15 ms against 42 ms for 3,000 p-values,
+    88 ms against 511 ms for 30,000), slower by a few milliseconds for 20 to 300 (docs/libraries.md)."""
     from scipy.stats import false_discovery_control
 
     return false_discovery_control(pvalues, method="bh").tolist() if len(pvalues) else []
@@ -61,8 +61,8 @@ def mantel_haenszel(strata: list[tuple[int, int, int, int]]) -> float | None:
     """Common odds ratio over strata of (used & interested, used & not, unused & interested, unused & not).
 
     Kept rather than statsmodels' `StratifiedTable(...).oddsratio_pooled`, which gives the same ratio
-    (tests/test_libraries.py) but is 10x slower per cluster (53 us against 5 us for 20 reps) and adds
-    a 2.3 s import to the report (docs/libraries.md).
+    (tests/test_libraries.py) but is slower per cluster: 1.7 ms against 0.2 ms for 20 reps, 3.7 ms against
+    1.2 ms for 200 (`make bench`, group libraries; docs/libraries.md).
     """
     num = den = 0.0
     for a, b, c, d in strata:
