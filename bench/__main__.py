@@ -41,7 +41,8 @@ FULL = {
     "transcripts": [("transcripts", {"calls": n}, 1) for n in (1_000, 2_000, 10_000)],
     "ray": [("ray", {"calls": 28}, 1)],  # needs the ray extra (make setup-ray)
     "long_call": [("long_call", {"cues": 100_000}, 1)],
-    # ours against scikit-learn, SciPy and statsmodels (docs/libraries.md); at 1M ours takes ~40 s for one Fisher p
+    # ours against scikit-learn, SciPy and statsmodels (docs/libraries.md): 37 min at a load average of 22-34, most
+    # of it the 1M row (our Fisher p: 36 s on a quiet machine, 228 s then; k-means passes both ways)
     "libraries": [("libraries_sample", {}, 1)] + [("libraries", {"n": n}, 1) for n in (100_000, 1_000_000)],
 }
 QUICK = {
