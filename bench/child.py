@@ -6,8 +6,8 @@ import json
 import logging
 import sys
 
-from . import (cluster_bench, descriptors_bench, long_call, pipeline_bench, ray_bench, startup_bench, store_bench,
-               transcripts_batch, waste_bench, whisper_bench)
+from . import (cluster_bench, descriptors_bench, libraries_bench, long_call, pipeline_bench, ray_bench, startup_bench,
+               store_bench, transcripts_batch, waste_bench, whisper_bench)
 
 MEASUREMENTS = {
     "throughput": pipeline_bench.throughput,
@@ -27,6 +27,8 @@ MEASUREMENTS = {
     "startup": startup_bench.startup,
     "leaderboard": startup_bench.leaderboard,
     "whisper_threads": startup_bench.whisper_threads,
+    "libraries": libraries_bench.libraries,
+    "libraries_sample": libraries_bench.libraries_sample,
 }
 
 

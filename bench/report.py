@@ -71,6 +71,7 @@ def render(doc: dict) -> str:
     out += _long_call(doc)
     out += _startup(doc)
     out += _overlap(doc)
+    out += _libraries(doc)
     intro_end = next((i for i, line in enumerate(out) if line.startswith("## ")), len(out))
     head = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     head += [f"| {g} | {v} | {ok} |" for g, v, ok in goals]
@@ -548,3 +549,34 @@ def _overlap(doc) -> list[str]:
                    f"{_fmt(r.get('cpu_s'), 1, ' s')} | "
                    f"{r['audio_s'] / r['wall_s']:.1f}× | {r['audio_s'] / (r['wall_s'] + load):.1f}× | {load:.1f} s |")
     return out + [""]
+def _libraries(doc) -> list[str]:
+    entries = _entries(doc, "libraries")
+    if not entries:
+        return []
+    out = ["## Our algorithms against scikit-learn, SciPy and statsmodels", "",
+           "The same input through our hand-written version and the library's, runs alternating, medians "
+           "(`bench/libraries_bench.py`); `used` is what the product calls now, `difference` how far apart the "
+           "answers are (largest absolute difference unless said). Why each was switched or kept: "
+           "docs/libraries.md.", "",
+           "| algorithm | size | ours | library | library / ours | difference | used |", "|---|---|---|---|---|---|---|"]
+    extra = []
+    for entry in entries:
+        run = entry["runs"][0]
+        for r in run["rows"]:
+            diff = r["difference"]
+            if isinstance(diff, float):
+                diff = f"{diff:.1e}" + (" relative" if r.get("difference_is") == "relative" else "")
+            if "cosine_inertia" in r:
+                i = r["cosine_inertia"]
+                diff += f"; cosine inertia {i['ours']:,.0f} ours, {i['library']:,.0f} library"
+            out.append(f"| {r['what']} | {r['size']} | {_seconds(r['ours_s'])} | {_seconds(r['library_s'])} | "
+                       f"{r['library_s'] / r['ours_s']:.2f}× | {diff} | {r['uses']} |")
+    imports = entries[0]["runs"][0].get("import_s")
+    if imports:
+        extra.append("Imports, not in the rows (each library is imported before its first timed call), in the first "
+                     "process, in this order: " + ", ".join(f"`{m}` {s:.1f} s" for m, s in imports.items()) + ".")
+    return out + ([""] + extra if extra else []) + [""]
+
+
+def _seconds(s: float) -> str:
+    return f"{s * 1e6:,.0f} µs" if s < 1e-3 else f"{s * 1e3:,.1f} ms" if s < 1 else f"{s:,.2f} s"

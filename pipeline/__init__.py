@@ -6,8 +6,6 @@ reactions -> embed -> cluster -> stats.  `pipeline.analyze.analyze` runs them.
 
 import os
 
-__version__ = "0.1.0"
-
 # Nothing leaves the machine. onnxruntime (faster-whisper's Silero VAD) sends usage telemetry to
 # mobile.events.data.microsoft.com from its native library unless this is set before it initializes;
 # it reads the variable with getenv() once per process. 1.29-1.32 read ORT_DISABLE_TELEMETRY, later

@@ -10,7 +10,7 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
-from . import __version__, descriptors_cli
+from . import descriptors_cli
 from .errors import DatabaseBusy, PitchlabError
 from .files import private_umask
 from .settings import Settings, split_names
@@ -41,6 +41,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def version() -> str:
+    """The installed package's version (pyproject.toml's, from the package metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pitchlab")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed: run make setup)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pitchlab",
@@ -49,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Start with: pitchlab analyze --inbox data/inbox (then pitchlab leaderboard, pitchlab report). "
         "`pitchlab COMMAND --help` describes each command.",
     )
-    parser.add_argument("--version", action="version", version=f"pitchlab {__version__}")
+    parser.add_argument("--version", action="version", version=f"pitchlab {version()}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step (to stderr)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 

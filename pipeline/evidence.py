@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -36,29 +35,35 @@ class Evidence:
 
 
 def fisher_p(k1: int, n1: int, k0: int, n0: int) -> float:
-    """Two-sided Fisher exact p-value for k1/n1 vs k0/n0."""
-    total_k, total_n = k1 + k0, n1 + n0
+    """Two-sided Fisher exact p-value for k1/n1 vs k0/n0: SciPy's `fisher_exact`.
 
-    def prob(x: int) -> float:
-        return math.comb(total_k, x) * math.comb(total_n - total_k, n1 - x) / math.comb(total_n, n1)
+    It replaced a sum of exact binomial coefficients written here, which gives the same p-values (to 1e-15
+    relative on random and edge-case tables, tests/test_libraries.py) but took 168 ms against SciPy's 39 ms
+    at 6,666 calls and 228 s against 66 ms at 66,666 (the calls of 100k and 1M phrases; docs/libraries.md).
+    """
+    from scipy.stats import fisher_exact
 
-    observed = prob(k1)
-    lo, hi = max(0, n1 - (total_n - total_k)), min(n1, total_k)
-    return min(1.0, sum(p for x in range(lo, hi + 1) if (p := prob(x)) <= observed * (1 + 1e-9)))
+    return float(fisher_exact([[k1, n1 - k1], [k0, n0 - k0]]).pvalue)
 
 
 def benjamini_hochberg(pvalues: list[float]) -> list[float]:
-    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
-    q = [0.0] * len(pvalues)
-    running = 1.0
-    for rank, i in reversed(list(enumerate(order, start=1))):
-        running = min(running, pvalues[i] * len(pvalues) / rank)
-        q[i] = running
-    return q
+    """Benjamini-Hochberg adjusted p-values (q-values), in the order given: SciPy's `false_discovery_control`.
+
+    Same q-values as the running minimum written here before (to 1e-15). SciPy is faster from a few
+    thousand clusters, as the wording clusters of 100k phrases are (15 ms against 42 ms for 3,000 p-values,
+    88 ms against 511 ms for 30,000), slower by a few milliseconds for 20 to 300 (docs/libraries.md)."""
+    from scipy.stats import false_discovery_control
+
+    return false_discovery_control(pvalues, method="bh").tolist() if len(pvalues) else []
 
 
 def mantel_haenszel(strata: list[tuple[int, int, int, int]]) -> float | None:
-    """Common odds ratio over strata of (used & interested, used & not, unused & interested, unused & not)."""
+    """Common odds ratio over strata of (used & interested, used & not, unused & interested, unused & not).
+
+    Kept rather than statsmodels' `StratifiedTable(...).oddsratio_pooled`, which gives the same ratio
+    (tests/test_libraries.py) but is slower per cluster: 1.7 ms against 0.2 ms for 20 reps, 3.7 ms against
+    1.2 ms for 200 (`make bench`, group libraries; docs/libraries.md).
+    """
     num = den = 0.0
     for a, b, c, d in strata:
         n = a + b + c + d

@@ -29,8 +29,8 @@ Figures:
   sentences taken for pitches on `other`: greedily, the answer that fixes most phrases first
   ("greedy"), and answering every cluster from the largest down ("in size order").  --review-script writes the greedy answers as commands.
 
-ARI and Spearman are computed here rather than imported from `pipeline` so the evaluation does not
-depend on the code it evaluates.
+ARI (scikit-learn's `adjusted_rand_score`, the test extra) and Spearman are not imported from `pipeline`,
+so the evaluation does not depend on the code it evaluates.
 """
 
 from __future__ import annotations
@@ -56,18 +56,12 @@ WORD = re.compile(r"[a-z0-9]+")
 
 
 def adjusted_rand(a, b) -> float:
-    """Adjusted Rand index of two labelings of the same items (1 = same partition, ~0 = chance)."""
+    """Adjusted Rand index of two labelings of the same items (1 = same partition, ~0 = chance): scikit-learn's."""
     if len(a) != len(b):
         raise ValueError("labelings differ in length")
-    if len(a) < 2:
-        return 1.0
-    pairs = Counter(zip(a, b))
-    rows, cols = Counter(a), Counter(b)
-    index = sum(math.comb(n, 2) for n in pairs.values())
-    ra, cb = sum(math.comb(n, 2) for n in rows.values()), sum(math.comb(n, 2) for n in cols.values())
-    expected = ra * cb / math.comb(len(a), 2)
-    top = (ra + cb) / 2
-    return 1.0 if top == expected else (index - expected) / (top - expected)
+    from sklearn.metrics import adjusted_rand_score
+
+    return float(adjusted_rand_score(a, b))
 
 
 def ranks(values: list[float]) -> list[float]:

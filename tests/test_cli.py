@@ -17,6 +17,22 @@ def test_every_command_has_help(command):
     assert "--db" in out.stdout
 
 
+def test_version_is_the_installed_packages_from_its_metadata(monkeypatch, capsys):
+    import importlib.metadata
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    out = run_cli("--version")
+    assert (out.returncode, out.stdout) == (0, f"pitchlab {pyproject['project']['version']}\n")
+    # read from the metadata, not a second copy in the code: a new release's version is printed as installed
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "9.8.7" if name == "pitchlab" else real(name))
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out == "pitchlab 9.8.7\n"
+
+
 def test_missing_inbox_is_one_line_not_a_traceback(tmp_path):
     out = run_cli("analyze", "--inbox", str(tmp_path / "nope"), "--db", str(tmp_path / "x.duckdb"))
     assert out.returncode == 2
