@@ -549,6 +549,8 @@ def _overlap(doc) -> list[str]:
                    f"{_fmt(r.get('cpu_s'), 1, ' s')} | "
                    f"{r['audio_s'] / r['wall_s']:.1f}× | {r['audio_s'] / (r['wall_s'] + load):.1f}× | {load:.1f} s |")
     return out + [""]
+
+
 def _libraries(doc) -> list[str]:
     entries = _entries(doc, "libraries")
     if not entries:
