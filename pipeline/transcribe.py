@@ -63,6 +63,7 @@ class WhisperTranscriber:
         self.settings = settings
         self.batch_size, self.vad = batch_size, vad
         self.heard_s = self.decoded_s = 0.0  # audio given to Whisper, and what of it was decoded after VAD
+        self.vad_s = 0.0  # wall seconds of Silero VAD in the batched decoding (the benchmark's stage split)
         self.hotwords = hotwords(read_vocabulary(settings.vocabulary)) if settings.vocabulary else None
         path = whisper_model_dir(settings.model, settings.models_dir)
         log.info("loading Whisper %s from %s", settings.model, path)
@@ -98,6 +99,7 @@ class WhisperTranscriber:
                                   hotwords=self.hotwords)
         self.heard_s += sum(len(a) for a in channels) / SAMPLE_RATE
         self.decoded_s += sum(d.speech_s for d in decoded)
+        self.vad_s += sum(d.vad_s for d in decoded)
         return [self._kept(d.segments) for d in decoded]
 
     def _decode(self, audio: np.ndarray, vad: bool = True) -> list[Word]:
