@@ -100,7 +100,8 @@ def _throughput(doc, goals) -> list[str]:
                           f"{rtf:.1f}× ({audio / (wall + load):.1f}× with model loading)",
                           "yes" if rtf >= GOAL_RTF else "no"))
     stages = ["find+hash", "decode", "transcribe", "speakers", "phrases", "reactions", "embed", "store", "cluster", "other"]
-    out += ["", "Per stage (seconds of wall time, median over runs; RTF of the stage alone in brackets):", "",
+    out += ["", "Per stage (seconds of wall time, median over runs; RTF of the stage alone in brackets; transcribe "
+            "split into Silero VAD and Whisper where the run counted it):", "",
             "| model | " + " | ".join(stages) + " | after transcription / transcription |",
             "|---|" + "---|" * (len(stages) + 1)]
     for model, runs, audio in stage_rows:
@@ -108,6 +109,9 @@ def _throughput(doc, goals) -> list[str]:
         for s in stages:
             sec = _med(runs, lambda r: r["stages_s"].get(s, 0.0))
             cells.append(f"{sec:.2f} ({audio / sec:,.0f}×)" if sec else "0")
+            vad = _med(runs, lambda r: r.get("whisper_vad_s")) if s == "transcribe" else None
+            if vad is not None and sec:  # the transcribe stage split: Silero VAD, then Whisper
+                cells[-1] += f": VAD {vad:.2f}, Whisper {sec - vad:.2f}"
         share = _med(runs, lambda r: sum(r["stages_s"].get(s, 0.0) for s in AFTER_TRANSCRIPTION) / r["stages_s"]["transcribe"])
         out.append(f"| {model} | " + " | ".join(cells) + f" | {share:.0%} |")
         if model == "tiny.en":
@@ -177,8 +181,8 @@ def _batch(doc) -> list[str]:
                 "load of the shared machine falls on all alike (`bench/whisper_bench.py`). Sequential: "
                 "faster-whisper's `WhisperModel.transcribe` on each channel, its VAD (2 s pause, 0.4 s pad), as "
                 "before. Batched: the speech of both channels of a call cut into pieces of at most 30 s and "
-                "decoded side by side (`pipeline/whisper_batch.py`); VAD `before` = 2 s / 0.4 s, `now` = "
-                "`pipeline.transcribe.VAD`. CPU = this process's CPU seconds (all threads), steadier than wall "
+                "decoded side by side (`pipeline/whisper_batch.py`); VAD = Silero's pause that ends a stretch of "
+                "speech : the pad kept around it, in ms. CPU = this process's CPU seconds (all threads), steadier than wall "
                 "time when others share the cores. WER against the generator's text, per channel.", "",
                 "| way | wall | RTF | CPU | CPU / sequential | decoded after VAD | decoded / speech | VAD | WER |",
                 "|---|---|---|---|---|---|---|---|---|"]

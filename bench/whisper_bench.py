@@ -59,8 +59,8 @@ def naive_vs_channels(*, model: str, calls: int) -> dict:
 
 # (batch size, VAD, calls a batch) ways compared by `batched_vs_sequential`; batch 0 is faster-whisper's
 # sequential decoding with its own VAD settings (2 s pause, 0.4 s pad): the way before batching.
-BATCH_WAYS = [(0, None, 1), (8, "before", 1), (2, "now", 1), (4, "now", 1), (8, "now", 1), (16, "now", 1),
-              (16, "now", 4)]
+BATCH_WAYS = [(0, None, 1), (2, "2000:400", 1), (4, "2000:400", 1), (8, "2000:400", 1), (16, "2000:400", 1),
+              (16, "2000:400", 4), (8, "500:100", 1)]
 GROUP = 4  # calls taken together; the ways alternate group by group
 
 
@@ -84,14 +84,14 @@ def batched_vs_sequential(*, model: str, calls: int, threads: tuple[int, ...] = 
     audio_s = sum(a.info.duration_s for a in audio)
     ways = [((f"batch {b}, VAD {v}" + (f", {g} calls a batch" if g > 1 else "")) if b else "sequential (before)",
              b, v, 0, g) for b, v, g in BATCH_WAYS]
-    ways += [(f"batch {transcribe.BATCH_SIZE}, VAD now, {t} thread(s)", transcribe.BATCH_SIZE, "now", t, 1)
+    now = f"{transcribe.VAD.min_silence_duration_ms}:{transcribe.VAD.speech_pad_ms}"
+    ways += [(f"batch 8, VAD {now}, {t} thread(s)", 8, now, t, 1)
              for t in threads if t != Settings.cpu_threads]
-    vads = {"before": Vad(min_silence_duration_ms=2000, speech_pad_ms=400), "now": transcribe.VAD}
     transcribers, together = {}, {}
     for label, batch, vad, n, g in ways:
         settings = Settings(model=model, progress=False, **({"cpu_threads": n} if n else {}))
-        transcribers[label] = transcribe.WhisperTranscriber(settings, batch_size=batch,
-                                                            vad=vads.get(vad, transcribe.VAD))
+        transcribers[label] = transcribe.WhisperTranscriber(
+            settings, batch_size=batch, vad=Vad(*map(int, vad.split(":"))) if vad else transcribe.VAD)
         together[label] = g
     for t in transcribers.values():
         t.words(np.zeros(16000, np.float32))  # warm-up

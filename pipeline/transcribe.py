@@ -1,5 +1,5 @@
-"""Speech to timed words with faster-whisper; stereo channels are transcribed separately,
-their speech decoded in shared batches (`whisper_batch`).
+"""Speech to timed words with faster-whisper; stereo channels are transcribed separately
+(with `batch_size`, their speech decoded in shared batches: `whisper_batch`).
 
 Whisper invents text on silence, hold music and noise ("Thank you." over and over);
 such segments are dropped before they can become anyone's words (`hallucination`).
@@ -39,11 +39,14 @@ RUN_MIN_S = 0.12
 RUN_SLACK_S = 0.15  # first-pass words this close to a run count as heard on it
 RESCUE_PAD_S = 0.5  # silence around a run transcribed again
 RESCUE_MAX_HEARD = 0  # a run is rescued only when the first pass put at most this many words on it
-BATCH_SIZE = 8  # pieces of speech (<= 30 s) decoded side by side; 0: faster-whisper's sequential decoding
-# Silero's settings, chosen by measurement (docs/speed.md): a 0.5 s pause ends a stretch of speech and
-# 0.1 s is kept around it, so Whisper decodes 1.06x the speech of the demo calls instead of 1.28x
-# (faster-whisper's sequential defaults: 2 s, 0.4 s) and still hears the short replies.
-VAD = Vad(min_silence_duration_ms=500, speech_pad_ms=100)
+# Pieces of speech (<= 30 s) decoded side by side; 0: faster-whisper's sequential decoding, the default: batched
+# decoding took 0.88 of the CPU time but raised the word error rate on real read speech from 4.7% to 5.6%
+# (docs/speed.md), more than the 0.3 points allowed.
+BATCH_SIZE = 0
+# Silero's settings: faster-whisper's sequential defaults (a 2 s pause ends a stretch of speech, 0.4 s kept
+# around it). A 0.5 s pause and 0.1 s pad decode 1.09x the speech instead of 1.28x but raised the word error
+# rate by 0.8 points on the demo calls and 2 points with the read speech (docs/speed.md), so they are not used.
+VAD = Vad(min_silence_duration_ms=2000, speech_pad_ms=400)
 
 
 class Transcriber(Protocol):
@@ -83,7 +86,7 @@ class WhisperTranscriber:
         return self.channel_words([audio])[0]
 
     def channel_words(self, channels: list[np.ndarray]) -> list[list[Word]]:
-        """Timed words of each channel; the channels' speech is decoded in shared batches."""
+        """Timed words of each channel; with a batch size the channels' speech is decoded in shared batches."""
         if self.batch_size:
             found = self._decode_batched(channels)
         else:

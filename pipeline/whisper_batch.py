@@ -22,7 +22,7 @@ CHUNK_S = 30  # Whisper's window: a piece of speech is at most this long
 class Vad:
     """Silero's settings for finding speech (faster-whisper's VadOptions, the ones tuned here)."""
 
-    min_silence_duration_ms: int = 160  # a pause this long ends a stretch of speech
+    min_silence_duration_ms: int = 2000  # a pause this long ends a stretch of speech
     speech_pad_ms: int = 400  # kept around each stretch
     threshold: float = 0.5
 
