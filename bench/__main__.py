@@ -26,6 +26,8 @@ FULL = {
                    ("throughput", {"model": "base", "calls": 28}, 1)],
     "scaling": [("throughput", {"model": "tiny.en", "calls": n}, 1) for n in (1, 10, 50)],
     "naive": [("naive", {"model": "tiny.en", "calls": 28}, 1)],
+    # sequential vs batched Whisper decoding, batch sizes, VAD settings, threads, side by side (about 8 min)
+    "batch": [("batch", {"model": "tiny.en", "calls": 28, "threads": [1, 2]}, 1)],
     # the 30 calls of scripts/make_phone_calls.py (8 kHz line, codecs) beside the 28 demo calls
     "phone": [("throughput", {"model": "tiny.en", "calls": 28}, 1), ("phone_throughput", {"model": "tiny.en"}, 1)],
     "fit": [("fit", {"n": n, "fitter": "numpy"}, 1) for n in (10_000, 100_000, 1_000_000)]
@@ -56,6 +58,7 @@ QUICK = {
                    ("throughput", {"model": "base", "calls": 2}, 1)],
     "scaling": [("throughput", {"model": "tiny.en", "calls": n}, 1) for n in (1, 2, 4)],
     "naive": [("naive", {"model": "tiny.en", "calls": 2}, 1)],
+    "batch": [("batch", {"model": "tiny.en", "calls": 2, "threads": [1, 2]}, 1)],
     "phone": [("throughput", {"model": "tiny.en", "calls": 3}, 1), ("phone_throughput", {"model": "tiny.en"}, 1)],
     "fit": [("fit", {"n": n, "fitter": "numpy"}, 1) for n in (1_000, 10_000)]
     + [("fit", {"n": n, "fitter": "wordings"}, 1) for n in (1_000, 10_000)],
@@ -90,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
                         "run, for a before/after (e.g. git worktree add /tmp/base main)")
     parser.add_argument("--transcript-calls", type=int, nargs="+", metavar="N",
                         help="batch sizes for the transcripts group instead of the plan's")
+    parser.add_argument("--batch-calls", type=int, metavar="N",
+                        help="demo calls for the batch group instead of the plan's 28 (a busy machine)")
     args = parser.parse_args(argv)
     if args.render:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -103,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         plan["startup"] = [e for m, p, r in plan["startup"]
                            for e in ([(m, p, r), (m, dict(p, root=base), r)] if m == "startup" else [(m, p, r)])]
         plan["overlap"] = plan["overlap"] + [("throughput", {**plan["overlap"][0][1], "checkout": base}, 1)]
+    if args.batch_calls:
+        plan["batch"] = [(name, dict(params, calls=args.batch_calls), r) for name, params, r in plan["batch"]]
     unknown = sorted((set(args.only or []) | set(args.skip)) - set(plan))
     if unknown:
         parser.error(f"no such group: {', '.join(unknown)} (groups: {', '.join(plan)})")
@@ -151,7 +158,9 @@ def document(args: argparse.Namespace, started: float, load: list[float], result
         "command": ("python -m bench" + (" --quick" if args.quick else "") + (" --only " + " ".join(args.only)
                     if args.only else "") + (" --skip " + " ".join(args.skip) if args.skip else "")
                     + (" --transcript-calls " + " ".join(map(str, args.transcript_calls))
-                    if args.transcript_calls else "") + (" --merge" if args.merge else ""))
+                    if args.transcript_calls else "")
+                    + (f" --batch-calls {args.batch_calls}" if args.batch_calls else "")
+                    + (" --merge" if args.merge else ""))
                    if argv_given(args) else "make bench",
         "machine": machine(),
         "load_average_1min": {"min": min(load), "max": max(load)},
@@ -171,7 +180,7 @@ def write(args: argparse.Namespace, old: dict | None, doc: dict) -> None:
 
 
 def argv_given(args: argparse.Namespace) -> bool:
-    return bool(args.quick or args.only or args.skip or args.merge or args.transcript_calls)
+    return bool(args.quick or args.only or args.skip or args.merge or args.transcript_calls or args.batch_calls)
 
 
 def merged(old: dict, new: dict) -> dict:

@@ -14,6 +14,7 @@ MEASUREMENTS = {
     "phone_throughput": pipeline_bench.phone_throughput,
     "incremental": pipeline_bench.incremental,
     "naive": whisper_bench.naive_vs_channels,
+    "batch": whisper_bench.batched_vs_sequential,
     "fit": cluster_bench.fit,
     "fit_engines": cluster_bench.fit_engines,
     "assign": cluster_bench.assign,

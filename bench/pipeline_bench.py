@@ -41,22 +41,6 @@ STAGE_FUNCTIONS = [
 AFTER_TRANSCRIPTION = ("speakers", "phrases", "reactions", "embed", "store", "cluster")
 
 
-class _WhisperProbe:
-    """Stands in front of a WhisperModel to record how much audio Whisper decoded after VAD."""
-
-    def __init__(self, model, watch: Stopwatch):
-        self._model, self._watch = model, watch
-
-    def transcribe(self, audio, **kwargs):
-        segments, info = self._model.transcribe(audio, **kwargs)
-        self._watch.add("whisper_input_s", info.duration)
-        self._watch.add("whisper_after_vad_s", info.duration_after_vad)
-        return segments, info
-
-    def __getattr__(self, name):
-        return getattr(self._model, name)
-
-
 @contextmanager
 def instrumented(models, watch: Stopwatch):
     """Time every stage of analyze() into `watch` while the block runs."""
@@ -69,11 +53,17 @@ def instrumented(models, watch: Stopwatch):
         embedder = models.embedder
         saved.append((embedder, "embed", None))
         embedder.embed = watch.wrap("embed", type(embedder).embed.__get__(embedder))
-        whisper = getattr(models.transcriber, "model", None)
-        if whisper is not None and hasattr(whisper, "transcribe"):
-            saved.append((models.transcriber, "model", whisper))
-            models.transcriber.model = _WhisperProbe(whisper, watch)
-        yield watch
+        # how much audio Whisper was given and decoded after VAD (WhisperTranscriber counts both)
+        counts = ("heard_s", "decoded_s", "vad_s")
+        before = {k: getattr(models.transcriber, k, 0.0) for k in counts}
+        try:
+            yield watch
+        finally:
+            if hasattr(models.transcriber, "heard_s"):
+                now = {k: getattr(models.transcriber, k, 0.0) - before[k] for k in counts}
+                watch.add("whisper_input_s", now["heard_s"])
+                watch.add("whisper_after_vad_s", now["decoded_s"])
+                watch.add("whisper_vad_s", now["vad_s"])  # inside `transcribe`: its VAD part
     finally:
         for owner, name, original in reversed(saved):
             if original is None:
@@ -137,6 +127,7 @@ def throughput(*, model: str, calls: int, overlap: bool = True) -> dict:
         speech_s=sum(speech_seconds(known[src]) for src in made.values()),
         whisper_input_s=watch.seconds.get("whisper_input_s"),
         whisper_after_vad_s=watch.seconds.get("whisper_after_vad_s"),
+        whisper_vad_s=watch.seconds.get("whisper_vad_s"),
         peak_rss_mb=peak_rss_mb(),
     )
     return run

@@ -59,6 +59,7 @@ def render(doc: dict) -> str:
     out += _throughput(doc, goals)
     out += _scaling(doc)
     out += _naive(doc)
+    out += _batch(doc)
     out += _phone(doc)
     out += _clustering(doc, goals)
     out += _reassign(doc, goals)
@@ -104,7 +105,8 @@ def _throughput(doc, goals) -> list[str]:
                           f"{rtf:.1f}× ({audio / (wall + load):.1f}× with model loading)",
                           "yes" if rtf >= GOAL_RTF else "no"))
     stages = ["find+hash", "decode", "transcribe", "speakers", "phrases", "reactions", "embed", "store", "cluster", "other"]
-    out += ["", "Per stage (seconds of wall time, median over runs; RTF of the stage alone in brackets):", "",
+    out += ["", "Per stage (seconds of wall time, median over runs; RTF of the stage alone in brackets; transcribe "
+            "split into Silero VAD and Whisper where the run counted it):", "",
             "| model | " + " | ".join(stages) + " | after transcription / transcription |",
             "|---|" + "---|" * (len(stages) + 1)]
     for model, runs, audio in stage_rows:
@@ -112,6 +114,9 @@ def _throughput(doc, goals) -> list[str]:
         for s in stages:
             sec = _med(runs, lambda r: r["stages_s"].get(s, 0.0))
             cells.append(f"{sec:.2f} ({audio / sec:,.0f}×)" if sec else "0")
+            vad = _med(runs, lambda r: r.get("whisper_vad_s")) if s == "transcribe" else None
+            if vad is not None and sec:  # the transcribe stage split: Silero VAD, then Whisper
+                cells[-1] += f": VAD {vad:.2f}, Whisper {sec - vad:.2f}"
         share = _med(runs, lambda r: sum(r["stages_s"].get(s, 0.0) for s in AFTER_TRANSCRIPTION) / r["stages_s"]["transcribe"])
         out.append(f"| {model} | " + " | ".join(cells) + f" | {share:.0%} |")
         if model == "tiny.en":
@@ -165,6 +170,35 @@ def _scaling(doc) -> list[str]:
         out.append(f"| {r['processed']} | {r['audio_s'] / 60:.1f} min | {wall:.1f} s | {wall / r['processed']:.2f} | "
                    f"{60 * wall / r['audio_s']:.2f} | {r['audio_s'] / wall:.1f}× |")
     return out + [""]
+
+
+def _batch(doc) -> list[str]:
+    entries = _entries(doc, "batch")
+    if not entries:
+        return []
+    out = []
+    for e in entries:
+        r = e["runs"][0]
+        out += ["## Whisper: sequential against batched decoding", "",
+                f"The first {r['calls']} demo calls ({r['stereo']} stereo, {r['audio_s'] / 60:.1f} min, "
+                f"{r['speech_s']:.0f} s of true speech), Whisper {r['model']} int8 greedy with word timestamps and "
+                "the rescue of short runs, every way loaded in one process and run call by call in turn, so the "
+                "load of the shared machine falls on all alike (`bench/whisper_bench.py`). Sequential: "
+                "faster-whisper's `WhisperModel.transcribe` on each channel, its VAD (2 s pause, 0.4 s pad), as "
+                "before. Batched: the speech of both channels of a call cut into pieces of at most 30 s and "
+                "decoded side by side (`pipeline/whisper_batch.py`); VAD = Silero's pause that ends a stretch of "
+                "speech : the pad kept around it, in ms. CPU = this process's CPU seconds (all threads), steadier than wall "
+                "time when others share the cores. WER against the generator's text, per channel.", "",
+                "| way | wall | RTF | CPU | CPU / sequential | decoded after VAD | decoded / speech | VAD | WER |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        ways = r["ways"]
+        base = next(iter(ways.values()))
+        for label, w in ways.items():
+            out.append(f"| {label} | {w['wall_s']:.1f} s | {w['rtf']:.1f}× | {w['cpu_s']:.1f} s | "
+                       f"{w['cpu_s'] / base['cpu_s']:.2f} | {w['decoded_s']:.0f} s | "
+                       f"{w['decoded_s'] / r['speech_s']:.2f} | {w['vad_s']:.1f} s | {100 * w['wer']:.2f}% |")
+        out.append("")
+    return out
 
 
 def _naive(doc) -> list[str]:

@@ -10,7 +10,7 @@ from pipeline import ingest, speakers, transcribe
 from pipeline.settings import Settings
 
 from .common import DEMO, peak_rss_mb
-from .corpus import attributed_errors, normalize, streams, truth, word_accuracy
+from .corpus import attributed_errors, normalize, speech_seconds, streams, truth, word_accuracy
 
 
 def naive_vs_channels(*, model: str, calls: int) -> dict:
@@ -55,3 +55,76 @@ def naive_vs_channels(*, model: str, calls: int) -> dict:
                     "word_accuracy": 1 - errors / n, "attributed_word_accuracy": 1 - attributed / n,
                     "ref_words": n}
     return out
+
+
+# (batch size, VAD, calls a batch) ways compared by `batched_vs_sequential`; batch 0 is faster-whisper's
+# sequential decoding with its own VAD settings (2 s pause, 0.4 s pad): the way before batching.
+BATCH_WAYS = [(0, None, 1), (2, "2000:400", 1), (4, "2000:400", 1), (8, "2000:400", 1), (16, "2000:400", 1),
+              (16, "2000:400", 4), (8, "500:100", 1)]
+GROUP = 4  # calls taken together; the ways alternate group by group
+
+
+def batched_vs_sequential(*, model: str, calls: int, threads: tuple[int, ...] = (2,)) -> dict:
+    """The demo calls' speech to words, each way side by side in this process (the ways take turns, four
+    calls at a time, so a change of load on the shared machine falls on all of them): sequential per
+    channel as before; batched with both channels of a call in one batch, batch sizes 2..16, the old and
+    new VAD; the channels of four calls in one batch; then the batched default with each of `threads`
+    (WhisperModel cpu_threads)."""
+    import numpy as np
+
+    from pipeline.whisper_batch import Vad
+
+    known = truth()
+    names = sorted(known)[:calls]
+    audio = []
+    for name in names:
+        path = DEMO / name
+        rec = ingest.Recording(path=path, source_file=name, call_id=name, size_bytes=path.stat().st_size)
+        audio.append(ingest.decode(rec))
+    audio_s = sum(a.info.duration_s for a in audio)
+    ways = [((f"batch {b}, VAD {v}" + (f", {g} calls a batch" if g > 1 else "")) if b else "sequential (before)",
+             b, v, 0, g) for b, v, g in BATCH_WAYS]
+    now = f"{transcribe.VAD.min_silence_duration_ms}:{transcribe.VAD.speech_pad_ms}"
+    ways += [(f"batch 8, VAD {now}, {t} thread(s)", 8, now, t, 1)
+             for t in threads if t != Settings.cpu_threads]
+    transcribers, together = {}, {}
+    for label, batch, vad, n, g in ways:
+        settings = Settings(model=model, progress=False, **({"cpu_threads": n} if n else {}))
+        transcribers[label] = transcribe.WhisperTranscriber(
+            settings, batch_size=batch, vad=Vad(*map(int, vad.split(":"))) if vad else transcribe.VAD)
+        together[label] = g
+    for t in transcribers.values():
+        t.words(np.zeros(16000, np.float32))  # warm-up
+        t.heard_s = t.decoded_s = t.vad_s = 0.0
+    out = {label: {"wall_s": 0.0, "cpu_s": 0.0, "errors": 0, "ref_words": 0} for label in transcribers}
+    refs = []
+    for name, decoded in zip(names, audio):
+        turns = known[name]["turns"]
+        refs.append([[w for t in turns if t["speaker"] == s for w in normalize(t["text"])] for s in ("rep", "prospect")]
+                    if len(decoded.channels) == 2 else [[w for t in turns for w in normalize(t["text"])]])
+    for first in range(0, len(audio), GROUP):
+        group = audio[first:first + GROUP]
+        for label, tr in transcribers.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            if together[label] > 1:
+                joint = tr.channel_words([c for a in group for c in a.channels])
+                found, k = [], 0
+                for a in group:
+                    found.append(joint[k:k + len(a.channels)])
+                    k += len(a.channels)
+            else:
+                found = [tr.channel_words(list(a.channels)) for a in group]
+            out[label]["wall_s"] += time.perf_counter() - wall
+            out[label]["cpu_s"] += time.process_time() - cpu
+            for call_refs, call_found in zip(refs[first:first + GROUP], found):
+                for ref, words in zip(call_refs, call_found):
+                    errors, n = word_accuracy(ref, normalize(" ".join(w.text for w in words)))
+                    out[label]["errors"] += errors
+                    out[label]["ref_words"] += n
+    for label, tr in transcribers.items():
+        out[label].update(decoded_s=tr.decoded_s, heard_s=tr.heard_s, vad_s=tr.vad_s,
+                          wer=out[label]["errors"] / max(1, out[label]["ref_words"]),
+                          rtf=audio_s / out[label]["wall_s"])
+    return {"model": model, "calls": len(names), "stereo": sum(len(a.channels) == 2 for a in audio),
+            "audio_s": audio_s, "speech_s": sum(speech_seconds(known[n]) for n in names),
+            "ways": out, "peak_rss_mb": peak_rss_mb()}

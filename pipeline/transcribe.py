@@ -1,4 +1,5 @@
-"""Speech to timed words with faster-whisper; stereo channels are transcribed separately.
+"""Speech to timed words with faster-whisper; stereo channels are transcribed separately
+(with `batch_size`, their speech decoded in shared batches: `whisper_batch`).
 
 Whisper invents text on silence, hold music and noise ("Thank you." over and over);
 such segments are dropped before they can become anyone's words (`hallucination`).
@@ -19,6 +20,7 @@ from .errors import ModelError, PitchlabError
 from .ingest import DecodedAudio
 from .records import Word
 from .settings import Settings
+from .whisper_batch import Vad, decode_channels
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,14 @@ RUN_MIN_S = 0.12
 RUN_SLACK_S = 0.15  # first-pass words this close to a run count as heard on it
 RESCUE_PAD_S = 0.5  # silence around a run transcribed again
 RESCUE_MAX_HEARD = 0  # a run is rescued only when the first pass put at most this many words on it
+# Pieces of speech (<= 30 s) decoded side by side; 0: faster-whisper's sequential decoding, the default: batched
+# decoding took 0.88 of the CPU time but raised the word error rate on real read speech from 4.7% to 5.6%
+# (docs/speed.md), more than the 0.3 points allowed.
+BATCH_SIZE = 0
+# Silero's settings: faster-whisper's sequential defaults (a 2 s pause ends a stretch of speech, 0.4 s kept
+# around it). A 0.5 s pause and 0.1 s pad decode 1.09x the speech instead of 1.28x but raised the word error
+# rate by 0.8 points on the demo calls and 2 points with the read speech (docs/speed.md), so they are not used.
+VAD = Vad(min_silence_duration_ms=2000, speech_pad_ms=400)
 
 
 class Transcriber(Protocol):
@@ -47,13 +57,16 @@ class Transcriber(Protocol):
 class WhisperTranscriber:
     """faster-whisper with word timestamps and Silero VAD, loaded once per batch."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, batch_size: int = BATCH_SIZE, vad: Vad = VAD):
         from faster_whisper import WhisperModel
 
         from .models import whisper_model_dir
 
         self.name = settings.model
         self.settings = settings
+        self.batch_size, self.vad = batch_size, vad
+        self.heard_s = self.decoded_s = 0.0  # audio given to Whisper, and what of it was decoded after VAD
+        self.vad_s = 0.0  # wall seconds of Silero VAD in the batched decoding (the benchmark's stage split)
         self.hotwords = hotwords(read_vocabulary(settings.vocabulary)) if settings.vocabulary else None
         path = whisper_model_dir(settings.model, settings.models_dir)
         log.info("loading Whisper %s from %s", settings.model, path)
@@ -70,13 +83,30 @@ class WhisperTranscriber:
                              "use tiny.en or base (bundled), or a folder holding a faster-whisper model") from None
 
     def words(self, audio: np.ndarray) -> list[Word]:
-        words = self._decode(audio)
+        return self.channel_words([audio])[0]
+
+    def channel_words(self, channels: list[np.ndarray]) -> list[list[Word]]:
+        """Timed words of each channel; with a batch size the channels' speech is decoded in shared batches."""
+        if self.batch_size:
+            found = self._decode_batched(channels)
+        else:
+            found = [self._decode(audio) for audio in channels]
         if RESCUE_MAX_S:
-            words = rescue_short_runs(audio, words, lambda clip: self._decode(clip, vad=False))
-        return words
+            found = [rescue_short_runs(audio, words, lambda clip: self._decode(clip, vad=False))
+                     for audio, words in zip(channels, found)]
+        return found
+
+    def _decode_batched(self, channels: list[np.ndarray]) -> list[list[Word]]:
+        decoded = decode_channels(self.model, channels, batch_size=self.batch_size, vad=self.vad,
+                                  language=self.settings.language, beam_size=self.settings.beam_size,
+                                  hotwords=self.hotwords)
+        self.heard_s += sum(len(a) for a in channels) / SAMPLE_RATE
+        self.decoded_s += sum(d.speech_s for d in decoded)
+        self.vad_s += sum(d.vad_s for d in decoded)
+        return [self._kept(d.segments) for d in decoded]
 
     def _decode(self, audio: np.ndarray, vad: bool = True) -> list[Word]:
-        segments, _info = self.model.transcribe(
+        segments, info = self.model.transcribe(
             audio,
             no_speech_threshold=NO_SPEECH_PROB,
             log_prob_threshold=LOW_LOGPROB,
@@ -87,6 +117,13 @@ class WhisperTranscriber:
             condition_on_previous_text=False,
             hotwords=self.hotwords,  # in every window's prompt (an initial_prompt would reach only the first)
         )
+        words = self._kept(segments)
+        self.heard_s += info.duration
+        self.decoded_s += info.duration_after_vad
+        return words
+
+    @staticmethod
+    def _kept(segments) -> list[Word]:
         words, dropped = segments_to_words(segments)
         if dropped:
             log.info("dropped %d Whisper segments as hallucinations: %s", sum(dropped.values()),
@@ -214,13 +251,17 @@ def repetition_loop(words: list[str]) -> bool:
 
 
 def transcribe(audio: DecodedAudio, transcriber: Transcriber) -> list[Word]:
-    """All words of a call in time order; each word knows its channel when stereo."""
+    """All words of a call in time order; each word knows its channel when stereo.
+
+    A transcriber that has `channel_words` (Whisper) decodes both channels in shared batches.
+    """
     if len(audio.channels) == 1:
         return transcriber.words(audio.channels[0])
+    both = getattr(transcriber, "channel_words", None)
+    found = both(list(audio.channels)) if both else [transcriber.words(samples) for samples in audio.channels]
     words: list[Word] = []
     segment_offset = 0
-    for channel, samples in enumerate(audio.channels):
-        channel_words = transcriber.words(samples)
+    for channel, channel_words in enumerate(found):
         words.extend(replace(w, channel=channel, segment=w.segment + segment_offset) for w in channel_words)
         segment_offset += 1 + max((w.segment for w in channel_words), default=0)
     return sorted(words, key=lambda w: (w.start_s, w.channel))

@@ -2,7 +2,7 @@
 """Whisper models compared: word error rate and speed on real speech with references.
 
     PYTHONPATH=. .venv/bin/python scripts/eval_asr.py [--models tiny.en base] [--models-dir models]
-                                                      [--beams 1 5] [--demo]
+                                                      [--beams 1 5] [--demo] [--batch 0 8] [--vad 2000:400 500:100]
 
 Transcribes every clip in ../shared/data/speech/asr/ (clean read speech, human
 reference beside each clip) and the rep and prospect channels of the committed
@@ -15,7 +15,9 @@ punctuation. Real-time factor = transcription wall time / audio time (lower is
 faster), model loading excluded; the first clip is transcribed once untimed to
 warm up. --demo adds both channels of every stereo demo call (data/demo, reference:
 data/demo_truth.json), a larger sample of synthetic speech. --beams compares
-beam sizes side by side.
+beam sizes side by side. --batch compares batch sizes (0: faster-whisper's sequential decoding with
+its own VAD settings, the way before batching) and --vad Silero's min_silence_ms:speech_pad_ms for the
+batched decoding (default: pipeline.transcribe.VAD), side by side.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 from faster_whisper.audio import decode_audio  # noqa: E402
 
 from pipeline.settings import Settings  # noqa: E402
-from pipeline.transcribe import WhisperTranscriber  # noqa: E402
+from pipeline.transcribe import BATCH_SIZE, VAD, WhisperTranscriber  # noqa: E402
+from pipeline.whisper_batch import Vad  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech" / "asr"
 AUDIO = (".wav", ".flac", ".mp3")
@@ -53,32 +56,31 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
     return row[-1]
 
 
-def demo_clips() -> list[tuple[str, object, str]]:
-    """Both channels of each stereo demo call, with the generator's text of that speaker."""
+def demo_clips() -> list[tuple[str, list, list[str]]]:
+    """Each stereo demo call's two channels, with the generator's text of each speaker."""
     truth = json.loads((ROOT / "data" / "demo_truth.json").read_text())
     out = []
     for call in truth["calls"]:
         if call["channels"] != 2:
             continue
         sides = decode_audio(str(ROOT / "data" / "demo" / call["file"]), split_stereo=True)
-        for side, samples, speaker in zip(("left", "right"), sides, ("rep", "prospect")):
-            text = " ".join(t["text"] for t in call["turns"] if t["speaker"] == speaker)
-            out.append((f"{call['file']}:{side}", samples, text))
+        out.append((call["file"], list(sides), [" ".join(t["text"] for t in call["turns"] if t["speaker"] == speaker)
+                                                for speaker in ("rep", "prospect")]))
     return out
 
 
-def clips() -> list[tuple[str, object, str]]:
-    """(name, 16 kHz mono samples, reference text)."""
+def clips() -> list[tuple[str, list, list[str]]]:
+    """(name, channels of 16 kHz samples, reference text of each channel); a stereo call's channels are
+    transcribed together, as the pipeline does."""
     out = []
     for path in sorted(SPEECH.iterdir()):
         if path.suffix in AUDIO:
-            out.append((path.name, decode_audio(str(path)), path.with_suffix(".txt").read_text()))
+            out.append((path.name, [decode_audio(str(path))], [path.with_suffix(".txt").read_text()]))
     truth = json.loads((ROOT / "tests" / "data" / "calls_truth.json").read_text())
     call = next(c for c in truth["calls"] if c["file"] == "short_stereo.wav")
-    left, right = decode_audio(str(ROOT / "tests" / "data" / "calls" / call["file"]), split_stereo=True)
-    for side, samples, speaker in (("left", left, "rep"), ("right", right, "prospect")):
-        text = " ".join(t["text"] for t in call["turns"] if t["speaker"] == speaker)
-        out.append((f"short_stereo.wav:{side}", samples, text))
+    sides = decode_audio(str(ROOT / "tests" / "data" / "calls" / call["file"]), split_stereo=True)
+    out.append(("short_stereo.wav", list(sides), [" ".join(t["text"] for t in call["turns"] if t["speaker"] == speaker)
+                                                  for speaker in ("rep", "prospect")]))
     return out
 
 
@@ -90,28 +92,43 @@ def main() -> int:
                         help="beam sizes to compare (each model runs once per beam size, side by side)")
     parser.add_argument("--verbose", action="store_true", help="print each clip's hypothesis")
     parser.add_argument("--demo", action="store_true", help="also the stereo demo calls, channel by channel")
+    parser.add_argument("--batch", type=int, nargs="+", default=[BATCH_SIZE],
+                        help="batch sizes to compare (0: sequential decoding, as before batching)")
+    parser.add_argument("--vad", nargs="+", default=[f"{VAD.min_silence_duration_ms}:{VAD.speech_pad_ms}"],
+                        metavar="MS:PAD", help="Silero min_silence_duration_ms:speech_pad_ms for batched decoding")
     args = parser.parse_args()
+    try:
+        vads = [Vad(*(int(x) for x in v.split(":"))) for v in args.vad]
+    except (TypeError, ValueError):
+        parser.error(f"--vad takes MIN_SILENCE_MS:PAD_MS, e.g. 500:100, not {' '.join(args.vad)}")
     data = clips() + (demo_clips() if args.demo else [])
-    audio_s = sum(len(samples) / 16000 for _, samples, _ in data)
-    print(f"{len(data)} clips, {audio_s:.1f} s of audio")
-    print("| model | beam | WER | errors / reference words | real-time factor | transcription s |")
-    print("|---|---|---|---|---|---|")
-    for name, beam in ((m, b) for m in args.models for b in args.beams):
-        transcriber = WhisperTranscriber(Settings(model=name, models_dir=args.models_dir, beam_size=beam))
-        transcriber.words(data[0][1])  # warm-up
+    audio_s = sum(len(samples) / 16000 for _, channels, _ in data for samples in channels)
+    print(f"{sum(len(channels) for _, channels, _ in data)} clips, {audio_s:.1f} s of audio")
+    print("| model | beam | batch | VAD (min silence:pad ms) | WER | errors / reference words | real-time factor "
+          "| transcription s | CPU s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    ways = [(b, None) for b in args.batch if b == 0] + [(b, v) for b in args.batch if b for v in vads]
+    for name, beam, (batch, vad) in ((m, b, w) for m in args.models for b in args.beams for w in ways):
+        transcriber = WhisperTranscriber(Settings(model=name, models_dir=args.models_dir, beam_size=beam),
+                                         batch_size=batch, vad=vad or VAD)
+        transcriber.words(data[0][1][0])  # warm-up
         errors = ref_words = 0
-        wall = 0.0
-        for clip, samples, reference in data:
-            started = time.perf_counter()
-            words = transcriber.words(samples)
+        wall = cpu = 0.0
+        for clip, channels, references in data:
+            started, cpu_started = time.perf_counter(), time.process_time()
+            found = transcriber.channel_words(channels)
             wall += time.perf_counter() - started
-            ref, hyp = normalise(reference), normalise(" ".join(w.text for w in words))
-            errors += edit_distance(ref, hyp)
-            ref_words += len(ref)
-            if args.verbose:
-                print(f"  {name} {clip}: {edit_distance(ref, hyp)}/{len(ref)}: {' '.join(hyp)}", file=sys.stderr)
-        print(f"| `{name}` | {beam} | {100 * errors / ref_words:.1f}% | {errors} / {ref_words} | "
-              f"{wall / audio_s:.3f} | {wall:.1f} |")
+            cpu += time.process_time() - cpu_started
+            for side, words, reference in zip([""] if len(channels) == 1 else [":left", ":right"], found, references):
+                ref, hyp = normalise(reference), normalise(" ".join(w.text for w in words))
+                errors += edit_distance(ref, hyp)
+                ref_words += len(ref)
+                if args.verbose:
+                    print(f"  {name} {clip}{side}: {edit_distance(ref, hyp)}/{len(ref)}: {' '.join(hyp)}",
+                          file=sys.stderr)
+        way = ("sequential, 2000:400" if not batch else f"{vad.min_silence_duration_ms}:{vad.speech_pad_ms}")
+        print(f"| `{name}` | {beam} | {batch} | {way} | {100 * errors / ref_words:.2f}% | {errors} / {ref_words} | "
+              f"{wall / audio_s:.3f} | {wall:.1f} | {cpu:.1f} |", flush=True)
     return 0
 
 

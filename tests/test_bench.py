@@ -270,3 +270,24 @@ def test_the_long_call_group_analyzes_one_generated_vtt_and_renders():
            "machine": common.machine(), "load_average_1min": {"min": 1.0, "max": 2.0}, "failed": [],
            "results": {"long_call": [{"measurement": "long_call", "params": {"cues": 400}, "runs": [r]}]}}
     assert "## One long call" in report.render(doc) and "| 400 | 400 |" in report.render(doc)
+
+
+def test_the_batch_group_takes_a_number_of_calls_and_renders_each_way_against_sequential(tmp_path, monkeypatch):
+    import json
+
+    from bench import __main__ as bench_main
+
+    way = lambda cpu, decoded, wer: {"wall_s": cpu * 1.5, "cpu_s": cpu, "errors": 0, "ref_words": 100,  # noqa: E731
+                                     "decoded_s": decoded, "heard_s": 200.0, "vad_s": 1.0, "wer": wer,
+                                     "rtf": 100.0 / (cpu * 1.5)}
+    run = {"model": "tiny.en", "calls": 3, "stereo": 2, "audio_s": 100.0, "speech_s": 50.0, "peak_rss_mb": 1.0,
+           "ways": {"sequential (before)": way(20.0, 64.0, 0.04), "batch 8, VAD now": way(15.0, 53.0, 0.038)}}
+    asked = []
+    monkeypatch.setattr(bench_main, "run_child", lambda name, params: asked.append((name, params)) or run)
+    assert bench_main.main(["--only", "batch", "--batch-calls", "3", "--out", str(tmp_path)]) == 0
+    assert asked == [("batch", {"model": "tiny.en", "calls": 3, "threads": [1, 2]})]
+    doc = json.loads((tmp_path / "BENCHMARKS.json").read_text())
+    assert doc["command"] == "python -m bench --only batch --batch-calls 3"
+    md = (tmp_path / "BENCHMARKS.md").read_text()
+    assert "| sequential (before) | 30.0 s | 3.3× | 20.0 s | 1.00 | 64 s | 1.28 | 1.0 s | 4.00% |" in md
+    assert "| batch 8, VAD now | 22.5 s | 4.4× | 15.0 s | 0.75 | 53 s | 1.06 | 1.0 s | 3.80% |" in md
