@@ -170,7 +170,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
     """The options analyze and watch share."""
-    from .speakers import STEREO_PRESETS
+    from .settings import STEREO_PRESETS
 
     parser.add_argument("--inbox", type=Path,
                         help="folder of recordings and transcripts (default data/inbox, env PITCHLAB_INBOX)")

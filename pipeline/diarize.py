@@ -31,9 +31,8 @@ from typing import Sequence
 import numpy as np
 
 from .records import PROSPECT, REP, Word
-from .reps import match
 from .speakers import chunks, introduces
-from .voice import SAMPLE_RATE, VAD_FRAME_S, VoiceEncoder, embed_spans, normalize_volume, speech_frames
+from .voice import SAMPLE_RATE, VAD_FRAME_S, VoiceEncoder, embed_spans, normalize_volume, speech_frames, match
 
 log = logging.getLogger(__name__)
 

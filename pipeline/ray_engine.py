@@ -32,7 +32,7 @@ CHUNK_WAIT_S = 2.0  # ... or whatever arrived within this time
 
 
 def default_models(settings: Settings):
-    from .analyze import Models
+    from .process import Models
 
     return Models(settings)
 
@@ -46,7 +46,7 @@ class Worker:
 
     def process(self, recording: Recording, label: Outcome | None, rep_prints: dict | None):
         from . import ingest
-        from .analyze import Processed, process_recording
+        from .process import Processed, process_recording
 
         where = socket.gethostname()
         if not recording.path.is_file():
@@ -102,7 +102,7 @@ def process(recordings: Sequence[Recording], settings: Settings, *, labels: dict
     if not recordings:
         return
     ray = _ray()
-    from .analyze import Processed
+    from .process import Processed
 
     threads = max(1, settings.cpu_threads)
     if workers is None:

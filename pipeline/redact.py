@@ -22,8 +22,8 @@ import re
 from dataclasses import replace
 from typing import Iterable, Protocol, Sequence
 
-from .errors import PitchlabError
 from .records import REP, CallTurns, Turn, Word
+from .settings import require_presidio
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +52,6 @@ NAME_CUES = [["my", "name", "is"], ["my", "name's"], ["name", "is"], ["this", "i
 class Redactor(Protocol):
     def redact(self, texts: Sequence[str], keep: Iterable[str] = ()) -> list[str]:
         """Each text with its personal data replaced by placeholders; words in `keep` stay."""
-
-
-def require_presidio() -> None:
-    try:
-        import presidio_analyzer  # noqa: F401
-    except ImportError:
-        raise PitchlabError("--redact (PITCHLAB_REDACT) needs the privacy extra: "
-                            ".venv/bin/pip install -e '.[privacy]'") from None
 
 
 def words_of(names: Iterable[str]) -> frozenset[str]:

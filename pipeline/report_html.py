@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Callable
 
-from .report import ClusterReport, Example, Report
+from .report_data import ClusterReport, Example, Report
 from .report_descriptors import descriptor_section
 from .terminal import plural
 

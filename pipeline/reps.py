@@ -20,12 +20,11 @@ import numpy as np
 from .db import transaction
 from .errors import AudioError, PitchlabError
 from .store import vector_literal
-from .voice import SAMPLE_RATE, VoiceEncoder, embed_spans, normalize_volume, speech_frames
+from .voice import SAMPLE_RATE, VoiceEncoder, embed_spans, normalize_volume, speech_frames, MATCH_MIN, Match, match
 
 log = logging.getLogger(__name__)
 
 MIN_SPEECH_S = 3.0  # an enrollment sample needs at least this much speech (all samples together)
-MATCH_MIN = 0.85  # cosine to an enrolled print from which a speaker is that rep (docs/reps-and-voices.md)
 
 
 @dataclass(frozen=True)
@@ -34,15 +33,6 @@ class Rep:
     voice_print: np.ndarray
     samples: tuple[str, ...]
     seconds: float
-
-
-@dataclass(frozen=True)
-class Match:
-    """The speaker (index into the prints compared) that is rep `name`, with its cosine."""
-
-    speaker: int
-    name: str
-    cosine: float
 
 
 def window_prints(samples: np.ndarray, encoder: VoiceEncoder) -> np.ndarray:
@@ -78,24 +68,6 @@ def voice_print(clips: Sequence[np.ndarray], encoder: VoiceEncoder) -> tuple[np.
         raise AudioError(f"only {seconds:.1f} s of speech; a voice sample needs at least {MIN_SPEECH_S:g} s "
                          "of the rep talking alone")
     return mean_print(np.concatenate(prints)), seconds
-
-
-def match(prints: np.ndarray, reps: dict[str, np.ndarray], minimum: float = MATCH_MIN) -> tuple[Match | None, float | None]:
-    """Which of `prints` (a call's speakers) is an enrolled rep, and the best cosine seen.
-
-    The (speaker, rep) pair with the highest cosine wins when it reaches `minimum`;
-    otherwise no speaker is taken for an enrolled rep. The best cosine is returned
-    either way (None without enrolled reps) so calls can show how close they came.
-    """
-    if not reps or not len(prints):
-        return None, None
-    names = sorted(reps)
-    cos = prints @ np.stack([reps[n] for n in names]).T  # (speakers, reps)
-    speaker, rep = np.unravel_index(int(np.argmax(cos)), cos.shape)
-    best = float(cos[speaker, rep])
-    if best < minimum:
-        return None, best
-    return Match(int(speaker), names[rep], best), best
 
 
 def match_channels(channels: Sequence[np.ndarray], reps: dict[str, np.ndarray], encoder: VoiceEncoder, *,

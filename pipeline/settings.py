@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import PitchlabError
+
 ENGINES = ("local", "ray")
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus")
 
@@ -107,8 +109,6 @@ class Settings:
             raise PitchlabError(f"PITCHLAB_REP_CHANNEL={values['rep_channel']!r} must be left or right: "
                                 "fix it or unset it")
         if not mapped and values["stereo_preset"] is not None:
-            from .speakers import STEREO_PRESETS
-
             if values["stereo_preset"] not in STEREO_PRESETS:
                 raise PitchlabError(f"PITCHLAB_STEREO_PRESET={values['stereo_preset']!r} is not a preset: use one "
                                     f"of {', '.join(sorted(STEREO_PRESETS))}, or unset it")
@@ -119,7 +119,6 @@ class Settings:
             values.pop("rep_channel"), values.pop("stereo_preset")
         values.update(given)
         settings = cls(**values)
-        from .speakers import STEREO_PRESETS
 
         if settings.rep_channel not in (None, "left", "right"):
             raise PitchlabError(f"rep channel must be 'left' or 'right', not {settings.rep_channel!r}")
@@ -141,9 +140,24 @@ class Settings:
         if settings.cpu_threads < 1:
             raise PitchlabError(f"threads must be 1 or more, not {settings.cpu_threads}")
         if settings.redact:
-            from .redact import require_presidio
-
             require_presidio()  # before any slow work
         if settings.rep_channel and settings.stereo_preset:
             raise PitchlabError("give either --rep-channel or --stereo-preset, not both")
         return settings
+
+
+# The rep's (agent's) channel in stereo recordings of common call-recording sources.
+STEREO_PRESETS = {
+    "vicidial": "left",  # agent left
+    "amazon-connect": "right",  # agent right, customer left
+    "twilio-flex": "right",  # agent right, customer left
+    "freeswitch": "right",  # caller left: an inbound caller is the prospect
+}
+
+
+def require_presidio() -> None:
+    try:
+        import presidio_analyzer  # noqa: F401
+    except ImportError:
+        raise PitchlabError("--redact (PITCHLAB_REDACT) needs the privacy extra: "
+                            ".venv/bin/pip install -e '.[privacy]'") from None

@@ -11,17 +11,10 @@ import re
 from typing import Sequence
 
 from .records import PROSPECT, REP, Turn, Word
+from .settings import STEREO_PRESETS
 
 CHUNK_GAP_S = 0.35
 CHANNELS = ("left", "right")
-
-# The rep's (agent's) channel in stereo recordings of common call-recording sources.
-STEREO_PRESETS = {
-    "vicidial": "left",  # agent left
-    "amazon-connect": "right",  # agent right, customer left
-    "twilio-flex": "right",  # agent right, customer left
-    "freeswitch": "right",  # caller left: an inbound caller is the prospect
-}
 
 # A rep introducing themselves and their company in the first words of the call.
 INTRO = re.compile(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 from typing import Protocol, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -202,3 +203,33 @@ class ResemblyzerEncoder:
         torch = self._torch
         raw = torch.relu(self.linear(hidden.float()))
         return (raw / torch.clamp(torch.norm(raw, dim=1, keepdim=True), min=1e-9)).numpy()
+
+
+MATCH_MIN = 0.85  # cosine to an enrolled print from which a speaker is that rep (docs/reps-and-voices.md)
+
+
+@dataclass(frozen=True)
+class Match:
+    """The speaker (index into the prints compared) that is rep `name`, with its cosine."""
+
+    speaker: int
+    name: str
+    cosine: float
+
+
+def match(prints: np.ndarray, reps: dict[str, np.ndarray], minimum: float = MATCH_MIN) -> tuple[Match | None, float | None]:
+    """Which of `prints` (a call's speakers) is an enrolled rep, and the best cosine seen.
+
+    The (speaker, rep) pair with the highest cosine wins when it reaches `minimum`;
+    otherwise no speaker is taken for an enrolled rep. The best cosine is returned
+    either way (None without enrolled reps) so calls can show how close they came.
+    """
+    if not reps or not len(prints):
+        return None, None
+    names = sorted(reps)
+    cos = prints @ np.stack([reps[n] for n in names]).T  # (speakers, reps)
+    speaker, rep = np.unravel_index(int(np.argmax(cos)), cos.shape)
+    best = float(cos[speaker, rep])
+    if best < minimum:
+        return None, best
+    return Match(int(speaker), names[rep], best), best

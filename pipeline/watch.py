@@ -22,7 +22,8 @@ from typing import Iterator
 import duckdb
 
 from . import cluster, db, ingest, outcomes, reps, store
-from .analyze import Models, cluster_and_describe, new_recordings, process_recording, save
+from .analyze import cluster_and_describe, new_recordings, save
+from .process import Models, process_recording
 from .errors import DatabaseBusy, PitchlabError
 from .records import Outcome, Recording
 from .settings import AUDIO_EXTENSIONS, Settings

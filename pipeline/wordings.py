@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cluster import Fit, _cluster_sums, _unit, silhouette
+from .centroids import Fit, _cluster_sums, _unit, silhouette
 
 WORDING_SIMILARITY = 0.7  # mean cosine between two groups' phrases below which they are different wordings
 SAMPLE = 2000  # phrases agglomerated per round (n^2 memory)
