@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: the CPU wheel (an unpinned torch pulls a multi-GB CUDA build)
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
-	# resemblyzer only for its voice-encoder weights (pipeline/voice.py): without its librosa/webrtcvad deps
+	# resemblyzer only for its voice-encoder weights (pipeline/voices/voice.py): without its librosa/webrtcvad deps
 	$(BIN)/pip install --quiet --no-deps resemblyzer==0.1.4
 	touch $(STAMP)
 

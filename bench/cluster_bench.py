@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import cluster, cluster_sql, db, store, wordings
+from pipeline.analysis import cluster, cluster_sql, wordings
+from pipeline.storage import db, store
 
 from .common import median, peak_rss_mb
 from . import synthetic

@@ -6,7 +6,8 @@ import time
 
 import numpy as np
 
-from pipeline import db, descriptors
+from pipeline.analysis import descriptors
+from pipeline.storage import db
 
 from .common import median, peak_rss_mb
 from .synthetic import DIM, centroids, fill_clusters, fill_phrases

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.kinds import Kind
-from pipeline.phrases import Span
+from pipeline.language.kinds import Kind
+from pipeline.language.phrases import Span
 
 from .transcripts_batch import REPS, make_call, vtt
 
@@ -70,9 +70,9 @@ def long_call(*, cues: int = 100_000) -> dict:
     """Generate one VTT of `cues` cues, analyze it with stand-in models, return the figures."""
     import duckdb
 
-    from pipeline import reactions
+    from pipeline.language import reactions
     from pipeline.analyze import Models, analyze
-    from pipeline.settings import Settings
+    from pipeline.core.settings import Settings
 
     from .common import Stopwatch, peak_rss_mb
     from .pipeline_bench import instrumented

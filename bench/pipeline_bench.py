@@ -15,8 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline import analyze as analyze_mod
-from pipeline import cluster, diarize, ingest, phrases, reactions, reps, speakers, store, transcribe, transcripts
-from pipeline.settings import Settings
+from pipeline.analysis import cluster
+from pipeline.audio import ingest, transcribe, transcripts
+from pipeline.core.settings import Settings
+from pipeline.language import phrases, reactions
+from pipeline.storage import store
+from pipeline.voices import diarize, reps, speakers
 
 from .common import Stopwatch, peak_rss_mb
 from .corpus import make_corpus, speech_seconds, truth

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from pipeline import analyze as analyze_mod
-from pipeline import db
-from pipeline.settings import Settings
+from pipeline.core.settings import Settings
+from pipeline.storage import db
 
 from .common import peak_rss_mb
 from .corpus import make_corpus

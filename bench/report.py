@@ -186,7 +186,7 @@ def _batch(doc) -> list[str]:
                 "load of the shared machine falls on all alike (`bench/whisper_bench.py`). Sequential: "
                 "faster-whisper's `WhisperModel.transcribe` on each channel, its VAD (2 s pause, 0.4 s pad), as "
                 "before. Batched: the speech of both channels of a call cut into pieces of at most 30 s and "
-                "decoded side by side (`pipeline/whisper_batch.py`); VAD = Silero's pause that ends a stretch of "
+                "decoded side by side (`pipeline/audio/whisper_batch.py`); VAD = Silero's pause that ends a stretch of "
                 "speech : the pad kept around it, in ms. CPU = this process's CPU seconds (all threads), steadier than wall "
                 "time when others share the cores. WER against the generator's text, per channel.", "",
                 "| way | wall | RTF | CPU | CPU / sequential | decoded after VAD | decoded / speech | VAD | WER |",
@@ -530,7 +530,7 @@ def _startup(doc) -> list[str]:
            "A one-call inbox (demo `call_01.wav`) into an empty database; each run a fresh `pitchlab analyze` "
            "(`bench/startup_probe.py`: the real CLI, timed), so imports and model loading count as a user meets them. "
            "`cold`: an empty models folder (the scorers embed their examples and fit); `warm`: a run before filled "
-           "its cache (`pipeline/example_cache.py`). Loads run on two threads at once, so their sum can exceed the "
+           "its cache (`pipeline/language/example_cache.py`). Loads run on two threads at once, so their sum can exceed the "
            "time to the first call.", "",
            "| checkout | cache | runs | first call stored | CPU used by then | process exit | interpreter + CLI import | "
            "loads (sum) |",

@@ -115,8 +115,8 @@ def whisper_threads(*, calls: int = 6, model: str = "tiny.en") -> dict:
 WHISPER_WORKER = """
 import json, sys, time
 from pipeline import ingest, transcribe
-from pipeline.settings import Settings
-from pipeline.records import Recording
+from pipeline.core.settings import Settings
+from pipeline.core.records import Recording
 from pathlib import Path
 files, threads, model = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 t = transcribe.WhisperTranscriber(Settings(model=model, cpu_threads=threads))

@@ -30,7 +30,8 @@ def _cpu() -> float:
 
 
 def instrument() -> None:
-    from pipeline import analyze, store
+    from pipeline import analyze
+    from pipeline.storage import store
 
     for name, prop in list(vars(analyze.Models).items()):
         if isinstance(prop, cached_property):

@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 
-from pipeline import db, store
-from pipeline.records import PROSPECT, REP, AudioInfo, CallAnalysis, Phrase, Reaction, Turn
+from pipeline.core.records import PROSPECT, REP, AudioInfo, CallAnalysis, Phrase, Reaction, Turn
+from pipeline.storage import db, store
 
 from .common import median, peak_rss_mb
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import db, store
+from pipeline.storage import db, store
 
 DIM = 384
 TRUE_CENTROIDS = 300

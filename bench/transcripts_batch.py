@@ -146,7 +146,7 @@ def transcripts(*, calls: int, turns: int = 40, chunk_calls: int | None = None) 
     import duckdb
 
     from pipeline.analyze import Models, analyze
-    from pipeline.settings import Settings
+    from pipeline.core.settings import Settings
 
     from .common import Stopwatch, peak_rss_mb
     from .pipeline_bench import instrumented

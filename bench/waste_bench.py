@@ -16,10 +16,11 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline import diarize, ingest
 from pipeline.analyze import Models
-from pipeline.settings import Settings
-from pipeline.voice import ResemblyzerEncoder
+from pipeline.audio import ingest
+from pipeline.core.settings import Settings
+from pipeline.voices import diarize
+from pipeline.voices.voice import ResemblyzerEncoder
 
 from .common import DEMO, median, peak_rss_mb
 

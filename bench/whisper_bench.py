@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from pipeline import ingest, speakers, transcribe
-from pipeline.settings import Settings
+from pipeline.audio import ingest, transcribe
+from pipeline.core.settings import Settings
+from pipeline.voices import speakers
 
 from .common import DEMO, peak_rss_mb
 from .corpus import attributed_errors, normalize, speech_seconds, streams, truth, word_accuracy
@@ -72,7 +73,7 @@ def batched_vs_sequential(*, model: str, calls: int, threads: tuple[int, ...] = 
     (WhisperModel cpu_threads)."""
     import numpy as np
 
-    from pipeline.whisper_batch import Vad
+    from pipeline.audio.whisper_batch import Vad
 
     known = truth()
     names = sorted(known)[:calls]

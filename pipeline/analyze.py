@@ -15,15 +15,19 @@ from pathlib import Path
 
 import duckdb
 
-from . import cluster, db, descriptors, ingest, outcomes, progress, reps, store, transcripts
-from .errors import AudioError
-from .records import TRANSCRIPT, Outcome, Recording
-from .settings import Settings
-from .terminal import printable
-from .process import (
+from pipeline.analysis import cluster, descriptors
+from pipeline.audio import ingest, outcomes, transcripts
+from pipeline.core import progress
+from pipeline.core.errors import AudioError
+from pipeline.core.records import TRANSCRIPT, Outcome, Recording
+from pipeline.core.settings import Settings
+from pipeline.core.terminal import printable
+from pipeline.process import (
     Models, audio_turns, transcript_turns, analyze_calls, Processed, process_recording, process_batch,
     analyze_each_alone_on_failure, kept_names, file_error, _stops_the_batch, _one_line, heard_words, listen,
 )
+from pipeline.storage import db, store
+from pipeline.voices import reps
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +245,7 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
 def _on_ray(groups: list[list[Recording]], models: Models, settings: Settings, *,
             labels: dict[str, Outcome], rep_prints: dict | None, make_models=None) -> Iterator[list[Processed]]:
     """Transcripts here (they are quick), every audio recording on the Ray cluster; results as they come."""
-    from . import ray_engine
+    from pipeline import ray_engine
 
     for group in groups:
         if group[0].source_kind == TRANSCRIPT:
@@ -258,7 +262,7 @@ def _on_ray(groups: list[list[Recording]], models: Models, settings: Settings, *
 def cluster_and_describe(con, models: Models, settings: Settings) -> str:
     """Refresh the wording clusters and every pitch phrase's descriptor; with `settings.descriptors`, the
     declared descriptors become that file's first (re-assigning phrases only when it changed)."""
-    from .themes import SpacyNamer, WordNamer
+    from pipeline.analysis.themes import SpacyNamer, WordNamer
 
     nlp = getattr(vars(models).get("splitter"), "nlp", None)  # spaCy, when this run loaded it: names themes
     clustering = cluster.update(con, namer=SpacyNamer(nlp) if nlp is not None else WordNamer())

@@ -10,11 +10,11 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
-from . import descriptors_cli
-from .errors import DatabaseBusy, PitchlabError
-from .files import private_umask
-from .settings import Settings, split_names
-from .terminal import PrintableFormatter, plural, printable
+from pipeline import descriptors_cli
+from pipeline.core.errors import DatabaseBusy, PitchlabError
+from pipeline.core.files import private_umask
+from pipeline.core.settings import Settings, split_names
+from pipeline.core.terminal import PrintableFormatter, plural, printable
 
 log = logging.getLogger("pipeline")
 
@@ -170,7 +170,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
     """The options analyze and watch share."""
-    from .settings import STEREO_PRESETS
+    from pipeline.core.settings import STEREO_PRESETS
 
     parser.add_argument("--inbox", type=Path,
                         help="folder of recordings and transcripts (default data/inbox, env PITCHLAB_INBOX)")
@@ -217,8 +217,8 @@ def _pipeline_settings(args: argparse.Namespace, *, progress: bool) -> Settings:
 
 
 def _leaderboard_text(con, *, top: int, include_inferred: bool) -> str:
-    from .board import board, format_board, next_tests
-    from .stats import baseline_rate
+    from pipeline.analysis.board import board, format_board, next_tests
+    from pipeline.analysis.stats import baseline_rate
 
     b = board(con, include_inferred=include_inferred)
     tips = next_tests(b, baseline_rate(con, include_inferred=include_inferred)) if b.descriptors else ()
@@ -226,8 +226,8 @@ def _leaderboard_text(con, *, top: int, include_inferred: bool) -> str:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .analyze import analyze
-    from .db import opened
+    from pipeline.analyze import analyze
+    from pipeline.storage.db import opened
 
     settings = _pipeline_settings(args, progress=not args.no_progress)
     summary = analyze(settings)
@@ -261,7 +261,7 @@ def _what_was_analyzed(summary) -> str:
 
 def _connect_waiting(path: Path, *, read_only: bool = False, wait_s: float = 30.0):
     """The database; when another process holds it, say so and wait up to `wait_s` seconds."""
-    from .db import connect
+    from pipeline.storage.db import connect
 
     try:
         return connect(path, read_only=read_only)
@@ -279,7 +279,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from pipeline.reporting.report import write_report
 
     settings = Settings.paths_from_env(db=args.db, inbox=args.inbox)
     if not settings.db.exists():
@@ -293,7 +293,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from .watch import WatchTiming, stop_on_signals, watch
+    from pipeline.watch import WatchTiming, stop_on_signals, watch
 
     logging.getLogger("pipeline").setLevel(logging.INFO)  # a foreground service says what it does
     settings = _pipeline_settings(args, progress=False)
@@ -303,14 +303,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .status import format_status, inbox_status
+    from pipeline.status import format_status, inbox_status
 
     print(format_status(inbox_status(Settings.paths_from_env(inbox=args.inbox, db=args.db))))
     return 0
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    from .store import clear_errors, failed_files
+    from pipeline.storage.store import clear_errors, failed_files
 
     settings = Settings.paths_from_env(db=args.db)
     if not settings.db.exists():
@@ -334,8 +334,8 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from . import forget
-    from .db import connect
+    from pipeline import forget
+    from pipeline.storage.db import connect
 
     settings = Settings.paths_from_env(db=args.db, inbox=args.inbox)
     age = forget.parse_age(args.older_than) if args.older_than is not None else None
@@ -376,9 +376,9 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_recluster(args: argparse.Namespace) -> int:
-    from .cluster import refit
-    from .descriptors import read_csv, sync_file
-    from .themes import namer_for
+    from pipeline.analysis.cluster import refit
+    from pipeline.analysis.descriptors import read_csv, sync_file
+    from pipeline.analysis.themes import namer_for
 
     named = args.descriptors or (Path(os.environ["PITCHLAB_DESCRIPTORS"]) if os.environ.get("PITCHLAB_DESCRIPTORS") else None)
     settings = Settings.paths_from_env(db=args.db, descriptors=named)
@@ -396,14 +396,14 @@ def cmd_recluster(args: argparse.Namespace) -> int:
 
 
 def cmd_reps(args: argparse.Namespace) -> int:
-    from . import reps
+    from pipeline.voices import reps
 
     settings = Settings.paths_from_env(db=args.db)
     if args.reps_command is None:
         raise PitchlabError("say what to do: pitchlab reps enroll NAME sample.wav | pitchlab reps list | "
                             "pitchlab reps remove NAME")
     if args.reps_command == "enroll":
-        from .voice import ResemblyzerEncoder
+        from pipeline.voices.voice import ResemblyzerEncoder
 
         for path in args.samples:  # before loading the encoder or touching the database
             if not path.is_file():

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import PitchlabError
-from .settings import Settings
+from pipeline.core.errors import PitchlabError
+from pipeline.core.settings import Settings
 
 HELP = ("say what to do: pitchlab descriptors add NAME EXAMPLE... | list | remove NAME | suggest | review | "
         "assign CLUSTER DESCRIPTOR")
@@ -15,7 +15,7 @@ HELP = ("say what to do: pitchlab descriptors add NAME EXAMPLE... | list | remov
 
 def make_embedder():
     """MiniLM, the model the phrases were embedded with (tests replace this)."""
-    from .embed import MiniLMEmbedder
+    from pipeline.language.embed import MiniLMEmbedder
 
     return MiniLMEmbedder()
 
@@ -60,8 +60,8 @@ def add_file_option(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_descriptors(args: argparse.Namespace) -> int:
-    from . import descriptors
-    from .db import opened
+    from pipeline.analysis import descriptors
+    from pipeline.storage.db import opened
 
     settings = Settings.from_env(db=args.db)
     command = args.descriptors_command
@@ -90,7 +90,7 @@ def cmd_descriptors(args: argparse.Namespace) -> int:
             print(descriptors.assign_cluster(con, args.cluster, args.descriptor))
         return 0
     if command == "review":
-        from .review import review
+        from pipeline.analysis.review import review
 
         interactive = sys.stdin.isatty()
         answers = iter(lambda: sys.stdin.readline(), "")

@@ -25,9 +25,10 @@ from typing import Sequence
 import duckdb
 import numpy as np
 
-from . import cluster, descriptors, ingest, themes
-from .db import transaction
-from .errors import PitchlabError
+from pipeline.analysis import cluster, descriptors, themes
+from pipeline.audio import ingest
+from pipeline.core.errors import PitchlabError
+from pipeline.storage.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -325,8 +326,8 @@ def inbox_copies(inbox: Path, call_ids: Sequence[str]) -> list[Path]:
 
 def delete_recordings(paths: Sequence[Path]) -> list[Path]:
     """Delete the recordings and their outcome sidecars (`call.mp3.json`, `call.json`); returns what was deleted."""
-    from . import outcomes
-    from .records import Recording
+    from pipeline.audio import outcomes
+    from pipeline.core.records import Recording
 
     deleted = []
     for path in paths:

@@ -13,18 +13,19 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Sequence
 
-from . import (
-    descriptors, diarize, ingest, leads, phrases, progress, reactions, redact, reps, speakers, transcribe,
-    transcripts,
-)
-from .embed import Embedder, embed_unique
-from .errors import AudioError, PitchlabError
-from .example_cache import ExampleCache
-from .phrases import Splitter
-from .records import CallAnalysis, CallTurns, Outcome, Recording, TRANSCRIPT, Word
-from .settings import Settings
-from .transcribe import Transcriber
-from .voice import VoiceEncoder
+from pipeline.analysis import descriptors
+from pipeline.audio import ingest, transcribe, transcripts
+from pipeline.audio.transcribe import Transcriber
+from pipeline.core import progress
+from pipeline.core.errors import AudioError, PitchlabError
+from pipeline.core.records import CallAnalysis, CallTurns, Outcome, Recording, TRANSCRIPT, Word
+from pipeline.core.settings import Settings
+from pipeline.language import leads, phrases, reactions, redact
+from pipeline.language.embed import Embedder, embed_unique
+from pipeline.language.example_cache import ExampleCache
+from pipeline.language.phrases import Splitter
+from pipeline.voices import diarize, reps, speakers
+from pipeline.voices.voice import VoiceEncoder
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +76,19 @@ class Models:
 
     @_kept
     def voice_encoder(self) -> VoiceEncoder:
-        from .voice import ResemblyzerEncoder
+        from pipeline.voices.voice import ResemblyzerEncoder
 
         return ResemblyzerEncoder()
 
     @_kept
     def embedder(self) -> Embedder:
-        from .embed import MiniLMEmbedder
+        from pipeline.language.embed import MiniLMEmbedder
 
         return MiniLMEmbedder()
 
     @_kept
     def kinds(self):
-        from .kinds import KindClassifier
+        from pipeline.language.kinds import KindClassifier
 
         # a phrase close to a declared benefit's example line is a pitch
         declared = descriptors.read_csv(self.settings.descriptors) if self.settings.descriptors else ()
@@ -105,7 +106,7 @@ class Models:
 
     @_kept
     def redactor(self):
-        from .redact import PresidioRedactor
+        from pipeline.language.redact import PresidioRedactor
 
         return PresidioRedactor()
 
@@ -305,7 +306,7 @@ def analyze_each_alone_on_failure(calls: Sequence[CallTurns], models: Models,
 
 def kept_names(settings: Settings, labels: dict[str, Outcome], rep_prints: dict | None) -> tuple[str, ...]:
     """What redaction leaves alone: the reps (flags, team file, outcome labels, enrolled voices) and the vocabulary."""
-    from .transcribe import read_vocabulary
+    from pipeline.audio.transcribe import read_vocabulary
 
     names = settings.rep_names + transcripts.team_names(settings.team) + tuple(rep_prints or ())
     names += tuple(o.rep for o in labels.values() if o and o.rep)

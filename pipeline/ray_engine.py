@@ -20,9 +20,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
-from .errors import PitchlabError
-from .records import Outcome, Recording
-from .settings import Settings
+from pipeline.core.errors import PitchlabError
+from pipeline.core.records import Outcome, Recording
+from pipeline.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ CHUNK_WAIT_S = 2.0  # ... or whatever arrived within this time
 
 
 def default_models(settings: Settings):
-    from .process import Models
+    from pipeline.process import Models
 
     return Models(settings)
 
@@ -45,8 +45,8 @@ class Worker:
         self.models = make_models(settings)
 
     def process(self, recording: Recording, label: Outcome | None, rep_prints: dict | None):
-        from . import ingest
-        from .process import Processed, process_recording
+        from pipeline.audio import ingest
+        from pipeline.process import Processed, process_recording
 
         where = socket.gethostname()
         if not recording.path.is_file():
@@ -102,7 +102,7 @@ def process(recordings: Sequence[Recording], settings: Settings, *, labels: dict
     if not recordings:
         return
     ray = _ray()
-    from .process import Processed
+    from pipeline.process import Processed
 
     threads = max(1, settings.cpu_threads)
     if workers is None:

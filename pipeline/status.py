@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import db, ingest, store
-from .settings import Settings
-from .terminal import printable
+from pipeline.audio import ingest
+from pipeline.core.settings import Settings
+from pipeline.core.terminal import printable
+from pipeline.storage import db, store
 
 
 @dataclass(frozen=True)

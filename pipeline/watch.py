@@ -21,12 +21,15 @@ from typing import Iterator
 
 import duckdb
 
-from . import cluster, db, ingest, outcomes, reps, store
-from .analyze import cluster_and_describe, new_recordings, save
-from .process import Models, process_recording
-from .errors import DatabaseBusy, PitchlabError
-from .records import Outcome, Recording
-from .settings import AUDIO_EXTENSIONS, Settings
+from pipeline.analysis import cluster
+from pipeline.analyze import cluster_and_describe, new_recordings, save
+from pipeline.audio import ingest, outcomes
+from pipeline.core.errors import DatabaseBusy, PitchlabError
+from pipeline.core.records import Outcome, Recording
+from pipeline.core.settings import AUDIO_EXTENSIONS, Settings
+from pipeline.process import Models, process_recording
+from pipeline.storage import db, store
+from pipeline.voices import reps
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.cluster import adjusted_rand_index  # noqa: E402
-from pipeline.descriptors import EXAMPLE_SIMILARITY, read_csv  # noqa: E402
-from pipeline.embed import MiniLMEmbedder  # noqa: E402
-from pipeline.themes import THEME_SIMILARITY, group  # noqa: E402
+from pipeline.analysis.cluster import adjusted_rand_index  # noqa: E402
+from pipeline.analysis.descriptors import EXAMPLE_SIMILARITY, read_csv  # noqa: E402
+from pipeline.analysis.themes import THEME_SIMILARITY, group  # noqa: E402
+from pipeline.language.embed import MiniLMEmbedder  # noqa: E402
 
 PAYROLL = {
     "compliance": ["We file every payroll tax form for you, in every state.",

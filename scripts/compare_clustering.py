@@ -17,7 +17,7 @@ time, as medians over seeds (min–max where the method depends on the seed).
   same two steps run from umap-learn and hdbscan directly (the row says so).
 - k-means: scikit-learn KMeans (n_init=10) on the unit vectors, at k=5 (the demo's number of
   families) and at the k in 2..20 with the best cosine silhouette.
-- Pitchlab: `--fit module:function` (default `pipeline.cluster:fit`), called as function(vectors)
+- Pitchlab: `--fit module:function` (default `pipeline.analysis.cluster:fit`), called as function(vectors)
   and returning labels or an object with `.labels`; imported at run time, so rerun this after
   changing the fit.
 """
@@ -132,7 +132,7 @@ def pitchlab(fit: Callable, calls: list[str] | None = None) -> Method:
 def load_fit(spec: str) -> Callable:
     module, _, name = spec.partition(":")
     if not name:
-        raise SystemExit(f"--fit {spec}: expected module:function, e.g. pipeline.cluster:fit")
+        raise SystemExit(f"--fit {spec}: expected module:function, e.g. pipeline.analysis.cluster:fit")
     return getattr(importlib.import_module(module), name)
 
 
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("db", type=Path, help="analyzed demo database, e.g. data/demo.duckdb")
     parser.add_argument("truth", type=Path, help="the demo generator's truth, e.g. data/demo_truth.json")
-    parser.add_argument("--fit", default="pipeline.cluster:fit", help="Pitchlab's fit as module:function")
+    parser.add_argument("--fit", default="pipeline.analysis.cluster:fit", help="Pitchlab's fit as module:function")
     parser.add_argument("--seeds", type=int, default=5, help="seeds for the methods that depend on one")
     args = parser.parse_args(argv)
     for path in (args.db, args.truth):

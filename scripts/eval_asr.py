@@ -8,7 +8,7 @@ Transcribes every clip in ../shared/data/speech/asr/ (clean read speech, human
 reference beside each clip) and the rep and prospect channels of the committed
 test call tests/data/calls/short_stereo.wav (synthetic speech; reference: the
 generator's text in tests/data/calls_truth.json) with the pipeline's own
-transcriber (pipeline/transcribe.py: int8, the default beam unless --beams, Silero VAD, Settings'
+transcriber (pipeline/audio/transcribe.py: int8, the default beam unless --beams, Silero VAD, Settings'
 thread count). Word error rate = (substitutions + deletions + insertions) /
 reference words, pooled over the clips, after lower-casing and dropping
 punctuation. Real-time factor = transcription wall time / audio time (lower is
@@ -17,7 +17,7 @@ warm up. --demo adds both channels of every stereo demo call (data/demo, referen
 data/demo_truth.json), a larger sample of synthetic speech. --beams compares
 beam sizes side by side. --batch compares batch sizes (0: faster-whisper's sequential decoding with
 its own VAD settings, the way before batching) and --vad Silero's min_silence_ms:speech_pad_ms for the
-batched decoding (default: pipeline.transcribe.VAD), side by side.
+batched decoding (default: pipeline.audio.transcribe.VAD), side by side.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from faster_whisper.audio import decode_audio  # noqa: E402
 
-from pipeline.settings import Settings  # noqa: E402
-from pipeline.transcribe import BATCH_SIZE, VAD, WhisperTranscriber  # noqa: E402
-from pipeline.whisper_batch import Vad  # noqa: E402
+from pipeline.audio.transcribe import BATCH_SIZE, VAD, WhisperTranscriber  # noqa: E402
+from pipeline.audio.whisper_batch import Vad  # noqa: E402
+from pipeline.core.settings import Settings  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech" / "asr"
 AUDIO = (".wav", ".flac", ".mp3")

@@ -24,7 +24,7 @@ import duckdb
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pipeline import cluster  # noqa: E402
+from pipeline.analysis import cluster  # noqa: E402
 
 
 adjusted_rand = cluster.adjusted_rand_index

@@ -10,7 +10,7 @@ Transcribes (Whisper tiny.en, as the pipeline does) and diarizes
   * every mono call of the demo corpus against data/demo_truth.json,
   * with --phone DIR, every mono call of the telephone-band evaluation set
     (scripts/make_phone_calls.py DIR) against DIR.truth.json,
-with the voice-print method (pipeline/diarize.py). (The pitch split it replaced
+with the voice-print method (pipeline/voices/diarize.py). (The pitch split it replaced
 was measured by this script at commit 8191dc6.) A word's true speaker is the reference speaker whose
 turns overlap the word most (the nearest turn when none does).
   word accuracy: share of words given the true speaker; on the pyannote clip
@@ -41,10 +41,10 @@ sys.path.insert(0, str(ROOT))
 
 from faster_whisper.audio import decode_audio  # noqa: E402
 
-from pipeline import diarize, speakers  # noqa: E402
-from pipeline.records import PROSPECT, REP, Word  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
-from pipeline.voice import ResemblyzerEncoder  # noqa: E402
+from pipeline.core.records import PROSPECT, REP, Word  # noqa: E402
+from pipeline.core.settings import Settings  # noqa: E402
+from pipeline.voices import diarize, speakers  # noqa: E402
+from pipeline.voices.voice import ResemblyzerEncoder  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech"
 FRAME = 0.01
@@ -155,7 +155,7 @@ def main() -> int:
         nonlocal transcriber
         if key not in cache:
             if transcriber is None:
-                from pipeline.transcribe import WhisperTranscriber
+                from pipeline.audio.transcribe import WhisperTranscriber
 
                 transcriber = WhisperTranscriber(Settings())
             cache[key] = [w.__dict__ for w in transcriber.words(samples)]

@@ -27,8 +27,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import reaction_scorer  # noqa: E402
-from pipeline.embed import MiniLMEmbedder, embed_unique  # noqa: E402
+from pipeline.language import reaction_scorer  # noqa: E402
+from pipeline.language.embed import MiniLMEmbedder, embed_unique  # noqa: E402
 
 LABELS = reaction_scorer.LABELS
 CONTEXT_HELDOUT = ROOT / "tests" / "data" / "reactions_context_heldout.csv"

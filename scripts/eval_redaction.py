@@ -41,7 +41,7 @@ def lines(path: Path) -> list[str]:
 
 
 def evaluate(redactor=None, *, vocabulary: bool = True, data: Path = DATA / "pii_sentences.jsonl") -> Result:
-    from pipeline.redact import PresidioRedactor
+    from pipeline.language.redact import PresidioRedactor
 
     rows = [json.loads(ln) for ln in data.read_text().splitlines() if ln.strip()]
     keep = lines(DATA / "pii_team.txt") + (lines(DATA / "pii_vocabulary.txt") if vocabulary else [])
@@ -74,7 +74,7 @@ def evaluate(redactor=None, *, vocabulary: bool = True, data: Path = DATA / "pii
 
 
 def _apply(text, spans):
-    from pipeline.redact import _apply as apply
+    from pipeline.language.redact import _apply as apply
 
     return apply(text, spans)
 

@@ -24,9 +24,9 @@ import json  # noqa: E402
 
 from faster_whisper.audio import decode_audio  # noqa: E402
 
-from pipeline import speakers  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
-from pipeline.transcribe import WhisperTranscriber  # noqa: E402
+from pipeline.audio.transcribe import WhisperTranscriber  # noqa: E402
+from pipeline.core.settings import Settings  # noqa: E402
+from pipeline.voices import speakers  # noqa: E402
 
 
 def stereo_calls() -> list[Path]:

@@ -30,11 +30,11 @@ sys.path.insert(0, str(ROOT))
 
 from faster_whisper.audio import decode_audio  # noqa: E402
 
-from pipeline import diarize, reps  # noqa: E402
-from pipeline.records import Word  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
-from pipeline.voice import embed_spans  # noqa: E402
-from pipeline.voice import ResemblyzerEncoder  # noqa: E402
+from pipeline.core.records import Word  # noqa: E402
+from pipeline.core.settings import Settings  # noqa: E402
+from pipeline.voices import diarize, reps  # noqa: E402
+from pipeline.voices.voice import ResemblyzerEncoder  # noqa: E402
+from pipeline.voices.voice import embed_spans  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech"
 RATE = 16000
@@ -102,7 +102,7 @@ def demo(encoder, cache: dict, minimum: float) -> tuple[list[float], list[float]
             samples = load(path)
             if call["file"] not in cache:
                 if transcriber is None:
-                    from pipeline.transcribe import WhisperTranscriber
+                    from pipeline.audio.transcribe import WhisperTranscriber
 
                     transcriber = WhisperTranscriber(Settings())
                 cache[call["file"]] = [w.__dict__ for w in transcriber.words(samples)]
@@ -125,7 +125,7 @@ def demo(encoder, cache: dict, minimum: float) -> tuple[list[float], list[float]
 
 def _voices(words, samples, encoder) -> np.ndarray:
     """The two voice centroids diarize() compares with enrolled prints."""
-    from pipeline.voice import normalize_volume, speech_frames
+    from pipeline.voices.voice import normalize_volume, speech_frames
 
     samples = normalize_volume(samples.astype(np.float32))
     spans = diarize.windows(speech_frames(samples), len(samples) / RATE)

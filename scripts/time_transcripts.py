@@ -31,7 +31,7 @@ def main(calls: int) -> dict:
     spec.loader.exec_module(gen)
     import pipeline
     from pipeline.analyze import Models, analyze
-    from pipeline.settings import Settings
+    from pipeline.core.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
         inbox = Path(tmp) / "inbox"

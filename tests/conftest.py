@@ -10,8 +10,8 @@ from typing import Sequence
 import numpy as np
 import pytest
 
-from pipeline.phrases import Span
-from pipeline.records import Word
+from pipeline.core.records import Word
+from pipeline.language.phrases import Span
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -97,7 +97,7 @@ class RuleKinds:
     """Fake phrase-kind classifier: '?' is discovery, hi/thanks greeting, demo/invite close, else pitch."""
 
     def classify(self, texts, vectors):
-        from pipeline.kinds import Kind
+        from pipeline.language.kinds import Kind
 
         out = []
         for text in texts:
@@ -112,7 +112,7 @@ class CueScorer:
     """Fake reaction scorer: the cue lists only (the pitch each reply answers is ignored)."""
 
     def score(self, texts, pitches=None):
-        from pipeline.reactions import Score, cues
+        from pipeline.language.reactions import Score, cues
 
         out = []
         for text in texts:

@@ -22,8 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import FakeModels, ScriptTranscriber, words  # noqa: E402
-from pipeline import analyze, cli, db, migrations, store  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
+from pipeline import analyze, cli  # noqa: E402
+from pipeline.core.settings import Settings  # noqa: E402
+from pipeline.storage import db, migrations, store  # noqa: E402
 
 REP = words("Hi, this is Dana from Clipcast. You see exactly who watched your video.", 0.0, segment=0) \
     + words("Every view syncs into Salesforce automatically.", 8.0, segment=1)

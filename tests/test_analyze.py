@@ -5,9 +5,9 @@ import shutil
 import pytest
 
 from conftest import FakeModels, ScriptTranscriber, tone, words, write_wav
-from pipeline import db
 from pipeline.analyze import analyze
-from pipeline.settings import Settings
+from pipeline.core.settings import Settings
+from pipeline.storage import db
 
 REP_SCRIPT = words("Hi, this is Dana from Clipcast. You see exactly who watched your video.", 0.0, segment=0) \
     + words("Every view syncs into Salesforce automatically.", 8.0, segment=1)
@@ -125,7 +125,7 @@ def test_silence_and_speechless_audio_are_ingest_errors_not_calls(tmp_path):
 
 
 def test_a_file_that_vanishes_mid_batch_is_skipped_not_marked_failed(tmp_path, inbox, monkeypatch):
-    from pipeline import ingest
+    from pipeline.audio import ingest
 
     real = ingest.find_recordings
 
@@ -157,7 +157,7 @@ def test_stereo_rep_channel_is_detected_set_or_overridden_per_call_and_recorded(
 
 
 def test_stereo_flags_are_checked(monkeypatch):
-    from pipeline.errors import PitchlabError
+    from pipeline.core.errors import PitchlabError
 
     monkeypatch.setenv("PITCHLAB_STEREO_PRESET", "twilio-flex")
     assert (Settings.from_env().rep_channel, Settings.from_env().stereo_preset) == (None, "twilio-flex")

@@ -11,11 +11,12 @@ import pytest
 
 from bench.transcripts_batch import REPS, write_calls
 from conftest import ROOT, BagEmbedder, FakeModels, ScriptTranscriber
-from pipeline import db, progress
 from pipeline.analyze import analyze, chunks
-from pipeline.embed import embed_unique
-from pipeline.records import Recording
-from pipeline.settings import Settings
+from pipeline.core import progress
+from pipeline.core.records import Recording
+from pipeline.core.settings import Settings
+from pipeline.language.embed import embed_unique
+from pipeline.storage import db
 from test_analyze import PROSPECT_SCRIPT, REP_SCRIPT, stereo_call
 
 EXAMPLES = ROOT / "tests" / "data" / "transcripts"

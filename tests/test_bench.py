@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from bench import common, corpus, synthetic
-from pipeline import db, cluster, ingest
+from pipeline.analysis import cluster
+from pipeline.audio import ingest
+from pipeline.storage import db
 
 
 def test_corpus_copies_are_new_calls_with_the_same_audio(tmp_path):

@@ -126,7 +126,7 @@ def test_a_bad_environment_variable_is_one_line_naming_it_only_where_it_is_used(
 
 
 def test_a_flag_wins_over_a_bad_environment_variable_and_threads_has_a_flag():
-    from pipeline.settings import Settings
+    from pipeline.core.settings import Settings
 
     parsed = cli._parser().parse_args(["analyze", "--threads", "3", "--beam-size", "2"])
     import os
@@ -154,8 +154,8 @@ def test_retry_needs_an_existing_database_and_says_when_nothing_matched(tmp_path
     assert out.returncode == 2 and not missing.exists()
     assert one_line(out) == (f"pitchlab: no database at {missing}: nothing has failed there "
                              "(name the database with --db)")
-    from pipeline import db, store
-    from pipeline.records import Recording
+    from pipeline.storage import db, store
+    from pipeline.core.records import Recording
 
     with db.opened(tmp_path / "c.duckdb") as con:
         store.record_error(con, Recording(tmp_path / "x", "bad.wav", "ab" * 32, 1), "empty file (0 bytes)")
@@ -174,7 +174,7 @@ def test_retry_needs_an_existing_database_and_says_when_nothing_matched(tmp_path
 def test_recluster_says_it_waits_for_a_busy_database(tmp_path):
     import os
 
-    from pipeline import db
+    from pipeline.storage import db
 
     path = tmp_path / "c.duckdb"
     db.opened(path).__enter__().close()
@@ -213,7 +213,7 @@ def test_file_names_with_terminal_escapes_are_printed_escaped(tmp_path, monkeypa
 def test_log_lines_show_control_characters_escaped():
     import logging
 
-    from pipeline.terminal import PrintableFormatter, plural, printable
+    from pipeline.core.terminal import PrintableFormatter, plural, printable
 
     record = logging.LogRecord("pipeline.watch", logging.INFO, __file__, 1, "analyzing %s", ("a\nb\x1b[31m.wav",), None)
     assert PrintableFormatter("%(name)s %(message)s").format(record) == "pipeline.watch analyzing a\\nb\\x1b[31m.wav"

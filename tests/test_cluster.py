@@ -3,8 +3,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import cluster, db
-from pipeline.embed import DIM
+from pipeline.analysis import cluster
+from pipeline.language.embed import DIM
+from pipeline.storage import db
 
 
 def blobs(n_per, centers, spread=0.05, seed=1):
@@ -155,7 +156,7 @@ def test_a_phrase_like_no_cluster_is_its_own_wording_on_fit_and_unclustered_on_a
 
 
 def test_wordings_group_near_identical_phrasings_and_keep_claims_apart(monkeypatch):
-    from pipeline import wordings
+    from pipeline.analysis import wordings
 
     x, family, _ = wordings_of()
     fitted = wordings.fit(x)

@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import cluster, cluster_sql, db
-from pipeline.embed import DIM
+from pipeline.analysis import cluster, cluster_sql
+from pipeline.language.embed import DIM
+from pipeline.storage import db
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +68,7 @@ def test_bad_init_is_a_clear_error():
 
 @pytest.mark.e2e
 def test_real_embeddings_of_the_demo_pitches_cluster_the_same_in_sql_and_numpy():
-    from pipeline.embed import MiniLMEmbedder
+    from pipeline.language.embed import MiniLMEmbedder
 
     truth = json.loads((ROOT / "data" / "demo_truth.json").read_text())
     texts = sorted({t["text"] for c in truth["calls"] for t in c["turns"] if t["speaker"] == "rep"})

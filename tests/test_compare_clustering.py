@@ -11,7 +11,7 @@ import compare_clustering as cc  # noqa: E402
 
 
 def test_adjusted_rand_is_the_index_of_hand_computed_partitions():
-    # (scikit-learn's, through pipeline.cluster; tests/test_libraries.py checks it against the pair count it replaced)
+    # (scikit-learn's, through pipeline.analysis.cluster; tests/test_libraries.py checks it against the pair count it replaced)
     assert cc.adjusted_rand([0, 0, 1, 1], [0, 0, 1, 2]) == pytest.approx(4 / 7)
     assert cc.adjusted_rand([0, 0, 0, 1, 1], [0, 0, 1, 1, 2]) == pytest.approx(0.2 / 2.2)
     assert cc.adjusted_rand(["a", "a", "b"], [2, 2, 7]) == 1.0
@@ -35,8 +35,8 @@ def test_compare_counts_outliers_clusters_and_seeds():
 
 
 def test_the_fit_is_named_as_module_and_function():
-    from pipeline import cluster
+    from pipeline.analysis import cluster
 
-    assert cc.load_fit("pipeline.cluster:fit") is cluster.fit
+    assert cc.load_fit("pipeline.analysis.cluster:fit") is cluster.fit
     with pytest.raises(SystemExit, match="expected module:function"):
-        cc.load_fit("pipeline.cluster")
+        cc.load_fit("pipeline.analysis.cluster")

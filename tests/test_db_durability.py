@@ -19,10 +19,10 @@ import pytest
 
 from conftest import ROOT, FakeModels, ScriptTranscriber, tone, write_wav
 from db_runner import PROSPECT, REP
-from pipeline import db, migrations
 from pipeline.analyze import analyze
-from pipeline.errors import PitchlabError
-from pipeline.settings import Settings
+from pipeline.core.errors import PitchlabError
+from pipeline.core.settings import Settings
+from pipeline.storage import db, migrations
 
 RUNNER = ROOT / "tests" / "db_runner.py"
 KILL, TERM = signal.SIGKILL, signal.SIGTERM
@@ -280,8 +280,8 @@ sys.path.insert(0, "tests")
 from conftest import BandEncoder, FakeModels, ScriptTranscriber
 from db_runner import PROSPECT, REP
 from pipeline import analyze, cluster, db, ingest, reps, store
-from pipeline.records import Outcome
-from pipeline.settings import Settings
+from pipeline.core.records import Outcome
+from pipeline.core.settings import Settings
 path, inbox, end = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 con = db.connect(path)
 settings = Settings(inbox=inbox, db=Path(path), progress=False)

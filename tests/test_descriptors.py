@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from conftest import BagEmbedder
-from pipeline import cli, cluster, db, descriptors, descriptors_cli, migrations
-from pipeline.errors import PitchlabError
-from pipeline.evidence import benjamini_hochberg, fisher_p
+from pipeline import cli, descriptors_cli
+from pipeline.analysis import cluster, descriptors
+from pipeline.analysis.evidence import benjamini_hochberg, fisher_p
+from pipeline.core.errors import PitchlabError
+from pipeline.storage import db, migrations
 
 WATCHED = "you will know exactly who watched your video today"
 WATCHED_GARBLED = "you will no exactly who washed your video today"  # speech recognition misheard two words
@@ -309,7 +311,7 @@ def test_an_older_file_keeps_its_clusters_as_descriptors(tmp_path, monkeypatch):
 
 
 def test_the_board_ranks_a_descriptor_with_too_few_calls_below_those_with_enough(tmp_path):
-    from pipeline.board import board
+    from pipeline.analysis.board import board
 
     calls = {f"w{i}": [WATCHED] for i in range(6)} | {"s1": [SYNCS], "s2": [SYNCS]}
     outcomes = {c: "interested" for c in ("w0", "w1", "w2", "w3", "s1", "s2")} | {"w4": "not_interested",

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from conftest import BandEncoder, words
-from pipeline import diarize, reps, voice
-from pipeline.records import PROSPECT, REP
+from pipeline.core.records import PROSPECT, REP
+from pipeline.voices import diarize, reps, voice
 
 RATE = 16000
 
@@ -216,8 +216,8 @@ def test_real_two_speaker_clip_words_and_short_reactions_keep_their_speaker(shar
     12 of 14, and 9 of 14 with the former 1.6 s windows); fail if either regresses."""
     from faster_whisper.audio import decode_audio
 
-    from pipeline.settings import Settings
-    from pipeline.transcribe import WhisperTranscriber
+    from pipeline.core.settings import Settings
+    from pipeline.audio.transcribe import WhisperTranscriber
 
     clip = shared_speech / "diarization" / "pyannote_sample.wav"
     ref = _reference(clip.with_suffix(".rttm"))

@@ -6,7 +6,8 @@ import unicodedata
 from pathlib import Path
 
 from conftest import ROOT
-from pipeline import cli, db
+from pipeline import cli
+from pipeline.storage import db
 
 README = (ROOT / "README.md").read_text()
 SCHEMA_DOC = (ROOT / "docs" / "schema.md").read_text()

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, TEST_CALLS
-from pipeline import db
+from pipeline.analysis.stats import format_leaderboard, leaderboard
 from pipeline.analyze import analyze
-from pipeline.settings import Settings
-from pipeline.stats import format_leaderboard, leaderboard
+from pipeline.core.settings import Settings
+from pipeline.storage import db
 
 pytestmark = pytest.mark.e2e
 TRUTH = json.loads((ROOT / "tests" / "data" / "calls_truth.json").read_text())

@@ -150,7 +150,7 @@ def test_coverage_only_without_truth():
 def test_load_reads_a_clusters_schema_database(tmp_path):
     import duckdb
 
-    from pipeline import db as store_db
+    from pipeline.storage import db as store_db
 
     path = tmp_path / "t.duckdb"
     store_db.connect(path).close()  # the schema of the code under test, migrated

@@ -1,6 +1,7 @@
 import pytest
 
-from pipeline import db, evidence
+from pipeline.analysis import evidence
+from pipeline.storage import db
 from test_stats import seed
 
 

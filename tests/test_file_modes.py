@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from pipeline import db
-from pipeline.report import write_report
+from pipeline.reporting.report import write_report
+from pipeline.storage import db
 
 
 def mode(path: Path) -> int:

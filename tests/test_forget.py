@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 
 from conftest import BagEmbedder, FakeModels, ScriptTranscriber
-from pipeline import cli, cluster, db, descriptors, forget
+from pipeline import cli, forget
+from pipeline.analysis import cluster, descriptors
 from pipeline.analyze import analyze
-from pipeline.ingest import sha256_of
-from pipeline.settings import Settings
+from pipeline.audio.ingest import sha256_of
+from pipeline.core.settings import Settings
+from pipeline.storage import db
 
 SECRET = "Send the contract to Wallaby Way please"  # said only in call a.json
 

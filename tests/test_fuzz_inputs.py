@@ -15,11 +15,12 @@ import shutil
 import pytest
 
 from conftest import ROOT, FakeModels, ScriptTranscriber
-from pipeline import db, ingest, outcomes, transcripts
 from pipeline.analyze import analyze
-from pipeline.errors import AudioError, PitchlabError
-from pipeline.records import Recording
-from pipeline.settings import Settings
+from pipeline.audio import ingest, outcomes, transcripts
+from pipeline.core.errors import AudioError, PitchlabError
+from pipeline.core.records import Recording
+from pipeline.core.settings import Settings
+from pipeline.storage import db
 
 EXAMPLES = ROOT / "tests" / "data" / "transcripts"
 SEED = 14

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from conftest import tone, write_wav
-from pipeline import ingest
-from pipeline.errors import AudioError, PitchlabError
+from pipeline.audio import ingest
+from pipeline.core.errors import AudioError, PitchlabError
 
 
 def test_finds_audio_recursively_skipping_hidden_and_other_files(tmp_path):

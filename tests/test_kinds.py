@@ -1,6 +1,6 @@
 import numpy as np
 
-from pipeline.kinds import PITCH, PROTOTYPES, KindClassifier
+from pipeline.language.kinds import PITCH, PROTOTYPES, KindClassifier
 
 
 class PitchLikeEmbedder:
@@ -71,7 +71,7 @@ def test_declared_example_lines_are_pitch_examples():
 
 def test_analyze_takes_the_declared_example_lines_of_its_descriptors_file(tmp_path):
     from pipeline.analyze import Models
-    from pipeline.settings import Settings
+    from pipeline.core.settings import Settings
 
     (tmp_path / "d.csv").write_text("descriptor,example\nonline booking,Customers tap book now on your site.\n")
     models = Models(Settings(inbox=tmp_path, db=tmp_path / "c.duckdb", descriptors=tmp_path / "d.csv"))

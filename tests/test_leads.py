@@ -1,8 +1,8 @@
 import math
 
 from conftest import CueScorer
-from pipeline import leads
-from pipeline.records import Phrase, Reaction, Turn
+from pipeline.core.records import Phrase, Reaction, Turn
+from pipeline.language import leads
 
 
 def reaction(turn_idx, interest):

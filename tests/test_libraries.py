@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bench import libraries_bench as lb
-from pipeline import cluster, evidence
+from pipeline.analysis import cluster, evidence
 
 
 def random_tables(seed=0, count=200):

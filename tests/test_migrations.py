@@ -6,10 +6,10 @@ import duckdb
 import pytest
 
 from conftest import ROOT
-from pipeline import db, migrations
 from pipeline.analyze import analyze
-from pipeline.errors import PitchlabError
-from pipeline.settings import Settings
+from pipeline.core.errors import PitchlabError
+from pipeline.core.settings import Settings
+from pipeline.storage import db, migrations
 
 CONTRACT = {
     "calls": {"call_id", "source_file", "duration_s", "channels", "rep", "outcome"},

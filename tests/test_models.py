@@ -1,7 +1,7 @@
 import pytest
 
-from pipeline import models
-from pipeline.errors import ModelError, ModelIntegrityError, PitchlabError
+from pipeline.core import models
+from pipeline.core.errors import ModelError, ModelIntegrityError, PitchlabError
 
 
 def test_bundled_weights_match_their_pinned_sha256():

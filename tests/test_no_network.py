@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, TEST_CALLS
-from pipeline import db
+from pipeline.storage import db
 
 STRACE = shutil.which("strace")
 # onnxruntime stays quiet by itself under these (CI detection); the user's shell has none of them,

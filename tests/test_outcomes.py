@@ -1,8 +1,8 @@
 import pytest
 
-from pipeline import ingest, outcomes
-from pipeline.errors import PitchlabError
-from pipeline.records import Outcome
+from pipeline.audio import ingest, outcomes
+from pipeline.core.errors import PitchlabError
+from pipeline.core.records import Outcome
 
 
 @pytest.mark.parametrize("word", ["interested", "Won", "yes", "1", " YES "])
@@ -160,9 +160,9 @@ def test_blanking_an_outcome_cell_clears_the_stored_label(tmp_path):
     import shutil
 
     from conftest import ROOT, FakeModels, ScriptTranscriber
-    from pipeline import db
+    from pipeline.storage import db
     from pipeline.analyze import analyze
-    from pipeline.settings import Settings
+    from pipeline.core.settings import Settings
 
     box = tmp_path / "inbox"
     box.mkdir()

@@ -10,9 +10,9 @@ import time
 import numpy as np
 
 from conftest import ROOT, FakeModels, ScriptTranscriber, SentenceSplitter, tone, words, write_wav
-from pipeline import db
 from pipeline.analyze import analyze
-from pipeline.settings import Settings
+from pipeline.core.settings import Settings
+from pipeline.storage import db
 
 REP = words("Hi, this is Dana from Clipcast. You see exactly who watched your video.", 0.0, segment=0) \
     + words("Every view syncs into Salesforce automatically.", 8.0, segment=1)

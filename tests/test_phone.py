@@ -17,8 +17,10 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, TEST_CALLS
-from pipeline import db, ingest, report, transcribe
-from pipeline.records import Recording, Word
+from pipeline.audio import ingest, transcribe
+from pipeline.core.records import Recording, Word
+from pipeline.reporting import report
+from pipeline.storage import db
 
 PHONE = ROOT / "tests" / "data" / "phone"
 TRUTH = {c["file"]: c for c in json.loads((PHONE / "truth.json").read_text())["calls"]}
@@ -61,7 +63,7 @@ def test_migration_stores_band_and_the_report_shows_it(tmp_path):
                         " 'tiny.en', ?, -50)", [f"c{i}", f"c{i}.wav", rate, band])
         quality = report.gather(con).quality
     assert (quality.telephone, quality.wideband) == (2, 1)
-    from pipeline.report_html import _quality_table
+    from pipeline.reporting.report_html import _quality_table
 
     html = _quality_table(report.Report(None, (), (), quality, (), True))
     assert "2 telephone (8 kHz line: nothing above 4 kHz), 1 wideband" in html
@@ -109,7 +111,7 @@ def test_a_short_run_heard_the_same_alone_is_left_as_it_was(monkeypatch):
 @pytest.mark.parametrize("name", ["reply_stereo_8k.opus", "reply_mono_8k.wav"])
 def test_short_replies_at_8_khz_become_prospect_turns_after_the_pitch(tmp_path, name):
     from pipeline.analyze import analyze
-    from pipeline.settings import Settings
+    from pipeline.core.settings import Settings
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -134,7 +136,7 @@ def analyzed(tmp_path, name):
     """Analyze one committed clip; its pitch phrases (start, end, silence_after_s, reaction start, text,
     label, latency) in order."""
     from pipeline.analyze import analyze
-    from pipeline.settings import Settings
+    from pipeline.core.settings import Settings
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

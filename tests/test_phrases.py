@@ -1,8 +1,9 @@
 import pytest
 
 from conftest import SentenceSplitter, words
-from pipeline import phrases, speakers
-from pipeline.records import PROSPECT, REP
+from pipeline.core.records import PROSPECT, REP
+from pipeline.language import phrases
+from pipeline.voices import speakers
 
 
 def test_rep_turns_become_timed_phrases_and_prospect_turns_do_not():
@@ -46,7 +47,7 @@ def test_spacy_cuts_long_sentences_into_clauses(spacy_splitter):
 
 
 def test_spacy_names_themes_with_noun_phrases_as_said_never_lemmas(spacy_splitter):
-    from pipeline.themes import SpacyNamer
+    from pipeline.analysis.themes import SpacyNamer
 
     names = SpacyNamer(spacy_splitter.nlp).names([
         ["Your data stays in your own account.", "All your data is encrypted at rest.", "We never sell your data."],

@@ -1,6 +1,6 @@
 import io
 
-from pipeline import progress
+from pipeline.core import progress
 
 
 class Terminal(io.StringIO):

@@ -9,9 +9,11 @@ import pytest
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]'; make test installs it)")
 
 from conftest import ROOT, TEST_CALLS, tone, write_wav  # noqa: E402
-from pipeline import db, ingest, ray_engine  # noqa: E402
+from pipeline import ray_engine  # noqa: E402
 from pipeline.analyze import analyze, save_batch  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
+from pipeline.audio import ingest  # noqa: E402
+from pipeline.core.settings import Settings  # noqa: E402
+from pipeline.storage import db  # noqa: E402
 from ray_fakes import CrashingModels, broken_models, fake_models  # noqa: E402
 
 TABLES = [("calls", "processed_at"), ("turns", "call_id"), ("pitch_phrases", "call_id, embedding"),

@@ -14,8 +14,8 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "scripts"))
 import eval_reactions  # noqa: E402
 
-from pipeline import reaction_scorer  # noqa: E402
-from pipeline.embed import MiniLMEmbedder  # noqa: E402
+from pipeline.language import reaction_scorer  # noqa: E402
+from pipeline.language.embed import MiniLMEmbedder  # noqa: E402
 
 FLOOR_WITH_PITCHES = 0.85
 RECORDED_WITHOUT = 0.851

@@ -2,8 +2,9 @@ import pytest
 from dataclasses import replace
 
 from conftest import BagEmbedder, CueScorer, words
-from pipeline import reaction_scorer, reactions, speakers
-from pipeline.records import PROSPECT, REP, Phrase, Turn
+from pipeline.core.records import PROSPECT, REP, Phrase, Turn
+from pipeline.language import reaction_scorer, reactions
+from pipeline.voices import speakers
 
 
 @pytest.mark.parametrize(
@@ -302,9 +303,9 @@ def test_a_transcript_call_stores_a_short_reply_as_a_reaction_and_a_silence_on_i
     import json
 
     from conftest import FakeModels
-    from pipeline import db
+    from pipeline.storage import db
     from pipeline.analyze import analyze
-    from pipeline.settings import Settings
+    from pipeline.core.settings import Settings
 
     box = tmp_path / "inbox"
     box.mkdir()

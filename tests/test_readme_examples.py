@@ -20,7 +20,7 @@ import pytest
 from conftest import ROOT, FakeModels, ScriptTranscriber
 from pipeline import cli
 from pipeline.analyze import analyze
-from pipeline.settings import Settings
+from pipeline.core.settings import Settings
 
 README = (ROOT / "README.md").read_text()
 DOCS = {p.name: p.read_text() for p in sorted((ROOT / "docs").glob("*.md"))}
@@ -172,7 +172,7 @@ def env_of_flags() -> dict[str, str]:
 def test_the_env_table_matches_the_help():
     table = dict(re.findall(r"^\| `(--[\w-]+)` \| `(PITCHLAB_\w+)`", CONFIGURATION, re.M))
     assert table == env_of_flags()
-    code = (ROOT / "pipeline" / "settings.py").read_text()
+    code = (ROOT / "pipeline" / "core" / "settings.py").read_text()
     read = set(re.findall(r'"(PITCHLAB_\w+)"', code))
     assert read == set(table.values()) | {"PITCHLAB_MODELS_DIR"}  # the one without a flag
     assert "`PITCHLAB_MODELS_DIR`" in CONFIGURATION

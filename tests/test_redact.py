@@ -10,10 +10,12 @@ import sys
 import pytest
 
 from conftest import ROOT, BagEmbedder, FakeModels, ScriptTranscriber
-from pipeline import cli, db, redact
+from pipeline import cli
 from pipeline.analyze import analyze
-from pipeline.records import REP, Turn, Word
-from pipeline.settings import Settings
+from pipeline.core.records import REP, Turn, Word
+from pipeline.core.settings import Settings
+from pipeline.language import redact
+from pipeline.storage import db
 
 HAS_PRESIDIO = importlib.util.find_spec("presidio_analyzer") is not None
 needs_presidio = pytest.mark.skipif(not HAS_PRESIDIO and os.environ.get("CI") != "true",
@@ -153,7 +155,7 @@ def demo_transcripts(box):
 def test_redaction_leaves_the_demo_leaderboard_unchanged(tmp_path):
     """Real spaCy, MiniLM and Presidio on the demo's 28 calls, with and without --redact."""
     from pipeline.analyze import Models
-    from pipeline.stats import leaderboard
+    from pipeline.analysis.stats import leaderboard
 
     box = tmp_path / "inbox"
     box.mkdir()

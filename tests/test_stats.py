@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from pipeline import db
-from pipeline.stats import format_leaderboard, leaderboard
+from pipeline.analysis.stats import format_leaderboard, leaderboard
+from pipeline.storage import db
 
 Z = 1.6448536269514722
 
@@ -130,7 +130,7 @@ def test_the_90_percent_interval_covers_the_true_rate_in_simulation(tmp_path):
 
 
 def test_the_unclustered_row_is_shown_with_its_share_but_never_ranked(tmp_path):
-    from pipeline.stats import unclustered
+    from pipeline.analysis.stats import unclustered
 
     calls = {f"c{i}": "interested" for i in range(6)}
     uses = [(f"c{i}", 1) for i in range(6)] + [("c0", 0), ("c1", 0)]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pipeline import db, store
-from pipeline.ingest import sha256_of
-from pipeline.records import Recording
-from pipeline.report import gather
-from pipeline.settings import Settings
+from pipeline.audio.ingest import sha256_of
+from pipeline.core.records import Recording
+from pipeline.core.settings import Settings
+from pipeline.reporting.report import gather
 from pipeline.status import format_status, inbox_status
+from pipeline.storage import db, store
 
 
 def test_a_deleted_failed_file_is_no_longer_counted(tmp_path):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import db, store
-from pipeline.records import REP, AudioInfo, CallAnalysis, Phrase, Turn
+from pipeline.core.records import REP, AudioInfo, CallAnalysis, Phrase, Turn
+from pipeline.storage import db, store
 
 
 def test_embeddings_round_trip_exactly():

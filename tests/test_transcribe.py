@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass, field
 
-from pipeline import transcribe
-from pipeline.records import Word
+from pipeline.audio import transcribe
+from pipeline.core.records import Word
 
 
 @dataclass
@@ -69,8 +69,8 @@ def test_vocabulary_file_becomes_whisper_hotwords(tmp_path):
 def test_missing_vocabulary_file_is_a_one_line_error(tmp_path):
     import pytest
 
-    from pipeline.errors import PitchlabError
-    from pipeline.settings import Settings
+    from pipeline.core.errors import PitchlabError
+    from pipeline.core.settings import Settings
 
     with pytest.raises(PitchlabError, match=r"vocabulary file .*nope.txt not found: give a text file"):
         Settings.from_env(vocabulary=tmp_path / "nope.txt")

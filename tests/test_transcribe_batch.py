@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from conftest import TEST_CALLS
-from pipeline import transcribe
-from pipeline.ingest import DecodedAudio
-from pipeline.records import Word
+from pipeline.audio import transcribe
+from pipeline.audio.ingest import DecodedAudio
+from pipeline.core.records import Word
 
 
 class BothChannels:
@@ -45,7 +45,7 @@ def _tokens(words):
 def stereo_words():
     from faster_whisper.audio import decode_audio
 
-    from pipeline.settings import Settings
+    from pipeline.core.settings import Settings
 
     left, right = decode_audio(str(TEST_CALLS / "short_stereo.wav"), split_stereo=True)
     settings = Settings(model="tiny.en", progress=False)

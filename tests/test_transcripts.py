@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, BagEmbedder, CueScorer, FakeModels, ScriptTranscriber
-from pipeline import db, ingest, reactions, transcripts
 from pipeline.analyze import analyze
-from pipeline.errors import AudioError
-from pipeline.records import Phrase, Recording, Turn
-from pipeline.settings import Settings
+from pipeline.audio import ingest, transcripts
+from pipeline.core.errors import AudioError
+from pipeline.core.records import Phrase, Recording, Turn
+from pipeline.core.settings import Settings
+from pipeline.language import reactions
+from pipeline.storage import db
 
 EXAMPLES = ROOT / "tests" / "data" / "transcripts"
 
@@ -359,7 +361,7 @@ class Defect(Exception):
 
 
 def test_an_unexpected_error_in_any_stage_loses_only_its_own_file(tmp_path, monkeypatch):
-    from pipeline import store
+    from pipeline.storage import store
 
     box = poison_inbox(tmp_path)
     (box / "deep.json").unlink()
@@ -395,7 +397,7 @@ def test_an_unexpected_error_in_any_stage_loses_only_its_own_file(tmp_path, monk
 
 
 def test_set_up_errors_still_stop_the_batch_before_anything_is_stored(tmp_path):
-    from pipeline.errors import ModelIntegrityError
+    from pipeline.core.errors import ModelIntegrityError
 
     class BrokenModels(FakeModels):
         @property
@@ -413,7 +415,8 @@ def test_set_up_errors_still_stop_the_batch_before_anything_is_stored(tmp_path):
 
 
 def test_a_model_that_fails_to_load_stops_the_batch_rather_than_failing_every_file(tmp_path, monkeypatch):
-    from pipeline import analyze as analyze_module, phrases
+    from pipeline import analyze as analyze_module
+    from pipeline.language import phrases
 
     def no_model(**kw):
         raise OSError("[E050] Can't find model 'en_core_web_sm'")

@@ -1,8 +1,8 @@
-"""Balanced assignment of wording clusters to declared descriptors (pipeline/transport.py)."""
+"""Balanced assignment of wording clusters to declared descriptors (pipeline/analysis/transport.py)."""
 
 import numpy as np
 
-from pipeline.transport import balanced_assignment
+from pipeline.analysis.transport import balanced_assignment
 
 # four wordings; descriptor 0 is a "hub": every wording resembles it a little more than its own
 HUB = np.array([

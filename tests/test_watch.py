@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, tone, write_wav
-from pipeline import db
-from pipeline.errors import DatabaseBusy
-from pipeline.ingest import sha256_of
+from pipeline.audio.ingest import sha256_of
+from pipeline.core.errors import DatabaseBusy
+from pipeline.storage import db
 
 RUNNER = ROOT / "tests" / "watch_runner.py"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import FakeModels, ScriptTranscriber, words  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
+from pipeline.core.settings import Settings  # noqa: E402
 from pipeline.watch import WatchTiming, stop_on_signals, watch  # noqa: E402
 
 REP = words("Hi, this is Dana from Clipcast. You see exactly who watched your video.", 0.0, segment=0)

@@ -1,0 +1,1 @@
+"""Wording clusters, descriptors (benefits), statistics, evidence, the leaderboard."""

@@ -1,0 +1,1 @@
+"""The inbox: recordings found and decoded, speech to timed words, transcript files, outcomes."""

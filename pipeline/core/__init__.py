@@ -1,0 +1,1 @@
+"""Errors, frozen records, private files, settings, model files: imports no other package."""

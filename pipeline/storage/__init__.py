@@ -1,0 +1,1 @@
+"""The DuckDB file: opening it, numbered migrations, writing calls."""

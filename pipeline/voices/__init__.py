@@ -1,0 +1,1 @@
+"""Who said each word: stereo channels, voice prints, mono split, enrolled reps."""
