@@ -114,7 +114,7 @@ def whisper_threads(*, calls: int = 6, model: str = "tiny.en") -> dict:
 
 WHISPER_WORKER = """
 import json, sys, time
-from pipeline import ingest, transcribe
+from pipeline.audio import ingest, transcribe
 from pipeline.core.settings import Settings
 from pipeline.core.records import Recording
 from pathlib import Path

@@ -225,7 +225,7 @@ def test_transcript_chunks_killed_mid_batch_are_whole_or_absent(tmp_path):
 
 LEGACY = """
 import os, sys, duckdb
-from pipeline import migrations
+from pipeline.storage import migrations
 con = duckdb.connect(sys.argv[1])
 con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
             " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")
@@ -279,7 +279,11 @@ from pathlib import Path
 sys.path.insert(0, "tests")
 from conftest import BandEncoder, FakeModels, ScriptTranscriber
 from db_runner import PROSPECT, REP
-from pipeline import analyze, cluster, db, ingest, reps, store
+from pipeline import analyze
+from pipeline.analysis import cluster
+from pipeline.audio import ingest
+from pipeline.storage import db, store
+from pipeline.voices import reps
 from pipeline.core.records import Outcome
 from pipeline.core.settings import Settings
 path, inbox, end = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
