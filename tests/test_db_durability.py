@@ -343,14 +343,15 @@ def test_every_kind_of_write_pitchlab_makes_replays_from_the_log_on_a_plain_open
 
 @pytest.mark.e2e
 def test_the_real_cli_killed_after_its_first_call_keeps_it_and_the_rerun_adds_the_other(tmp_path):
-    """The issue's reproduction: `pitchlab analyze` (Whisper and all) on the two test calls, SIGTERM once the
-    first call's commit is in the log (migrations never write it), then `status` and a rerun."""
+    """The issue's reproduction: `pitchlab analyze` (Whisper and all) on two calls, SIGTERM once the first
+    call's commit is in the log (migrations never write it), then `status` and a rerun."""
     from conftest import TEST_CALLS
 
     inbox, path = tmp_path / "inbox", tmp_path / "calls.duckdb"
     inbox.mkdir()
-    for name in ("short_mono.mp3", "short_stereo.wav"):
-        (inbox / name).write_bytes((TEST_CALLS / name).read_bytes())
+    (inbox / "short_mono.mp3").write_bytes((TEST_CALLS / "short_mono.mp3").read_bytes())
+    # a longer second call (a demo call, 38 s), so Whisper is still on it when the first call is stored
+    (inbox / "t_call_01.wav").write_bytes((ROOT / "data" / "demo" / "call_01.wav").read_bytes())
     command = [sys.executable, "-m", "pipeline", "analyze", "--inbox", str(inbox), "--db", str(path), "--no-progress"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -358,7 +359,12 @@ def test_the_real_cli_killed_after_its_first_call_keeps_it_and_the_rerun_adds_th
     while not Path(f"{path}.wal").exists():
         assert proc.poll() is None and time.monotonic() < deadline, "analyze ended before storing a call"
         time.sleep(0.05)
-    time.sleep(1.0)  # the commit is done; the second call is still being transcribed
+    # The commit is done once the log stops growing. Whisper transcribes the second call beside the first one's
+    # analysis (analyze.overlapped), so the second commit follows within a second or two: stop right away.
+    size = -1
+    while size != Path(f"{path}.wal").stat().st_size:
+        size = Path(f"{path}.wal").stat().st_size
+        time.sleep(0.2)
     proc.send_signal(TERM)
     proc.wait(timeout=30)
     status = subprocess.run([sys.executable, "-m", "pipeline", "status", "--inbox", str(inbox), "--db", str(path)],
@@ -367,4 +373,4 @@ def test_the_real_cli_killed_after_its_first_call_keeps_it_and_the_rerun_adds_th
     rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert rerun.stdout.startswith(f"2 recordings in {inbox}: 1 analyzed") and "1 already known" in rerun.stdout
-    assert stored_rows(path) == (["short_mono.mp3", "short_stereo.wav"], 0, 0)
+    assert stored_rows(path) == (["short_mono.mp3", "t_call_01.wav"], 0, 0)
