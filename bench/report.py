@@ -571,7 +571,7 @@ def _overlap(doc) -> list[str]:
         return []
     out = ["## Overlap: Whisper on the next call while this one is analyzed", "",
            "The demo calls through `pipeline.analyze.analyze`, models loaded first, one after the other in one run. "
-           "`one at a time`: `Settings(overlap=False)`; `overlapped`: the default (`analyze.overlapped`); a "
+           "`one at a time`: the default (`Settings(overlap=False)`); `overlapped`: `analyze.overlapped`; a "
            "checkout named by `--base` measured with its own code.", "",
            "| way | calls | audio | wall | CPU | RTF | RTF incl. load | load |", "|---|---|---|---|---|---|---|---|"]
     for e in entries:

@@ -62,7 +62,10 @@ class Settings:
     ray_workers: int | None = None  # Ray actors; None: the cluster's CPUs / cpu_threads
     redact: bool = False  # personal data in transcripts replaced by placeholders before it is stored (redact.py)
     descriptors: Path | None = None  # CSV `descriptor,example`: the benefits under test (--descriptors)
-    overlap: bool = True  # Whisper transcribes the next call while this one is analyzed (analyze.overlapped)
+    # Whisper transcribing the next call while this one is analyzed (analyze.overlapped): off, because on the
+    # 2-core machine it was slower, one run each side by side on a quiet machine (bench group `overlap`, 28 demo
+    # calls): one at a time 113.6 s wall / 193.7 s CPU, overlapped 124.9 s / 228.7 s (both cores oversubscribed).
+    overlap: bool = False
 
     @classmethod
     def paths_from_env(cls, **overrides) -> "Settings":
