@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Callable
 
 from pipeline.analysis.board import Board
 
@@ -17,26 +18,35 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.0f}%"
 
 
-def descriptor_plot(b: Board, baseline: float | None) -> str:
-    """Each descriptor's interested-lead rate with its 90% interval, against the baseline; few-call ones grey."""
-    rows = [d for d in b.descriptors if d.descriptor_id is not None]
-    height = ROW_H * len(rows) + 50
+def forest_frame(rows: int, svg_class: str, aria_label: str, baseline: float | None,
+                 baseline_class: str) -> tuple[list[str], Callable[[float], float]]:
+    """The opening of a forest plot of `rows` rows (svg tag, the 0-100% ticks, the baseline) and its x scale:
+    the descriptor plot here and the cluster plot of report_html draw their rows into it."""
+    height = ROW_H * rows + 50
     span = PLOT_W - LABEL_W - 20
 
     def x(rate: float) -> float:
         return LABEL_W + rate * span
 
-    parts = [f'<svg class="descriptor-forest" xmlns="http://www.w3.org/2000/svg" width="{PLOT_W}" height="{height}" '
-             f'viewBox="0 0 {PLOT_W} {height}" role="img" aria-label="interested-lead rate per descriptor">']
+    parts = [f'<svg class="{svg_class}" xmlns="http://www.w3.org/2000/svg" width="{PLOT_W}" height="{height}" '
+             f'viewBox="0 0 {PLOT_W} {height}" role="img" aria-label="{aria_label}">']
     for tick in (0, 0.25, 0.5, 0.75, 1):
         parts.append(f'<line x1="{x(tick):.1f}" y1="10" x2="{x(tick):.1f}" y2="{height - 30}" stroke="#eef2f6"/>'
                      f'<text x="{x(tick):.1f}" y="{height - 12}" font-size="11" text-anchor="middle" '
                      f'fill="#52606d">{tick:.0%}</text>')
     if baseline is not None:
-        parts.append(f'<line class="descriptor-baseline" x1="{x(baseline):.1f}" y1="4" x2="{x(baseline):.1f}" '
+        parts.append(f'<line class="{baseline_class}" x1="{x(baseline):.1f}" y1="4" x2="{x(baseline):.1f}" '
                      f'y2="{height - 30}" stroke="#d64545" stroke-dasharray="4 3" stroke-width="1.5"/>'
                      f'<text x="{x(baseline) + 4:.1f}" y="12" font-size="11" fill="#d64545">all calls '
                      f'{_pct(baseline)}</text>')
+    return parts, x
+
+
+def descriptor_plot(b: Board, baseline: float | None) -> str:
+    """Each descriptor's interested-lead rate with its 90% interval, against the baseline; few-call ones grey."""
+    rows = [d for d in b.descriptors if d.descriptor_id is not None]
+    parts, x = forest_frame(len(rows), "descriptor-forest", "interested-lead rate per descriptor", baseline,
+                            "descriptor-baseline")
     for i, d in enumerate(rows):
         y = 24 + i * ROW_H
         colour = "#bcccdc" if d.low_support else "#3e7cb1"  # the wording plot's blue

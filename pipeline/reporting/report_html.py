@@ -7,10 +7,9 @@ from typing import Callable
 
 from pipeline.core.terminal import plural
 from pipeline.reporting.report_data import ClusterReport, Example, Report
-from pipeline.reporting.report_descriptors import descriptor_section
+from pipeline.reporting.report_descriptors import LABEL_W, ROW_H, _pct, descriptor_section, forest_frame
 
 REACTION_COLOURS = {"interested": "#2e8b57", "neutral": "#9aa5b1", "objection": "#c0392b"}
-PLOT_W, LABEL_W, ROW_H = 760, 260, 26
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:960px;color:#1f2933;
@@ -24,30 +23,11 @@ svg text{font-family:inherit}
 """
 
 
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.0f}%"
-
-
 def forest_plot(report: Report) -> str:
     """Each cluster's interested-lead rate with its 90% interval, against the baseline; few-call clusters grey."""
     rows = [c.row for c in report.clusters]
-    height = ROW_H * len(rows) + 50
-    span = PLOT_W - LABEL_W - 20
-
-    def x(rate: float) -> float:
-        return LABEL_W + rate * span
-
-    parts = [f'<svg class="forest" xmlns="http://www.w3.org/2000/svg" width="{PLOT_W}" height="{height}" '
-             f'viewBox="0 0 {PLOT_W} {height}" role="img" aria-label="interested-lead rate per descriptor cluster">']
-    for tick in (0, 0.25, 0.5, 0.75, 1):
-        parts.append(f'<line x1="{x(tick):.1f}" y1="10" x2="{x(tick):.1f}" y2="{height - 30}" stroke="#eef2f6"/>'
-                     f'<text x="{x(tick):.1f}" y="{height - 12}" font-size="11" text-anchor="middle" '
-                     f'fill="#52606d">{tick:.0%}</text>')
-    if report.baseline is not None:
-        bx = x(report.baseline)
-        parts.append(f'<line class="baseline" x1="{bx:.1f}" y1="4" x2="{bx:.1f}" y2="{height - 30}" '
-                     f'stroke="#d64545" stroke-dasharray="4 3" stroke-width="1.5"/>'
-                     f'<text x="{bx + 4:.1f}" y="12" font-size="11" fill="#d64545">all calls {_pct(report.baseline)}</text>')
+    parts, x = forest_frame(len(rows), "forest", "interested-lead rate per descriptor cluster", report.baseline,
+                            "baseline")
     for i, r in enumerate(rows):
         y = 24 + i * ROW_H
         colour = "#bcccdc" if r.low_support else "#3e7cb1"
