@@ -107,11 +107,14 @@ def timed_analyze(settings: Settings, models, watch: Stopwatch) -> dict:
             "failed": len(summary.failed), "stages_s": stages, "clustering": summary.clustering}
 
 
-def throughput(*, model: str, calls: int, overlap: bool = True) -> dict:
+def throughput(*, model: str, calls: int, overlap: bool | None = None) -> dict:
     """The first `calls` demo calls into an empty database, models loaded first.
 
-    `overlap`: Whisper on the next call while this one is analyzed (the default); then the stage times
-    are summed over both threads, so they can add up to more than the wall time."""
+    `overlap`: Whisper on the next call while this one is analyzed (None: the product's default,
+    `Settings.overlap`); overlapped, the stage times are summed over both threads, so they can add up
+    to more than the wall time."""
+    if overlap is None:
+        overlap = Settings.overlap
     with tempfile.TemporaryDirectory() as tmp:
         made = make_corpus(Path(tmp) / "inbox", calls)
         settings = Settings(inbox=Path(tmp) / "inbox", db=Path(tmp) / "b.duckdb", model=model, progress=False,
