@@ -53,8 +53,8 @@ class Pool:
     def __enter__(self) -> "Pool":
         return self
 
-    def __exit__(self, *_exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *_exc) -> None:
+        self.close(now=exc_type is not None)
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -64,10 +64,14 @@ class Pool:
                 initializer=_start_worker, initargs=(self.settings, self.make_models, os.getpid()))
         return self._executor
 
-    def close(self) -> None:
-        """Stop the workers now, mid-recording too (what they were on is not stored), and wait for them to end."""
+    def close(self, now: bool = True) -> None:
+        """Stop the workers now, mid-recording too (what they were on is not stored), and wait for them to end;
+        `now=False`: let them finish what they were given and end on their own (all results are in)."""
         executor, self._executor = self._executor, None
         if executor is None:
+            return
+        if not now:
+            executor.shutdown(wait=True)
             return
         processes = list((getattr(executor, "_processes", None) or {}).values())
         executor.shutdown(wait=False, cancel_futures=True)
