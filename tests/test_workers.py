@@ -58,6 +58,26 @@ def test_two_workers_store_the_same_rows_as_one_process(tmp_path):
     assert one == two
 
 
+def test_the_progress_bar_counts_the_calls_as_the_workers_send_them_back(tmp_path, monkeypatch):
+    import io
+
+    from pipeline.core import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(progress.sys, "stderr", screen)
+    inbox = stereo_inbox(tmp_path / "inbox", n=2)
+    (inbox / "t.json").write_text(TRANSCRIPT)
+    summary = analyze(Settings(inbox=inbox, db=tmp_path / "calls.duckdb", workers=2, cpu_threads=1),
+                      models=fake_models(), make_models=fake_models)
+    assert summary.processed == 3
+    out = screen.getvalue()
+    assert "3/3" in out and "stored t.json" in out and ("stored call0.wav" in out or "stored call1.wav" in out)
+
+
 def test_a_worker_killed_once_loses_and_duplicates_nothing(tmp_path):
     """The pool breaks with every recording still out; a fresh pool takes them, each result is taken once."""
     inbox = stereo_inbox(tmp_path / "inbox")
