@@ -61,7 +61,8 @@ class Pool:
             log.info("starting %d worker processes of %d threads", self.size, self.settings.cpu_threads)
             self._executor = ProcessPoolExecutor(
                 max_workers=self.size, mp_context=multiprocessing.get_context(START_METHOD),
-                initializer=_start_worker, initargs=(self.settings, self.make_models, os.getpid()))
+                initializer=_start_worker,
+                initargs=(self.settings, self.make_models, os.getpid(), logging.getLogger("pipeline").getEffectiveLevel()))
         return self._executor
 
     def close(self, now: bool = True) -> None:
@@ -90,6 +91,7 @@ class Pool:
         back (in the order they finish). A set-up error in a worker (a model that cannot load) is raised there,
         one line."""
         pending: dict[Future, Recording] = {}
+        self.restarts_left = RESTARTS  # per batch (a watch hands out many)
         self._submit(pending, recordings, labels, rep_prints)  # workers start in this directory: paths hold
         return self._collect(pending, labels, rep_prints)
 
@@ -136,11 +138,12 @@ class Pool:
             lost.append(rec)
 
 
-def _start_worker(settings: Settings, make_models: Callable[[Settings], object], parent: int) -> None:
+def _start_worker(settings: Settings, make_models: Callable[[Settings], object], parent: int, log_level: int) -> None:
     """A worker process's start: die with the driver, leave Ctrl-C to it, its threads, its models loaded."""
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the driver stops us
     _die_with(parent)
+    _log_like_the_driver(log_level)
     limit_threads(settings.cpu_threads)
     _worker = Worker(settings, make_models)
     for name in WORKER_MODELS:  # loaded now, beside the other workers; one that fails fails again when used,
@@ -161,6 +164,15 @@ def _analyze(recording: Recording, label: Outcome | None, rep_prints: dict | Non
         text = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise PitchlabError(f"a worker process could not analyze {recording.source_file} "
                             f"({type(exc).__name__}: {text})") from None
+
+
+def _log_like_the_driver(level: int) -> None:
+    """A file's warning (or, with -v, each step) logged as the CLI logs it, to the same stderr."""
+    from pipeline.core.terminal import PrintableFormatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _die_with(parent: int) -> None:
