@@ -49,6 +49,10 @@ FULL = {
     # the demo calls one at a time, then with Whisper on the next call while this one is analyzed (analyze.overlapped)
     "overlap": [("throughput", {"model": "tiny.en", "calls": 28, "overlap": False}, 1),
                 ("throughput", {"model": "tiny.en", "calls": 28, "overlap": True}, 1)],
+    # `pitchlab analyze` of the demo calls from nothing loaded (model loading included): one process of 2 threads,
+    # then 2 worker processes of 1 thread each (--workers 2 --threads 1, pipeline/pool.py), side by side
+    "workers": [("throughput", {"model": "tiny.en", "calls": 28, "overlap": False, "cold": True}, 1),
+                ("throughput", {"model": "tiny.en", "calls": 28, "overlap": False, "workers": 2, "threads": 1}, 1)],
     # ours against scikit-learn, SciPy and statsmodels (docs/libraries.md): 37 min at a load average of 22-34, most
     # of it the 1M row (our Fisher p: 36 s on a quiet machine, 228 s then; k-means passes both ways)
     "libraries": [("libraries_sample", {}, 1)] + [("libraries", {"n": n}, 1) for n in (100_000, 1_000_000)],
@@ -75,6 +79,8 @@ QUICK = {
                 ("whisper_threads", {"calls": 2}, 1)],
     "overlap": [("throughput", {"model": "tiny.en", "calls": 3, "overlap": False}, 1),
                 ("throughput", {"model": "tiny.en", "calls": 3, "overlap": True}, 1)],
+    "workers": [("throughput", {"model": "tiny.en", "calls": 3, "overlap": False, "cold": True}, 1),
+                ("throughput", {"model": "tiny.en", "calls": 3, "overlap": False, "workers": 2, "threads": 1}, 1)],
     "libraries": [("libraries_sample", {"repeats": 1, "select_max_k": 5}, 1), ("libraries", {"n": 10_000}, 1)],
 }
 

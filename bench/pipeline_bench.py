@@ -107,14 +107,20 @@ def timed_analyze(settings: Settings, models, watch: Stopwatch) -> dict:
             "failed": len(summary.failed), "stages_s": stages, "clustering": summary.clustering}
 
 
-def throughput(*, model: str, calls: int, overlap: bool | None = None) -> dict:
+def throughput(*, model: str, calls: int, overlap: bool | None = None, workers: int = 1, threads: int | None = None,
+               cold: bool = False) -> dict:
     """The first `calls` demo calls into an empty database, models loaded first.
 
     `overlap`: Whisper on the next call while this one is analyzed (None: the product's default,
     `Settings.overlap`); overlapped, the stage times are summed over both threads, so they can add up
-    to more than the wall time."""
+    to more than the wall time.
+    `workers`, `threads`: `Settings.workers` and `cpu_threads` (default: Settings'). `cold`: nothing loaded
+    first, the wall time is `pitchlab analyze`'s, model loading included (worker processes load their own,
+    so their stages are not timed here); CPU time then counts the worker processes too."""
     if overlap is None:
         overlap = Settings.overlap
+    if cold or workers > 1:
+        return _cold_throughput(model=model, calls=calls, overlap=overlap, workers=workers, threads=threads)
     with tempfile.TemporaryDirectory() as tmp:
         made = make_corpus(Path(tmp) / "inbox", calls)
         settings = Settings(inbox=Path(tmp) / "inbox", db=Path(tmp) / "b.duckdb", model=model, progress=False,
@@ -138,6 +144,29 @@ def throughput(*, model: str, calls: int, overlap: bool | None = None) -> dict:
         peak_rss_mb=peak_rss_mb(),
     )
     return run
+
+
+def _cold_throughput(*, model: str, calls: int, overlap: bool, workers: int, threads: int | None) -> dict:
+    """`throughput` from nothing loaded to the last call stored and clustered, as a user's `pitchlab analyze`."""
+    import resource
+
+    with tempfile.TemporaryDirectory() as tmp:
+        made = make_corpus(Path(tmp) / "inbox", calls)
+        settings = Settings(inbox=Path(tmp) / "inbox", db=Path(tmp) / "b.duckdb", model=model, progress=False,
+                            overlap=overlap, workers=workers, **({"cpu_threads": threads} if threads else {}))
+        cpu = cpu_seconds()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        summary = analyze_mod.analyze(settings, models=analyze_mod.Models(settings))
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the worker processes, ended and waited for
+        worker_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    known = truth()
+    return {"wall_s": wall, "audio_s": summary.audio_s, "processed": summary.processed, "failed": len(summary.failed),
+            "clustering": summary.clustering, "model": model, "calls": calls, "overlap": overlap, "cold": True,
+            "workers": workers, "threads": settings.cpu_threads, "cpu_s": cpu_seconds() - cpu + worker_cpu,
+            "load_s": {}, "speech_s": sum(speech_seconds(known[src]) for src in made.values()),
+            "peak_rss_mb": peak_rss_mb(), "worker_peak_rss_mb": after.ru_maxrss / 1024 if workers > 1 else None}
 
 
 PHONE_SET = Path("/tmp/pitchlab-phone")

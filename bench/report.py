@@ -72,6 +72,7 @@ def render(doc: dict) -> str:
     out += _long_call(doc)
     out += _startup(doc)
     out += _overlap(doc)
+    out += _workers(doc)
     out += _libraries(doc)
     intro_end = next((i for i, line in enumerate(out) if line.startswith("## ")), len(out))
     head = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]
@@ -582,6 +583,27 @@ def _overlap(doc) -> list[str]:
         out.append(f"| {way} | {r['processed']} | {r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | "
                    f"{_fmt(r.get('cpu_s'), 1, ' s')} | "
                    f"{r['audio_s'] / r['wall_s']:.1f}× | {r['audio_s'] / (r['wall_s'] + load):.1f}× | {load:.1f} s |")
+    return out + [""]
+
+
+def _workers(doc) -> list[str]:
+    entries = _entries(doc, "workers")
+    if not entries:
+        return []
+    out = ["## Worker processes: one process of 2 threads against 2 processes of 1 thread", "",
+           "`pitchlab analyze` of the demo calls into an empty database, from nothing loaded: wall time includes "
+           "model loading (each worker process loads its own). `--workers 1`: today's default; `--workers 2 "
+           "--threads 1`: `pipeline/pool.py`. CPU counts the worker processes; memory is the driver's peak and the "
+           "largest worker's.", "",
+           "| way | calls | audio | wall incl. load | CPU | RTF incl. load | peak memory |",
+           "|---|---|---|---|---|---|---|"]
+    for e in entries:
+        r = e["runs"][0]
+        way = f"--workers {r.get('workers', 1)} --threads {r.get('threads', '?')}"
+        memory = f"{r['peak_rss_mb']:.0f} MB" + (f" + {r['worker_peak_rss_mb']:.0f} MB a worker"
+                                                  if r.get("worker_peak_rss_mb") else "")
+        out.append(f"| {way} | {r['processed']} | {r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | "
+                   f"{_fmt(r.get('cpu_s'), 1, ' s')} | {r['audio_s'] / r['wall_s']:.1f}× | {memory} |")
     return out + [""]
 
 

@@ -168,9 +168,9 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
     Known recordings (same sha256) are skipped and their rows left as they are.
     Transcripts are analyzed in chunks of `settings.chunk_calls`, each chunk
     committed in one transaction; each audio call is committed on its own.
-    With `settings.engine == "ray"` audio recordings are analyzed on a Ray cluster, each
-    worker with models from `make_models(settings)` (default: `Models`), and stored here
-    a few at a time as they arrive.
+    With `settings.engine == "ray"` audio recordings are analyzed on a Ray cluster, or with
+    `settings.workers` > 1 in that many local worker processes (pool.py), each worker with models
+    from `make_models(settings)` (default: `Models`), and stored here as they arrive.
     """
     started = time.monotonic()
     recordings = ingest.find_recordings(settings.inbox)
@@ -183,8 +183,10 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
     new = _not_done(recordings, settings.db) if settings.engine == "local" else []
     if any(r.source_kind != TRANSCRIPT for r in new):
         models.transcriber  # a model that cannot load is a one-line error here, before the database is touched
-    if new:  # then, on a second thread, while the first call decodes and Whisper transcribes it
-        preload(models, BACK_HALF_MODELS)
+    if new:  # then, on a second thread, while the first call decodes and Whisper transcribes it (in worker
+        # processes only spaCy is needed here, to name the clusters as one process would)
+        alone = settings.workers == 1 or any(r.source_kind == TRANSCRIPT for r in new)
+        preload(models, BACK_HALF_MODELS if alone else ("splitter",))
     failed: list[tuple[str, str]] = []
     processed, transcripts_done, audio_s = 0, 0, 0.0
     with db.opened(settings.db) as con, ExitStack() as stack:
@@ -196,9 +198,10 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
         rep_prints = reps.load(con)
         todo = new_recordings(recordings, known | bad | gone)
         groups = chunks(todo, max(1, settings.chunk_calls))
-        if settings.engine == "ray":
-            stream = progress.arriving(_on_ray(groups, models, settings, labels=labels, rep_prints=rep_prints,
-                                               make_models=make_models),
+        if settings.engine == "ray" or settings.workers > 1:
+            elsewhere = _on_ray if settings.engine == "ray" else _on_pool
+            stream = progress.arriving(elsewhere(groups, models, settings, labels=labels, rep_prints=rep_prints,
+                                                 make_models=make_models),
                                        total=len(todo), enabled=settings.progress,
                                        describe=lambda p: printable(p.recording.source_file))
         elif settings.overlap:
@@ -247,9 +250,7 @@ def _on_ray(groups: list[list[Recording]], models: Models, settings: Settings, *
     """Transcripts here (they are quick), every audio recording on the Ray cluster; results as they come."""
     from pipeline import ray_engine
 
-    for group in groups:
-        if group[0].source_kind == TRANSCRIPT:
-            yield process_batch(group, models, settings, labels=labels, rep_prints=rep_prints)
+    yield from _transcripts_here(groups, models, settings, labels=labels, rep_prints=rep_prints)
     audio = [r for g in groups for r in g if r.source_kind != TRANSCRIPT]
     if not audio:  # transcripts only: no cluster to start
         return
@@ -257,6 +258,27 @@ def _on_ray(groups: list[list[Recording]], models: Models, settings: Settings, *
         yield from ray_engine.process(audio, settings, labels=labels, rep_prints=rep_prints,
                                       workers=settings.ray_workers,
                                       make_models=make_models or ray_engine.default_models)
+
+
+def _on_pool(groups: list[list[Recording]], models: Models, settings: Settings, *,
+             labels: dict[str, Outcome], rep_prints: dict | None, make_models=None) -> Iterator[list[Processed]]:
+    """Transcripts here, every audio recording in `settings.workers` worker processes (pool.py); results as they
+    come. The audio is handed out first, so the workers load their models and start while transcripts are analyzed."""
+    from pipeline import pool, worker
+
+    audio = [r for g in groups for r in g if r.source_kind != TRANSCRIPT]
+    with pool.Pool(settings, workers=min(settings.workers, max(1, len(audio))),
+                   make_models=make_models or worker.default_models) as workers:
+        results = workers.process(audio, labels=labels, rep_prints=rep_prints) if audio else iter(())
+        yield from _transcripts_here(groups, models, settings, labels=labels, rep_prints=rep_prints)
+        yield from results
+
+
+def _transcripts_here(groups: list[list[Recording]], models: Models, settings: Settings, *,
+                      labels: dict[str, Outcome], rep_prints: dict | None) -> Iterator[list[Processed]]:
+    for group in groups:
+        if group[0].source_kind == TRANSCRIPT:
+            yield process_batch(group, models, settings, labels=labels, rep_prints=rep_prints)
 
 
 def cluster_and_describe(con, models: Models, settings: Settings) -> str:

@@ -184,6 +184,9 @@ def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
                         "slightly fewer errors; env PITCHLAB_BEAM)")
     parser.add_argument("--threads", type=_count, metavar="N",
                         help="CPU threads Whisper uses (default 2; env PITCHLAB_THREADS)")
+    parser.add_argument("--workers", type=_count, metavar="N",
+                        help="worker processes analyzing recordings at once, each with its own models and --threads "
+                        "threads (default 1: all in this process; env PITCHLAB_WORKERS)")
     parser.add_argument("--rep-channel", choices=["left", "right"],
                         help="stereo recordings: the rep's channel (env PITCHLAB_REP_CHANNEL; default: detected "
                         "per call; a sidecar's \"rep_channel\" wins)")
@@ -212,7 +215,7 @@ def _pipeline_settings(args: argparse.Namespace, *, progress: bool) -> Settings:
         progress=progress, team=args.team, redact=args.redact, descriptors=args.descriptors,
         rep_names=split_names(",".join(args.rep)) if args.rep else None,
         engine=getattr(args, "engine", None), ray_address=getattr(args, "ray_address", None),
-        ray_workers=getattr(args, "ray_workers", None),
+        ray_workers=getattr(args, "ray_workers", None), workers=args.workers,
     )
 
 

@@ -23,6 +23,8 @@ from typing import Callable, Iterator, Sequence
 from pipeline.core.errors import PitchlabError
 from pipeline.core.records import Outcome, Recording
 from pipeline.core.settings import Settings
+from pipeline import worker
+from pipeline.worker import default_models  # noqa: F401 (ray_engine.default_models, as before)
 
 log = logging.getLogger(__name__)
 
@@ -31,22 +33,12 @@ CHUNK_CALLS = 8  # results stored per transaction, at most
 CHUNK_WAIT_S = 2.0  # ... or whatever arrived within this time
 
 
-def default_models(settings: Settings):
-    from pipeline.process import Models
-
-    return Models(settings)
-
-
-class Worker:
-    """One actor: its own models, loaded on first use and kept (as `analyze.Models` does locally)."""
-
-    def __init__(self, settings: Settings, make_models: Callable[[Settings], object]):
-        self.settings = settings
-        self.models = make_models(settings)
+class Worker(worker.Worker):
+    """One actor: a `worker.Worker` that first checks the recording is the driver's file on this node."""
 
     def process(self, recording: Recording, label: Outcome | None, rep_prints: dict | None):
         from pipeline.audio import ingest
-        from pipeline.process import Processed, process_recording
+        from pipeline.process import Processed
 
         where = socket.gethostname()
         if not recording.path.is_file():
@@ -55,7 +47,7 @@ class Worker:
         if ingest.sha256_of(recording.path) != recording.call_id:
             return Processed(recording, error=f"on worker node {where} {recording.path} is not the file the driver "
                              "saw (its sha256 differs): the inbox must be the same shared folder on every node")
-        result = process_recording(recording, self.models, self.settings, label=label, rep_prints=rep_prints)
+        result = super().process(recording, label, rep_prints)
         if result.call is None and result.error is None:  # vanished while it ran
             return replace(result, error=f"vanished on worker node {where} while it was analyzed")
         return result

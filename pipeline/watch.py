@@ -25,7 +25,7 @@ from pipeline.analysis import cluster
 from pipeline.analyze import cluster_and_describe, new_recordings, save
 from pipeline.audio import ingest, outcomes
 from pipeline.core.errors import DatabaseBusy, PitchlabError
-from pipeline.core.records import Outcome, Recording
+from pipeline.core.records import TRANSCRIPT, Outcome, Recording
 from pipeline.core.settings import AUDIO_EXTENSIONS, Settings
 from pipeline.process import Models, process_recording
 from pipeline.storage import db, store
@@ -87,8 +87,13 @@ def watch(
     models: Models | None = None,
     stop: threading.Event | None = None,
     timing: WatchTiming = WatchTiming(),
+    make_models=None,
 ) -> WatchSummary:
-    """Process what is in the inbox, then every new recording, until `stop` is set."""
+    """Process what is in the inbox, then every new recording, until `stop` is set.
+
+    With `settings.workers` > 1, audio recordings ready together are analyzed in that many worker processes
+    (pool.py; kept for the whole watch, each with models from `make_models(settings)`, default `Models`),
+    and stored one by one as they come back; transcripts are read here."""
     if not settings.inbox.is_dir():
         raise PitchlabError(f"inbox {settings.inbox} does not exist: create it, then run `pitchlab watch` again")
     stop = stop or threading.Event()
@@ -96,6 +101,10 @@ def watch(
     if any(path.suffix.lower() in AUDIO_EXTENSIONS for path, _rel in ingest.candidates(settings.inbox)):
         models.transcriber  # a model that cannot load is a one-line error now, not at the first new recording
     loop = _Loop(settings, models, stop, timing)
+    if settings.workers > 1:
+        from pipeline import pool, worker
+
+        loop.pool = pool.Pool(settings, make_models=make_models or worker.default_models)
     wake = threading.Event()
     observer = _start_observer(settings.inbox, wake)
     log.info("watching %s (database %s); Ctrl-C to stop", settings.inbox, settings.db)
@@ -109,6 +118,8 @@ def watch(
     except Stopped:
         pass
     finally:
+        if loop.pool is not None:
+            loop.pool.close()
         if observer is not None:
             observer.stop()
             observer.join(timeout=5)
@@ -135,6 +146,7 @@ class _Loop:
         self.last_write = 0.0
         self.processed = self.failed = 0
         self.busy = False  # more ready work than one step did
+        self.pool = None  # worker processes (settings.workers > 1), or None: everything in this process
 
     def start(self) -> None:
         """Bring the schema up to date; finish the clustering a killed run may have left undone."""
@@ -167,11 +179,21 @@ class _Loop:
         todo = new_recordings(ready, self.known | self.failed_hashes | self.forgotten)
         labels = self._labels(ready) if todo else {}  # a sidecar may map the stereo channels, name the rep
         self.busy = False
+        elsewhere = [r for r in todo if r.source_kind != TRANSCRIPT] if self.pool is not None else []
         for rec in todo:
             if self.stop.is_set():
                 return
-            self.process(rec, labels.get(rec.call_id))
-            self.busy = True  # rescan before idling: more files may have arrived
+            if rec not in elsewhere:
+                self.process(rec, labels.get(rec.call_id))
+                self.busy = True  # rescan before idling: more files may have arrived
+        if elsewhere:
+            self.busy = True
+            log.info("analyzing %d recordings in %d worker processes", len(elsewhere), self.pool.size)
+            for results in self.pool.process(elsewhere, labels=labels, rep_prints=self.rep_prints):
+                for result in results:
+                    self.store(result.recording, result)
+                if self.stop.is_set():  # what the workers are on is left: read again at the next start
+                    return
         if not self.busy:
             self.refresh(ready)
 
@@ -211,7 +233,10 @@ class _Loop:
 
     def process(self, rec: Recording, label: Outcome | None) -> None:
         log.info("analyzing %s", rec.source_file)
-        result = process_recording(rec, self.models, self.settings, label=label, rep_prints=self.rep_prints)
+        self.store(rec, process_recording(rec, self.models, self.settings, label=label, rep_prints=self.rep_prints))
+
+    def store(self, rec: Recording, result) -> None:
+        """A processed recording into the database, unless it changed, was stored or forgotten meanwhile."""
         if not _unchanged(rec):
             log.info("%s changed while it was analyzed; it will be read again", rec.source_file)
             return

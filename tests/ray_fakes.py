@@ -1,4 +1,5 @@
-"""Fake models for Ray workers, importable by name in a worker process (tests/ is on its PYTHONPATH)."""
+"""Fake models for worker processes (Ray actors, pipeline/pool.py), importable by name in a worker process
+(tests/ is on its PYTHONPATH, or on sys.path, which a spawned process inherits)."""
 
 from __future__ import annotations
 
@@ -48,3 +49,55 @@ class CrashingModels:
 
 def broken_models(settings):
     return FakeModels(Broken([]))
+
+
+class CrashAlways(ScriptTranscriber):
+    def words(self, audio):
+        os._exit(1)  # every worker that transcribes dies
+
+
+def crashing_always_models(settings):
+    return FakeModels(CrashAlways([]))
+
+
+class NoModel:
+    """make_models whose Whisper cannot load: a set-up error, not one recording's."""
+
+    def __init__(self, settings):
+        pass
+
+    @property
+    def transcriber(self):
+        from pipeline.core.errors import ModelError
+
+        raise ModelError("model folder /nowhere has no model.bin: give a folder holding a faster-whisper model")
+
+
+class Slow(ScriptTranscriber):
+    """Writes its worker's pid into `folder`, then transcribes for a minute (a worker to kill mid-recording)."""
+
+    def __init__(self, folder: Path):
+        super().__init__([REP_SCRIPT, PROSPECT_SCRIPT])
+        self.folder = folder
+
+    def words(self, audio):
+        (self.folder / str(os.getpid())).write_text("")
+        import time
+
+        time.sleep(60)
+        return super().words(audio)
+
+
+class SlowModels:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def __call__(self, settings):
+        return FakeModels(Slow(self.folder))
+
+
+def threads_seen() -> tuple[str | None, int]:
+    """In a worker: OMP_NUM_THREADS and torch's intra-op threads."""
+    import torch
+
+    return os.environ.get("OMP_NUM_THREADS"), torch.get_num_threads()

@@ -26,8 +26,9 @@ RUNNER = ROOT / "tests" / "watch_runner.py"
 class Watcher:
     """`python tests/watch_runner.py INBOX DB`: the real watch loop with the fake models."""
 
-    def __init__(self, tmp: Path, *command: str):
+    def __init__(self, tmp: Path, *command: str, env: dict | None = None):
         self.tmp, self.inbox, self.db = tmp, tmp / "inbox", tmp / "calls.duckdb"
+        self.env = env or {}
         self.inbox.mkdir(exist_ok=True)
         self.log = tmp / "watch.log"
         self.command = list(command) or [sys.executable, str(RUNNER), str(self.inbox), str(self.db),
@@ -35,7 +36,7 @@ class Watcher:
         self.proc = None
 
     def start(self) -> "Watcher":
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env = dict(os.environ, PYTHONPATH=str(ROOT), **self.env)
         self.proc = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                      stderr=open(self.log, "a"))
         return self
@@ -290,6 +291,21 @@ def test_a_transcript_without_times_is_stored_by_the_watcher(tmp_path):
     assert [f for f, _ in w.calls()] == ["notes.json"]
     assert w.query("SELECT source_kind, duration_s FROM calls") == [("transcript", None)]
     assert "stored notes.json (0 s, 2 pitch phrases)" in w.log_text()
+
+
+def test_with_two_worker_processes_each_recording_is_stored_once_and_sigterm_stops_them(tmp_path):
+    w = Watcher(tmp_path, env={"RUNNER_WORKERS": "2"})
+    for i in range(3):
+        call_wav(w.inbox / f"call{i}.wav", 300 + 20 * i)
+    shutil.copy(ROOT / "tests" / "data" / "transcripts" / "notes.json", w.inbox / "notes.json")
+    w.start()
+    w.wait_until(lambda: len(w.calls()) == 4)
+    call_wav(w.inbox / "later.wav", 500)  # the pool is kept: a recording dropped later goes to the same workers
+    w.wait_until(lambda: len(w.calls()) == 5)
+    assert w.stop() == 0
+    assert [f for f, _ in w.calls()] == ["call0.wav", "call1.wav", "call2.wav", "later.wav", "notes.json"]
+    assert w.errors() == []
+    assert w.log_text().count("starting 2 worker processes") == 1
 
 
 def test_poison_transcripts_do_not_stop_the_watcher_nor_its_restarts(tmp_path):

@@ -10,6 +10,11 @@ from pipeline.core.errors import PitchlabError
 
 ENGINES = ("local", "ray")
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus")
+# Worker processes analyzing recordings at once (--workers, PITCHLAB_WORKERS; pipeline/pool.py). 1: everything in
+# this one process, as before the pool existed. On 2 cores Whisper alone ran 1.35x faster as 2 processes x 1 thread
+# than 1 x 2 (docs/speed.md, "Worker processes"); the whole pipeline's figure is bench group `workers`: change the
+# default here once that is measured on a quiet machine (with 2, set PITCHLAB_THREADS/cpu_threads' default to 1 too).
+WORKERS = 1
 
 
 def _env(name: str, default: str) -> str:
@@ -66,6 +71,7 @@ class Settings:
     # 2-core machine it was slower, one run each side by side on a quiet machine (bench group `overlap`, 28 demo
     # calls): one at a time 113.6 s wall / 193.7 s CPU, overlapped 124.9 s / 228.7 s (both cores oversubscribed).
     overlap: bool = False
+    workers: int = WORKERS  # worker processes, each with its own models and cpu_threads threads (pipeline/pool.py)
 
     @classmethod
     def paths_from_env(cls, **overrides) -> "Settings":
@@ -94,6 +100,8 @@ class Settings:
             values["cpu_threads"] = _env_count("PITCHLAB_THREADS", cls.cpu_threads)
         if overrides.get("beam_size") is None:
             values["beam_size"] = _env_count("PITCHLAB_BEAM", cls.beam_size)
+        if overrides.get("workers") is None:
+            values["workers"] = _env_count("PITCHLAB_WORKERS", cls.workers)
         if _env("PITCHLAB_REPS", ""):
             values["rep_names"] = split_names(os.environ["PITCHLAB_REPS"])
         if _env("PITCHLAB_TEAM", ""):
@@ -142,6 +150,10 @@ class Settings:
             raise PitchlabError(f"beam size must be 1 or more, not {settings.beam_size}")
         if settings.cpu_threads < 1:
             raise PitchlabError(f"threads must be 1 or more, not {settings.cpu_threads}")
+        if settings.workers < 1:
+            raise PitchlabError(f"workers must be 1 or more, not {settings.workers}")
+        if settings.workers > 1 and settings.engine == "ray":
+            raise PitchlabError("--workers is for the local engine: with --engine ray use --ray-workers")
         if settings.redact:
             require_presidio()  # before any slow work
         if settings.rep_channel and settings.stereo_preset:
