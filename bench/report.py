@@ -592,9 +592,8 @@ def _workers(doc) -> list[str]:
         return []
     out = ["## Worker processes: one process of 2 threads against 2 processes of 1 thread", "",
            "`pitchlab analyze` of the demo calls into an empty database, from nothing loaded: wall time includes "
-           "model loading (each worker process loads its own). `--workers 1`: one process (the default before "
-           "2026-12-01, and now for runs of fewer than 4 audio calls); `--workers 2 --threads 1`: `pipeline/pool.py` "
-           "(the default now on 2 cores). CPU counts the worker processes; memory is the driver's peak and the "
+           "model loading (each worker process loads its own). `--workers 1`: one process, the default; "
+           "`--workers 2 --threads 1`: `pipeline/pool.py`. CPU counts the worker processes; memory is the driver's peak and the "
            "largest worker's.", "",
            "| way | calls | audio | wall incl. load | CPU | RTF incl. load | peak memory |",
            "|---|---|---|---|---|---|---|"]

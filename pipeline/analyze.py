@@ -20,7 +20,7 @@ from pipeline.audio import ingest, outcomes, transcripts
 from pipeline.core import progress
 from pipeline.core.errors import AudioError
 from pipeline.core.records import TRANSCRIPT, Outcome, Recording
-from pipeline.core.settings import Settings, sized
+from pipeline.core.settings import Settings
 from pipeline.core.terminal import printable
 from pipeline.process import (
     Models, audio_turns, transcript_turns, analyze_calls, Processed, process_recording, process_batch,
@@ -179,10 +179,8 @@ def analyze(settings: Settings, *, models: Models | None = None, make_models=Non
     transcripts.team_names(settings.team)  # a missing team file is an error before any slow work
     if settings.descriptors:
         descriptors.read_csv(settings.descriptors)  # a bad descriptors file too
-    new = _not_done(recordings, settings.db) if settings.engine == "local" else []
-    # worker processes (settings.sized): not for models the caller loaded here (a test's fakes, a warm bench)
-    settings = sized(settings, sum(r.source_kind != TRANSCRIPT for r in new) if models is None else 0)
     models = models or Models(settings)
+    new = _not_done(recordings, settings.db) if settings.engine == "local" else []
     if any(r.source_kind != TRANSCRIPT for r in new):
         models.transcriber  # a model that cannot load is a one-line error here, before the database is touched
     if new:  # then, on a second thread, while the first call decodes and Whisper transcribes it (in worker

@@ -183,12 +183,10 @@ def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
                         help="Whisper beam size (default 1, greedy; 5 is Whisper's usual: about 2.3x slower, "
                         "slightly fewer errors; env PITCHLAB_BEAM)")
     parser.add_argument("--threads", type=_count, metavar="N",
-                        help="CPU threads Whisper uses, a process (default 2; without --workers the run's whole "
-                        "budget, shared by its worker processes; env PITCHLAB_THREADS)")
+                        help="CPU threads Whisper uses (default 2; env PITCHLAB_THREADS)")
     parser.add_argument("--workers", type=_count, metavar="N",
                         help="worker processes analyzing recordings at once, each with its own models and --threads "
-                        "threads (default: 2 sharing --threads for 4 or more new audio recordings on 2 or more cores, "
-                        "else 1; watch: 1; env PITCHLAB_WORKERS)")
+                        "threads (default 1: all in this process; env PITCHLAB_WORKERS)")
     parser.add_argument("--rep-channel", choices=["left", "right"],
                         help="stereo recordings: the rep's channel (env PITCHLAB_REP_CHANNEL; default: detected "
                         "per call; a sidecar's \"rep_channel\" wins)")

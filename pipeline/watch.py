@@ -97,7 +97,6 @@ def watch(
     if not settings.inbox.is_dir():
         raise PitchlabError(f"inbox {settings.inbox} does not exist: create it, then run `pitchlab watch` again")
     stop = stop or threading.Event()
-    settings = replace(settings, workers=settings.workers or 1)  # one process unless --workers: files come one by one
     models = models or Models(settings)
     if any(path.suffix.lower() in AUDIO_EXTENSIONS for path, _rel in ingest.candidates(settings.inbox)):
         models.transcriber  # a model that cannot load is a one-line error now, not at the first new recording

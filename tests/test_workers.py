@@ -128,44 +128,7 @@ def test_workers_must_be_a_whole_number_of_1_or_more(monkeypatch):
         Settings.from_env(workers=0)
     monkeypatch.setenv("PITCHLAB_WORKERS", "2")
     assert Settings.from_env().workers == 2
-    monkeypatch.delenv("PITCHLAB_WORKERS")
-    assert Settings.from_env().workers is None  # not given: each run decides (sized)
-
-
-@pytest.mark.parametrize("given, calls, cpus, engine, expected", [
-    ({}, 4, 2, "local", (2, 1)),  # the default threads (2) shared by two processes
-    ({}, 28, 8, "local", (2, 1)),  # more cores, but the budget is --threads
-    ({"cpu_threads": 8}, 28, 8, "local", (2, 4)),
-    ({}, 3, 2, "local", (1, 2)),  # too few calls to pay for each worker's model loading
-    ({}, 28, 1, "local", (1, 2)),  # one core
-    ({"cpu_threads": 1}, 28, 2, "local", (1, 1)),  # one thread: one process
-    ({}, 28, 2, "ray", (1, 2)),  # Ray has its own workers
-    ({"workers": 1}, 28, 2, "local", (1, 2)),  # given: kept
-    ({"workers": 3, "cpu_threads": 2}, 1, 2, "local", (3, 2)),
-])
-def test_a_run_without_workers_given_gets_two_processes_sharing_the_threads_when_worth_it(given, calls, cpus, engine,
-                                                                                          expected):
-    from pipeline.core.settings import sized
-
-    run = sized(Settings(engine=engine, **given), calls, cpus=cpus)
-    assert (run.workers, run.cpu_threads) == expected
-
-
-def test_analyze_without_workers_given_uses_worker_processes_for_enough_audio(tmp_path, monkeypatch):
-    import pipeline.analyze as analyze_mod
-
-    seen = []
-    monkeypatch.setattr(analyze_mod, "_on_pool", lambda groups, models, settings, **kw: seen.append(
-        (settings.workers, settings.cpu_threads)) or iter(()))
-    monkeypatch.setattr(analyze_mod, "Models", fake_models)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    analyze(Settings(inbox=stereo_inbox(tmp_path / "four", 4), db=tmp_path / "four.duckdb", progress=False))
-    assert seen == [(2, 1)]
-    seen.clear()
-    analyze(Settings(inbox=stereo_inbox(tmp_path / "three", 3), db=tmp_path / "three.duckdb", progress=False))
-    analyze(Settings(inbox=stereo_inbox(tmp_path / "given", 4), db=tmp_path / "given.duckdb", progress=False),
-            models=fake_models(Settings()))
-    assert seen == []  # in this process: too few calls; models loaded by the caller
+    assert Settings().workers == 1  # the default: everything in one process, as before
 
 
 @pytest.mark.parametrize("value, message", [("0", "pitchlab: argument --workers: 0 is less than 1"),

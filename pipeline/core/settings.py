@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.core.errors import PitchlabError
 
 ENGINES = ("local", "ray")
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus")
-# Worker processes analyzing recordings at once (--workers, PITCHLAB_WORKERS; pipeline/pool.py). Not given: chosen
-# per run by `sized`. Measured side by side on the 2-core machine (bench group `workers`, 28 demo calls from nothing
+# Worker processes analyzing recordings at once (--workers, PITCHLAB_WORKERS; pipeline/pool.py). 1: everything in
+# this one process. Measured side by side on the 2-core machine (bench group `workers`, the 28 demo calls from nothing
 # loaded, quiet machine, two runs each): one process of 2 threads 150.1 s / 145.5 s, two worker processes of 1 thread
-# 123.0 s / 123.7 s (1.20x on the medians), at 2.7 GB of memory instead of 1.1 GB (docs/speed.md, "Worker processes").
-AUTO_WORKERS = 2
-# ... when a run has this many audio recordings to analyze or more: each worker loads every model itself, a cost
-# a call or two would not pay back (not measured below 28 calls: a choice, not a figure).
-AUTO_MIN_CALLS = 4
+# 123.0 s / 123.7 s (1.20x), at 2.7 GB of memory instead of 1.1 GB. Not the default: on the telephone set
+# (scripts/eval_phone.py) the workers' Whisper heard other words (its numerics differ in a worker process), and found
+# 70 of the 78 replies to a pitch and 77 of 78 pitches where one process, of 2 threads or 1, found 74 and 78
+# (docs/speed.md, "Worker processes").
+WORKERS = 1
 
 
 def _env(name: str, default: str) -> str:
@@ -74,8 +74,7 @@ class Settings:
     # 2-core machine it was slower, one run each side by side on a quiet machine (bench group `overlap`, 28 demo
     # calls): one at a time 113.6 s wall / 193.7 s CPU, overlapped 124.9 s / 228.7 s (both cores oversubscribed).
     overlap: bool = False
-    workers: int | None = None  # worker processes, each with its own models and cpu_threads threads (pipeline/pool.py);
-    # None: chosen per run (`sized`)
+    workers: int = WORKERS  # worker processes, each with its own models and cpu_threads threads (pipeline/pool.py)
 
     @classmethod
     def paths_from_env(cls, **overrides) -> "Settings":
@@ -105,7 +104,7 @@ class Settings:
         if overrides.get("beam_size") is None:
             values["beam_size"] = _env_count("PITCHLAB_BEAM", cls.beam_size)
         if overrides.get("workers") is None:
-            values["workers"] = _env_count("PITCHLAB_WORKERS", 1) if _env("PITCHLAB_WORKERS", "") else None
+            values["workers"] = _env_count("PITCHLAB_WORKERS", cls.workers)
         if _env("PITCHLAB_REPS", ""):
             values["rep_names"] = split_names(os.environ["PITCHLAB_REPS"])
         if _env("PITCHLAB_TEAM", ""):
@@ -154,9 +153,9 @@ class Settings:
             raise PitchlabError(f"beam size must be 1 or more, not {settings.beam_size}")
         if settings.cpu_threads < 1:
             raise PitchlabError(f"threads must be 1 or more, not {settings.cpu_threads}")
-        if settings.workers is not None and settings.workers < 1:
+        if settings.workers < 1:
             raise PitchlabError(f"workers must be 1 or more, not {settings.workers}")
-        if (settings.workers or 1) > 1 and settings.engine == "ray":
+        if settings.workers > 1 and settings.engine == "ray":
             raise PitchlabError("--workers is for the local engine: with --engine ray use --ray-workers")
         if settings.redact:
             require_presidio()  # before any slow work
@@ -172,20 +171,6 @@ STEREO_PRESETS = {
     "twilio-flex": "right",  # agent right, customer left
     "freeswitch": "right",  # caller left: an inbound caller is the prospect
 }
-
-
-def sized(settings: Settings, audio_calls: int, *, cpus: int | None = None) -> Settings:
-    """The settings one run uses, `workers` decided: as given, or (not given) AUTO_WORKERS processes sharing
-    `cpu_threads` when the run has AUTO_MIN_CALLS audio recordings or more, the local engine and a machine of 2 cores
-    or more; otherwise 1 (this process, `cpu_threads` threads). `--threads` is then the run's whole budget: the
-    default 2 becomes 2 processes of 1 thread; `--threads 1` keeps one process."""
-    if settings.workers is not None:
-        return settings
-    cpus = cpus or os.cpu_count() or 1
-    if (settings.engine == "local" and audio_calls >= AUTO_MIN_CALLS and cpus >= AUTO_WORKERS
-            and settings.cpu_threads >= AUTO_WORKERS):
-        return replace(settings, workers=AUTO_WORKERS, cpu_threads=settings.cpu_threads // AUTO_WORKERS)
-    return replace(settings, workers=1)
 
 
 def require_presidio() -> None:
