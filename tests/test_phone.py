@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ import pytest
 from conftest import ROOT, TEST_CALLS
 from pipeline.audio import ingest, transcribe
 from pipeline.core.records import Recording, Word
+from pipeline.core.settings import Settings
 from pipeline.reporting import report
 from pipeline.storage import db
 
@@ -89,6 +91,24 @@ def test_a_short_run_the_first_pass_skipped_is_transcribed_alone(monkeypatch):
         ("invoice.", 3.5, 4.0, 0), ("Okay.", 4.25, 4.6, 2), ("get", 5.3, 5.6, 1), ("paid.", 5.6, 6.9, 1)]
 
 
+def test_a_rescued_run_is_decoded_greedily_once_and_the_first_pass_keeps_whispers_fallback():
+    """Whisper's fallback samples a run it is unsure of at temperatures up to 1.0 (slow, and random words)."""
+    calls = []
+
+    class Model:
+        def transcribe(self, audio, **options):
+            calls.append(options)
+            return iter(()), SimpleNamespace(duration=len(audio) / 16000, duration_after_vad=0.0)
+
+    whisper = object.__new__(transcribe.WhisperTranscriber)
+    whisper.model, whisper.settings, whisper.hotwords = Model(), Settings(), None
+    whisper.heard_s = whisper.decoded_s = 0.0
+    whisper._decode(np.zeros(16000, np.float32))
+    whisper._decode(np.zeros(16000, np.float32), vad=False)
+    assert "temperature" not in calls[0] and calls[0]["vad_filter"] is True  # faster-whisper's default fallback
+    assert calls[1]["temperature"] == 0.0 and calls[1]["vad_filter"] is False
+
+
 def test_short_runs_are_sounds_above_the_line_noise_however_low_the_voice():
     rng = np.random.default_rng(1)
     audio = rng.normal(0, 0.001, 16000 * 8).astype(np.float32)  # line hiss, -60 dBFS
@@ -111,7 +131,6 @@ def test_a_short_run_heard_the_same_alone_is_left_as_it_was(monkeypatch):
 @pytest.mark.parametrize("name", ["reply_stereo_8k.opus", "reply_mono_8k.wav"])
 def test_short_replies_at_8_khz_become_prospect_turns_after_the_pitch(tmp_path, name):
     from pipeline.analyze import analyze
-    from pipeline.core.settings import Settings
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -136,7 +155,6 @@ def analyzed(tmp_path, name):
     """Analyze one committed clip; its pitch phrases (start, end, silence_after_s, reaction start, text,
     label, latency) in order."""
     from pipeline.analyze import analyze
-    from pipeline.core.settings import Settings
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
