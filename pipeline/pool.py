@@ -84,7 +84,6 @@ class Pool:
             if process.is_alive():
                 process.kill()
                 process.join()
-        _forget_manager(executor)
 
     def process(self, recordings: Sequence[Recording], *, labels: dict[str, Outcome],
                 rep_prints: dict | None = None) -> Iterator[list]:
@@ -187,19 +186,3 @@ def _die_with(parent: int) -> None:
             pass
     if os.getppid() != parent:  # the driver ended before we asked
         os._exit(0)
-
-
-def _forget_manager(executor: ProcessPoolExecutor, timeout_s: float = 5.0) -> None:
-    """Wait a little for the executor's manager thread to see its workers gone, then let the interpreter exit
-    without it. Python joins every pool's manager thread at exit (`concurrent.futures.process._python_exit`),
-    with no timeout: a Ctrl-C that lands inside the pool's own locking can leave that thread waiting for ever,
-    and `pitchlab analyze` would print `interrupted` and never end (seen once in the suite, not reproduced)."""
-    from concurrent.futures import process as futures_process
-
-    thread = getattr(executor, "_executor_manager_thread", None)
-    if thread is None:
-        return
-    thread.join(timeout_s)
-    if thread.is_alive():
-        log.warning("the worker pool's manager thread did not end; leaving it")
-        getattr(futures_process, "_threads_wakeups", {}).pop(thread, None)
