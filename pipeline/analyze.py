@@ -251,7 +251,7 @@ def _on_ray(groups: list[list[Recording]], models: Models, settings: Settings, *
     from pipeline import ray_engine
 
     yield from _transcripts_here(groups, models, settings, labels=labels, rep_prints=rep_prints)
-    audio = [r for g in groups for r in g if r.source_kind != TRANSCRIPT]
+    audio = _audio_of(groups)
     if not audio:  # transcripts only: no cluster to start
         return
     with ray_engine.session(settings.ray_address):
@@ -266,12 +266,16 @@ def _on_pool(groups: list[list[Recording]], models: Models, settings: Settings, 
     come. The audio is handed out first, so the workers load their models and start while transcripts are analyzed."""
     from pipeline import pool, worker
 
-    audio = [r for g in groups for r in g if r.source_kind != TRANSCRIPT]
+    audio = _audio_of(groups)
     with pool.Pool(settings, workers=min(settings.workers, max(1, len(audio))),
                    make_models=make_models or worker.default_models) as workers:
         results = workers.process(audio, labels=labels, rep_prints=rep_prints) if audio else iter(())
         yield from _transcripts_here(groups, models, settings, labels=labels, rep_prints=rep_prints)
         yield from results
+
+
+def _audio_of(groups: list[list[Recording]]) -> list[Recording]:
+    return [r for g in groups for r in g if r.source_kind != TRANSCRIPT]
 
 
 def _transcripts_here(groups: list[list[Recording]], models: Models, settings: Settings, *,

@@ -14,7 +14,7 @@ from pipeline import descriptors_cli
 from pipeline.core.errors import DatabaseBusy, PitchlabError
 from pipeline.core.files import private_umask
 from pipeline.core.settings import Settings, split_names
-from pipeline.core.terminal import PrintableFormatter, plural, printable
+from pipeline.core.terminal import log_to_stderr, plural, printable
 
 log = logging.getLogger("pipeline")
 
@@ -446,9 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handler = logging.StreamHandler(sys.stderr)  # names in log lines show control characters escaped
-    handler.setFormatter(PrintableFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
+    log_to_stderr(logging.INFO if args.verbose else logging.WARNING)
     try:
         with private_umask():  # the database's log and anything else made on the way: the user's only
             return COMMANDS[args.command](args)

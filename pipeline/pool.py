@@ -28,6 +28,7 @@ from typing import Callable, Iterator, Sequence
 from pipeline.core.errors import PitchlabError
 from pipeline.core.records import Outcome, Recording
 from pipeline.core.settings import Settings
+from pipeline.core.terminal import log_to_stderr
 from pipeline.worker import Worker, default_models, limit_threads
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ def _start_worker(settings: Settings, make_models: Callable[[Settings], object],
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the driver stops us
     _die_with(parent)
-    _log_like_the_driver(log_level)
+    log_to_stderr(log_level)  # a file's warning (or, with -v, each step) as the CLI logs it
     limit_threads(settings.cpu_threads)
     _worker = Worker(settings, make_models)
     for name in WORKER_MODELS:  # loaded now, beside the other workers; one that fails fails again when used,
@@ -164,15 +165,6 @@ def _analyze(recording: Recording, label: Outcome | None, rep_prints: dict | Non
         text = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise PitchlabError(f"a worker process could not analyze {recording.source_file} "
                             f"({type(exc).__name__}: {text})") from None
-
-
-def _log_like_the_driver(level: int) -> None:
-    """A file's warning (or, with -v, each step) logged as the CLI logs it, to the same stderr."""
-    from pipeline.core.terminal import PrintableFormatter
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(PrintableFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _die_with(parent: int) -> None:
