@@ -1,13 +1,17 @@
+import json
+from pathlib import Path
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from conftest import BandEncoder, words
+from pipeline.core.records import Word
 from pipeline.core.records import PROSPECT, REP
 from pipeline.voices import diarize, reps, voice
 
 RATE = 16000
+PHONE = Path(__file__).parent / "data" / "phone"
 
 
 def speech(seconds, f0, brightness):
@@ -48,6 +52,13 @@ def test_a_short_reply_between_long_turns_keeps_its_own_speaker():
     ws += words("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen", 6.45, segment=2)
     result = diarize.diarize(ws, audio, BandEncoder())
     assert result.speakers == tuple([REP] * 15 + [PROSPECT] * 3 + [REP] * 15)
+
+
+def test_on_speech_narrows_a_word_to_the_speech_frames_inside_it_and_leaves_a_silent_one():
+    frames = np.array([False] * 10 + [True] * 5 + [False] * 10)  # speech 0.30-0.45 s (30 ms frames)
+    stretched, silent = words("right", 0.0)[0], words("uh", 0.9)[0]
+    narrowed = diarize.on_speech([replace(stretched, end_s=0.75), replace(silent, end_s=1.2)], frames)
+    assert [(w.start_s, w.end_s) for w in narrowed] == [(pytest.approx(0.30), pytest.approx(0.45)), (0.9, 1.2)]
 
 
 def test_an_enrolled_rep_voice_decides_who_is_the_rep_even_when_the_prospect_opens():
@@ -235,3 +246,18 @@ def test_real_two_speaker_clip_words_and_short_reactions_keep_their_speaker(shar
     assert 72 <= len(ws) <= 78 and len(short) >= 13, (len(ws), len(short))
     assert sum(right) >= len(ws) - 5, f"{sum(right)} of {len(ws)} words"
     assert sum(short) >= len(short) - 2, f"{sum(short)} of {len(short)} short-reaction words"
+
+
+@pytest.mark.e2e
+def test_a_one_word_reply_on_a_mono_phone_line_keeps_its_own_speaker():
+    """A generated telephone call (8 kHz GSM, mono): the prospect's "Right." (16.76-17.19 s) between two pitches,
+    which Whisper timed 16.23-17.45 s, touching the pitch's words: it went to the rep before `on_speech`."""
+    from faster_whisper.audio import decode_audio
+
+    clip = json.loads((PHONE / "right_mono_8k.json").read_text())
+    ws = [Word(channel=None, **w) for w in clip["words"]]
+    result = diarize.diarize(ws, decode_audio(str(PHONE / "right_mono_8k.opus"), sampling_rate=RATE),
+                             voice.ResemblyzerEncoder())
+    # the pitch before it and the next one's first words (its last ones, near the clip's cut, go either way)
+    around = [(w.text, s) for w, s in zip(ws, result.speakers) if 12.3 <= w.start_s < 20.4]
+    assert [t for t, s in around if s == PROSPECT] == ["right"], around

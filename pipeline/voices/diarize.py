@@ -7,12 +7,14 @@
    room, is subtracted) and split into two voices by spherical 2-means
    (cosine), started both from the two least similar windows and from the prints'
    sides of their first principal axis; the tighter of the two splits is kept.
-4. Each word is scored by the windows near it, weighted by how close the
-   word is to each window's centre, using only windows inside the word's own
+4. Each word's times are narrowed to the speech frames inside them (`on_speech`: Whisper stretches a
+   short reply over the pauses around it), then each word is scored by the windows near it, weighted
+   by how close the word is to each window's centre, using only windows inside the word's own
    pause-separated run of words when there are any; a run shorter
    than SHORT_S (a short reply such as "yes, sounds great") is also printed on
    its own (a WINDOW_S window centred on it) and that print counts as much as
-   the windows, so a short reply is not swallowed by the long turns around it.
+   the windows, or alone when no window lies inside the run, so a short reply is not
+   swallowed by the long turns around it.
 5. Which voice is the rep: the voice whose print matches an enrolled rep's
    (`reps.match`: the closest (voice, rep) pair with cosine at least
    reps.MATCH_MIN), which also names the rep; otherwise the one voice whose
@@ -25,7 +27,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -145,7 +147,9 @@ def diarize(
         return Diarization((), "opening", 1.0)
     samples = normalize_volume(samples.astype(np.float32))
     duration = len(samples) / SAMPLE_RATE
-    spans = windows(speech_frames(samples), duration)
+    frames = speech_frames(samples)
+    spans = windows(frames, duration)
+    words = on_speech(words, frames)  # Whisper's times stretch a short reply over the pauses around it
     if len(spans) < 2:  # too little speech for windows: one print per run of words
         spans = [(words[g[0]].start_s, words[g[-1]].end_s) for g in chunks(words, CHUNK_GAP_S)]
     runs = [g for g in chunks(words, CHUNK_GAP_S) if words[g[-1]].end_s - words[g[0]].start_s < SHORT_S]
@@ -155,11 +159,12 @@ def diarize(
     prints, run_prints = both[: len(spans)], both[len(spans) :]
     mean = prints.mean(axis=0)
     labels, centroids = two_voices(_centred(prints, mean))
-    score = _word_scores(words, spans, _centred(prints, mean) @ (centroids[0] - centroids[1]))
+    score, windowed = _word_scores(words, spans, _centred(prints, mean) @ (centroids[0] - centroids[1]))
     if runs:
         run_score = _centred(run_prints, mean) @ (centroids[0] - centroids[1])
         for g, s in zip(runs, run_score):
-            score[g] = (score[g] + s) / 2
+            # no window inside the run: the windows near it lie across a pause, often the other voice
+            score[g] = (score[g] + s) / 2 if windowed[g].all() else s
     voice = (score < 0).astype(int)  # 0 or 1
     voices = np.stack([_unit(prints[labels == k].mean(axis=0)) if (labels == k).any() else _unit(mean) for k in (0, 1)])
     found, cosine = match(voices, rep_prints or {})
@@ -175,6 +180,30 @@ def diarize(
                        rep_name=found.name if found else None, rep_cosine=cosine)
 
 
+def on_speech(words: Sequence[Word], frames: np.ndarray) -> list[Word]:
+    """Each word's times narrowed to the longest stretch of speech frames inside them (unchanged where it has none).
+
+    Whisper often stretches a word over the pause next to it ("right" 16.23-17.45 s where it was said
+    16.76-17.19 s, in a telephone call), which joins a short reply to the pitch before it into one run of
+    words: it is then scored by the rep's windows and never printed on its own.
+    """
+    out = []
+    for w in words:
+        f0, f1 = int(w.start_s / VAD_FRAME_S), int(np.ceil(w.end_s / VAD_FRAME_S))
+        best, run_start, longest = None, None, 0
+        for i in range(f0, min(f1, len(frames)) + 1):
+            if i < min(f1, len(frames)) and frames[i]:
+                run_start = i if run_start is None else run_start
+            elif run_start is not None:
+                if i - run_start > longest:
+                    best, longest = (run_start, i), i - run_start
+                run_start = None
+        if best:
+            w = replace(w, start_s=max(w.start_s, best[0] * VAD_FRAME_S), end_s=min(w.end_s, best[1] * VAD_FRAME_S))
+        out.append(w)
+    return out
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / (np.linalg.norm(v) or 1.0)
 
@@ -184,8 +213,9 @@ def _centred(prints: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-9)
 
 
-def _word_scores(words: Sequence[Word], spans: list[tuple[float, float]], window_score: np.ndarray) -> np.ndarray:
-    """Per word: centre-weighted mean score of the windows near it.
+def _word_scores(words: Sequence[Word], spans: list[tuple[float, float]],
+                 window_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per word: centre-weighted mean score of the windows near it, and whether any of them lay inside its run.
 
     Windows that lie inside the word's pause-separated run of words are used
     when there are any, so the voice across a pause (often the other speaker,
@@ -194,7 +224,7 @@ def _word_scores(words: Sequence[Word], spans: list[tuple[float, float]], window
     starts = np.array([a for a, _ in spans])
     ends = np.array([b for _, b in spans])
     centres = (starts + ends) / 2
-    out = np.zeros(len(words))
+    out, windowed = np.zeros(len(words)), np.zeros(len(words), dtype=bool)
     for run in chunks(words, CHUNK_GAP_S):
         r0, r1 = words[run[0]].start_s - RUN_SLACK_S, words[run[-1]].end_s + RUN_SLACK_S
         inside = (starts >= r0) & (ends <= r1)
@@ -203,10 +233,11 @@ def _word_scores(words: Sequence[Word], spans: list[tuple[float, float]], window
             weight = np.clip(1 - np.abs(centres - mid) / (WINDOW_S / 2 + 0.2), 0, None)
             if (weight * inside).sum() > 0:
                 weight = weight * inside
+                windowed[i] = True
             if weight.sum() == 0:  # no window near: the nearest one decides
                 weight = (np.abs(centres - mid) == np.abs(centres - mid).min()).astype(float)
             out[i] = float(weight @ window_score / weight.sum())
-    return out
+    return out, windowed
 
 
 def _intro_voice(words: Sequence[Word], voice: np.ndarray) -> int | None:
