@@ -91,6 +91,35 @@ def test_a_short_run_the_first_pass_skipped_is_transcribed_alone(monkeypatch):
         ("invoice.", 3.5, 4.0, 0), ("Okay.", 4.25, 4.6, 2), ("get", 5.3, 5.6, 1), ("paid.", 5.6, 6.9, 1)]
 
 
+def test_the_skipped_runs_of_a_channel_are_decoded_together_in_one_clip_and_their_words_go_back(monkeypatch):
+    """Two replies the first pass skipped (4.2-4.8 s, 9.0-9.5 s): one clip, pad + run + gap + run + pad."""
+    monkeypatch.setattr(transcribe, "short_runs", lambda audio: [(4.2, 4.8), (9.0, 9.5)])
+    first = [w(3.5, 4.0, "invoice."), w(6.0, 8.5, "every week.", 1)]
+    pad, gap = transcribe.RESCUE_PAD_S, transcribe.RESCUE_GAP_S
+    heard = []
+
+    def decode(clip):
+        heard.append(len(clip) / 16000)
+        second = pad + 0.6 + gap  # where the second run lies in the clip
+        return [w(pad + 0.05, pad + 0.4, "Okay."), w(second + 0.1, second + 0.3, "Not"),
+                w(second + 0.3, second + 0.45, "for us.")]
+
+    out = transcribe.rescue_short_runs(np.zeros(16000 * 10, np.float32), first, decode)
+    assert heard == [pytest.approx(pad + 0.6 + gap + 0.5 + pad)]  # one decoding for both
+    assert [(x.text, x.start_s, x.end_s, x.segment) for x in out] == [
+        ("invoice.", 3.5, 4.0, 0), ("Okay.", 4.25, 4.6, 2), ("every week.", 6.0, 8.5, 1),
+        ("Not", 9.1, 9.3, 3), ("for us.", 9.3, 9.45, 3)]
+
+
+def test_skipped_runs_longer_together_than_a_whisper_window_take_more_clips(monkeypatch):
+    runs = [(float(t), t + 2.5) for t in range(0, 100, 5)]  # 20 runs of 2.5 s
+    lengths = []
+    out = transcribe._decode_apart(np.zeros(16000 * 100, np.float32), runs,
+                                   lambda clip: lengths.append(len(clip) / 16000) or [])
+    assert out == [[]] * 20
+    assert all(n <= transcribe.RESCUE_CLIP_S for n in lengths) and len(lengths) == 3  # 8 + 8 + 4 runs
+
+
 def test_a_rescued_run_is_decoded_greedily_once_and_the_first_pass_keeps_whispers_fallback():
     """Whisper's fallback samples a run it is unsure of at temperatures up to 1.0 (slow, and random words)."""
     calls = []

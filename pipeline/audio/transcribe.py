@@ -37,7 +37,9 @@ RUN_PAD_S = 0.1
 RUN_OVER_FLOOR_DB = 12.0
 RUN_MIN_S = 0.12
 RUN_SLACK_S = 0.15  # first-pass words this close to a run count as heard on it
-RESCUE_PAD_S = 0.5  # silence around a run transcribed again
+RESCUE_PAD_S = 0.5  # silence around the runs transcribed again
+RESCUE_GAP_S = 1.0  # silence between two runs transcribed again in one clip
+RESCUE_CLIP_S = 28.0  # the runs of a channel transcribed again together, in clips of at most this (Whisper: 30 s)
 RESCUE_MAX_HEARD = 0  # a run is rescued only when the first pass put at most this many words on it
 # A rescued run is decoded greedily once: Whisper's fallback (decoding again at temperatures 0.2 ... 1.0, five
 # samples each, when the text is unsure) went to 1.0 on 6 of 15 runs of 10 telephone calls and took 23% of their
@@ -168,34 +170,70 @@ def rescue_short_runs(audio: np.ndarray, words: list[Word], decode) -> list[Word
     """`words` with the short runs of speech that Whisper skipped in context put back.
 
     Whisper leaves out a short reply said between two of the other side's sentences (mono)
-    or alone on a quiet channel: "Okay." or "Not for us." after a pitch. A short run of
-    sound (`short_runs`) on which the first pass put no word is transcribed again on its own,
-    between RESCUE_PAD_S of silence, with the same hallucination guards. (Letting the run
+    or alone on a quiet channel: "Okay." or "Not for us." after a pitch. The short runs of
+    sound (`short_runs`) on which the first pass put no word are transcribed again without
+    their context (`_decode_apart`), with the same hallucination guards. (Letting the run
     alone replace one first-pass word made "Sure, what's up?" into "Sure, it's it." on the
     telephone set, so RESCUE_MAX_HEARD is 0.)
     Runs the first pass heard are left alone, so a call costs one more decoding per
-    skipped run, not a second pass.
+    window of skipped runs, not a second pass.
     """
     mid = [(w.start_s + w.end_s) / 2 for w in words]
-    out = list(words)
-    segment = 1 + max((w.segment for w in words), default=-1)
-    pad = np.zeros(int(RESCUE_PAD_S * SAMPLE_RATE), dtype=audio.dtype)
+    skipped = []
     for a, b in short_runs(audio):
         core = [w for w, m in zip(words, mid) if a <= m <= b]
-        if len(core) > RESCUE_MAX_HEARD:
-            continue
-        again = decode(np.concatenate([pad, audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)], pad]))
+        if len(core) <= RESCUE_MAX_HEARD:
+            skipped.append((a, b, core))
+    out = list(words)
+    segment = 1 + max((w.segment for w in words), default=-1)
+    for (a, b, core), again in zip(skipped, _decode_apart(audio, [(a, b) for a, b, _ in skipped], decode)):
         near = [w for w, m in zip(words, mid) if a - RUN_SLACK_S <= m <= b + RUN_SLACK_S]
         if not again or set(_tokens(again)) <= set(_tokens(near)):
             continue
-        shift = a - RESCUE_PAD_S
         out = [w for w in out if w not in core]
-        out += [replace(w, start_s=round(min(max(a, w.start_s + shift), b), 3),
-                        end_s=round(max(min(b, w.end_s + shift), a), 3), segment=segment) for w in again]
+        out += [replace(w, start_s=round(min(max(a, w.start_s), b), 3), end_s=round(max(min(b, w.end_s), a), 3),
+                        segment=segment) for w in again]
         log.debug("rescued %r at %.1f s (first pass: %r)", " ".join(w.text for w in again), a,
                   " ".join(w.text for w in core))
         segment += 1
     return sorted(out, key=lambda w: (w.start_s, w.end_s))
+
+
+def _decode_apart(audio: np.ndarray, runs: list[tuple[float, float]], decode) -> list[list[Word]]:
+    """The words of each run, in the call's time, heard without the speech around it.
+
+    The runs are laid one after another with RESCUE_GAP_S of silence between them (RESCUE_PAD_S at
+    the ends) into clips of at most RESCUE_CLIP_S, each decoded once: Whisper pads every clip to a
+    30 s window, so one clip per run cost a whole window for a word or two. A word belongs to the
+    run nearest its middle.
+    """
+    out: list[list[Word]] = []
+    pad = np.zeros(int(RESCUE_PAD_S * SAMPLE_RATE), dtype=audio.dtype)
+    gap = np.zeros(int(RESCUE_GAP_S * SAMPLE_RATE), dtype=audio.dtype)
+    i = 0
+    while i < len(runs):
+        pieces, placed, at = [pad], [], RESCUE_PAD_S
+        while i < len(runs):
+            a, b = runs[i]
+            clip = audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]
+            if placed and at + len(clip) / SAMPLE_RATE + RESCUE_PAD_S > RESCUE_CLIP_S:
+                break
+            if placed:
+                pieces.append(gap)
+                at += RESCUE_GAP_S
+            pieces.append(clip)
+            placed.append((at, at + len(clip) / SAMPLE_RATE, a))
+            at += len(clip) / SAMPLE_RATE
+            i += 1
+        pieces.append(pad)
+        heard: list[list[Word]] = [[] for _ in placed]
+        for w in decode(np.concatenate(pieces)):
+            m = (w.start_s + w.end_s) / 2
+            k = min(range(len(placed)), key=lambda j: max(placed[j][0] - m, m - placed[j][1], 0.0))
+            shift = placed[k][2] - placed[k][0]
+            heard[k].append(replace(w, start_s=w.start_s + shift, end_s=w.end_s + shift))
+        out += heard
+    return out
 
 
 def _tokens(words: list[Word]) -> list[str]:
