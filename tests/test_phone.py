@@ -111,6 +111,24 @@ def test_the_skipped_runs_of_a_channel_are_decoded_together_in_one_clip_and_thei
         ("Not", 9.1, 9.3, 3), ("for us.", 9.3, 9.45, 3)]
 
 
+def test_a_run_inside_a_word_the_first_pass_heard_is_decoded_alone(monkeypatch):
+    """Real read speech (jfk.flac): "ask" 2.28-3.88 s holds a run of sound at 3.18-3.76 s, though the word's
+    middle lies before it; decoded beside other runs it came back as "S", a word that was never said; alone,
+    as "Ask!", the word heard there, and nothing is added."""
+    monkeypatch.setattr(transcribe, "short_runs", lambda audio: [(3.18, 3.76), (10.72, 11.0), (11.5, 11.9)])
+    first = [w(1.76, 2.28, "Americans"), w(2.28, 3.88, "ask"), w(3.88, 4.52, "not")]
+    clips = []
+
+    def decode(clip):
+        clips.append(round(len(clip) / 16000, 2))
+        return [w(0.6, 0.9, "Ask!")] if len(clips) == 1 else []
+
+    out = transcribe.rescue_short_runs(np.zeros(16000 * 12, np.float32), first, decode)
+    pad, gap = transcribe.RESCUE_PAD_S, transcribe.RESCUE_GAP_S
+    assert clips == [round(0.58 + 2 * pad, 2), round(0.28 + gap + 0.4 + 2 * pad, 2)]  # alone, then the others together
+    assert out == first
+
+
 def test_skipped_runs_longer_together_than_a_whisper_window_take_more_clips(monkeypatch):
     runs = [(float(t), t + 2.5) for t in range(0, 100, 5)]  # 20 runs of 2.5 s
     lengths = []
