@@ -1,13 +1,12 @@
 import json
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import BandEncoder, words
-from pipeline.core.records import Word
-from pipeline.core.records import PROSPECT, REP
+from pipeline.core.records import PROSPECT, REP, Word
 from pipeline.voices import diarize, reps, voice
 
 RATE = 16000

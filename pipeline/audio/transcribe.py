@@ -179,7 +179,6 @@ def rescue_short_runs(audio: np.ndarray, words: list[Word], decode) -> list[Word
     window of skipped runs (and one per run lying within a heard word), not a second pass.
     """
     mid = [(w.start_s + w.end_s) / 2 for w in words]
-    skipped = []
     inside, apart = [], []
     for a, b in short_runs(audio):
         core = [w for w, m in zip(words, mid) if a <= m <= b]

@@ -189,19 +189,23 @@ def on_speech(words: Sequence[Word], frames: np.ndarray) -> list[Word]:
     """
     out = []
     for w in words:
-        f0, f1 = int(w.start_s / VAD_FRAME_S), int(np.ceil(w.end_s / VAD_FRAME_S))
-        best, run_start, longest = None, None, 0
-        for i in range(f0, min(f1, len(frames)) + 1):
-            if i < min(f1, len(frames)) and frames[i]:
-                run_start = i if run_start is None else run_start
-            elif run_start is not None:
-                if i - run_start > longest:
-                    best, longest = (run_start, i), i - run_start
-                run_start = None
-        if best:
-            w = replace(w, start_s=max(w.start_s, best[0] * VAD_FRAME_S), end_s=min(w.end_s, best[1] * VAD_FRAME_S))
+        f0 = int(w.start_s / VAD_FRAME_S)
+        longest = _longest_run(frames[f0 : int(np.ceil(w.end_s / VAD_FRAME_S))])
+        if longest:
+            w = replace(w, start_s=max(w.start_s, (f0 + longest[0]) * VAD_FRAME_S),
+                        end_s=min(w.end_s, (f0 + longest[1]) * VAD_FRAME_S))
         out.append(w)
     return out
+
+
+def _longest_run(flags: np.ndarray) -> tuple[int, int] | None:
+    """(first, past the last) index of the longest run of True in `flags` (the first of equals); None: no True."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    if not len(edges):
+        return None
+    starts, ends = edges[::2], edges[1::2]
+    k = int(np.argmax(ends - starts))
+    return int(starts[k]), int(ends[k])
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
