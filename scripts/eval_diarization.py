@@ -10,6 +10,9 @@ Transcribes (Whisper tiny.en, as the pipeline does) and diarizes
   * every mono call of the demo corpus against data/demo_truth.json,
   * with --phone DIR, every mono call of the telephone-band evaluation set
     (scripts/make_phone_calls.py DIR) against DIR.truth.json,
+  * with --two-channel FILE..., real stereo calls recorded with one party a channel (e.g. the SpokenWOZ
+    phone call below), split as their mono mixdown; the reference turns are each channel's Whisper words
+    joined across pauses under TURN_GAP_S (who speaks is the channel, when is Whisper's),
 with the voice-print method (pipeline/voices/diarize.py). (The pitch split it replaced
 was measured by this script at commit 8191dc6.) A word's true speaker is the reference speaker whose
 turns overlap the word most (the nearest turn when none does).
@@ -24,6 +27,12 @@ turns overlap the word most (the nearest turn when none does).
 --words prints every word of the real clip (time, word, reference and hypothesis speaker), and the
 wrongly attributed words of the other calls.
 --cache keeps the Whisper words between runs (only the transcription is cached).
+
+A real telephone call for --two-channel (SpokenWOZ dialogue MUL1011: two people on an 8 kHz line, 183 s,
+one party a channel; CC BY-NC 4.0; never commit it), from SpeechBrain's test samples:
+    git clone https://github.com/speechbrain/speechbrain /tmp/sb && git -C /tmp/sb show \
+        10e5ca1da23c1c3beb6a5c4a420ba0626d5df60e:tests/samples/DST/SpokenWOZ/audio_5700_train_dev/MUL1011.opus \
+        > /tmp/spokenwoz/MUL1011.opus
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ from pipeline.voices.voice import ResemblyzerEncoder  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech"
 FRAME = 0.01
+TURN_GAP_S = 1.0  # --two-channel: a channel's words less than this apart are one reference turn
 
 
 def read_rttm(path: Path) -> list[tuple[str, float, float]]:
@@ -135,6 +145,19 @@ def print_words(words, who, ref, mapping, wrong_only: bool = False) -> None:
               f" {'ok' if mapping[s] == t else 'WRONG'} {note}")
 
 
+def channel_turns(channel_words: list[list[Word]], gap_s: float = TURN_GAP_S) -> list[tuple[str, float, float]]:
+    """Reference turns of a call recorded with one party a channel ("L", "R"): each channel's Whisper words,
+    joined where less than gap_s apart. Who speaks is the channel (physical truth); when is Whisper's word times."""
+    ref = []
+    for side, words in zip("LR", channel_words):
+        for w in sorted(words, key=lambda w: w.start_s):
+            if ref and ref[-1][0] == side and w.start_s - ref[-1][2] < gap_s:
+                ref[-1] = (side, ref[-1][1], max(ref[-1][2], w.end_s))
+            else:
+                ref.append((side, w.start_s, w.end_s))
+    return sorted(ref, key=lambda t: t[1])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", type=Path, help="JSON file keeping the Whisper words between runs")
@@ -142,6 +165,8 @@ def main() -> int:
     ap.add_argument("--hop", type=float, default=diarize.HOP_S, help="window hop, s")
     ap.add_argument("--real-only", action="store_true", help="only the real two-speaker clip, not the demo calls")
     ap.add_argument("--phone", type=Path, help="also the mono calls of this telephone-band set (make_phone_calls.py)")
+    ap.add_argument("--two-channel", type=Path, nargs="+", default=[], metavar="FILE",
+                    help="real stereo calls with one party a channel, split as their mono mixdown (reference below)")
     ap.add_argument("--words", action="store_true", help="print every word of the real clip with both speakers, the wrong ones elsewhere")
     ap.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                     help="the voice encoder's LSTM precision (auto: bfloat16 where the CPU has it)")
@@ -182,6 +207,12 @@ def main() -> int:
         cases.append(("phone/" + call["file"], decode_audio(str(args.phone / call["file"]), sampling_rate=16000),
                       ref, [{REP: REP, PROSPECT: PROSPECT}]))
 
+    for path in args.two_channel:
+        sides = decode_audio(str(path), sampling_rate=16000, split_stereo=True)
+        ref = channel_turns([words_of(f"{path.name}:{side}", samples) for side, samples in zip("LR", sides)])
+        cases.append(("two-channel/" + path.name, (sides[0] + sides[1]) / 2, ref,
+                      [{REP: "L", PROSPECT: "R"}, {REP: "R", PROSPECT: "L"}]))
+
     totals: dict[tuple[str, str], list[float]] = {}
     split_s = 0.0
     for name, samples, ref, mappings in cases:
@@ -191,7 +222,8 @@ def main() -> int:
         took = time.monotonic() - started
         split_s += took
         methods = {"voice-print": list(d.speakers)}
-        group = "pyannote" if name.startswith("pyannote") else "phone mono" if name.startswith("phone/") else "demo mono"
+        group = ("pyannote" if name.startswith("pyannote") else "phone mono" if name.startswith("phone/")
+                 else "real two-channel, mixed" if name.startswith("two-channel/") else "demo mono")
         for method, who in methods.items():
             acc, err, (right, anywhere), mapping = score(words, who, ref, mappings)
             t = totals.setdefault((group, method), [0, 0, 0.0, 0.0, 0.0, 0.0])

@@ -217,13 +217,24 @@ def phone_line(tracks: np.ndarray, plan: dict, rng: np.random.Generator) -> np.n
     n = len(mix)
     hum = HUM[0] * np.sin(2 * np.pi * HUM[1] * np.arange(n) / WORK_SR)
     mix = mix + rng.normal(0, HISS_RMS, mix.shape) + hum[:, None]
-    out = []
-    for ch in mix.T.astype(np.float32):
-        ch = sox_f32(ch, WORK_SR, PHONE_SR, effects=("sinc", "300-3400"))
-        if plan["codec"] == "gsm":
-            ch = ffmpeg_roundtrip(ch, PHONE_SR, ["-c:a", "libgsm", "-ar", "8000"], "gsm")
-        out.append(ch)
+    out = [band_and_codec(ch, plan["codec"]) for ch in mix.T.astype(np.float32)]
     return np.clip(np.stack(out, axis=1), -1, 1)
+
+
+def band_and_codec(ch: np.ndarray, codec: str) -> np.ndarray:
+    """One channel at WORK_SR band-passed to 300-3400 Hz at PHONE_SR, through GSM and back when that is the codec."""
+    ch = sox_f32(ch, WORK_SR, PHONE_SR, effects=("sinc", "300-3400"))
+    if codec == "gsm":
+        ch = ffmpeg_roundtrip(ch, PHONE_SR, ["-c:a", "libgsm", "-ar", "8000"], "gsm")
+    return ch
+
+
+def line_channel(samples: np.ndarray, codec: str, bitrate: int, rng: np.random.Generator, path_stem: Path) -> Path:
+    """Any mono recording at WORK_SR through the set's line (hiss, hum, band, codec), written as the set writes a call."""
+    n = len(samples)
+    hum = HUM[0] * np.sin(2 * np.pi * HUM[1] * np.arange(n) / WORK_SR)
+    ch = band_and_codec((samples + rng.normal(0, HISS_RMS, n) + hum).astype(np.float32), codec)
+    return write(path_stem, np.clip(ch, -1, 1)[:, None], codec, bitrate)
 
 
 def write(path_stem: Path, audio: np.ndarray, codec: str, bitrate: int) -> Path:

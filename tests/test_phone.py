@@ -129,6 +129,24 @@ def test_a_run_inside_a_word_the_first_pass_heard_is_decoded_alone(monkeypatch):
     assert out == first
 
 
+def test_a_run_inside_a_heard_word_that_comes_back_as_a_piece_of_it_adds_nothing(monkeypatch):
+    """jfk.flac through the telephone line (scripts/eval_asr_line.py, mu-law): "ask" 2.4-3.88 s holds a run at
+    3.18-3.82 s that, decoded alone, came back as "S" (the word's end), which was added as a word never said."""
+    monkeypatch.setattr(transcribe, "short_runs", lambda audio: [(3.18, 3.82)])
+    first = [w(1.78, 2.4, "American"), w(2.4, 3.88, "ask"), w(3.88, 4.62, "not")]
+    out = transcribe.rescue_short_runs(np.zeros(16000 * 6, np.float32), first, lambda clip: [w(0.5, 1.06, "S")])
+    assert out == first
+
+
+def test_a_reply_inside_a_stretched_word_is_still_rescued(monkeypatch):
+    """Whisper stretched the rep's "paid." over the pause in which the prospect said "Sure." (mono): the run
+    lies within the heard word, but what it holds is not a piece of it, so it is kept."""
+    monkeypatch.setattr(transcribe, "short_runs", lambda audio: [(5.0, 5.6)])
+    first = [w(4.0, 4.4, "get"), w(4.4, 7.0, "paid.")]
+    out = transcribe.rescue_short_runs(np.zeros(16000 * 8, np.float32), first, lambda clip: [w(0.55, 0.95, "Sure.")])
+    assert [x.text for x in out] == ["get", "paid.", "Sure."]
+
+
 def test_skipped_runs_longer_together_than_a_whisper_window_take_more_clips(monkeypatch):
     runs = [(float(t), t + 2.5) for t in range(0, 100, 5)]  # 20 runs of 2.5 s
     lengths = []

@@ -184,16 +184,16 @@ def rescue_short_runs(audio: np.ndarray, words: list[Word], decode) -> list[Word
         core = [w for w, m in zip(words, mid) if a <= m <= b]
         if len(core) <= RESCUE_MAX_HEARD:
             # a run within one heard word's times ("ask" 2.28-3.88 s holding a run at 3.18-3.76 s) may be a piece of
-            # it: alone it is heard as the word again ("Ask!"), beside other runs as a piece of one ("S")
-            within = any(w.start_s <= a and b <= w.end_s for w in words)
-            (inside if within else apart).append((a, b, core))
+            # it: alone it is heard as the word again ("Ask!") or, at 8 kHz, as a piece of it ("S", dropped below
+            # by _pieces_of), beside other runs as a piece of one
+            (inside if _holding(words, a, b) else apart).append((a, b, core))
     heard = [again for run in inside for again in _decode_apart(audio, [run[:2]], decode)]
     heard += _decode_apart(audio, [run[:2] for run in apart], decode)
     out = list(words)
     segment = 1 + max((w.segment for w in words), default=-1)
     for (a, b, core), again in sorted(zip(inside + apart, heard), key=lambda pair: pair[0][0]):
         near = [w for w, m in zip(words, mid) if a - RUN_SLACK_S <= m <= b + RUN_SLACK_S]
-        if not again or set(_tokens(again)) <= set(_tokens(near)):
+        if not again or set(_tokens(again)) <= set(_tokens(near)) or _pieces_of(again, _holding(words, a, b)):
             continue
         out = [w for w in out if w not in core]
         out += [replace(w, start_s=round(min(max(a, w.start_s), b), 3), end_s=round(max(min(b, w.end_s), a), 3),
@@ -202,6 +202,19 @@ def rescue_short_runs(audio: np.ndarray, words: list[Word], decode) -> list[Word
                   " ".join(w.text for w in core))
         segment += 1
     return sorted(out, key=lambda w: (w.start_s, w.end_s))
+
+
+def _holding(words: list[Word], a: float, b: float) -> list[Word]:
+    """The heard words whose times hold the whole run a..b."""
+    return [w for w in words if w.start_s <= a and b <= w.end_s]
+
+
+def _pieces_of(again: list[Word], holding: list[Word]) -> bool:
+    """True when every token heard again is a piece of a word heard around it: a run inside "ask" heard
+    alone at 8 kHz as "S" is the end of that word, not a word said (real read speech through the telephone
+    line, scripts/eval_asr_line.py)."""
+    whole = _tokens(holding)
+    return bool(whole) and all(any(t in h for h in whole) for t in _tokens(again))
 
 
 def _decode_apart(audio: np.ndarray, runs: list[tuple[float, float]], decode) -> list[list[Word]]:
