@@ -8,7 +8,10 @@ Training: pipeline/data/reactions_train.csv (240 replies) and reactions_train_co
 replies with their pitch). Held out, never used to choose anything:
 - tests/data/reactions_context_heldout.csv: 181 replies with the pitch each answers, 14 products
   none of the training sets or the demo sell (hand-written for issue #16, before the new scorer);
-- tests/data/reactions_heldout.csv: 120 replies without their pitch (the earlier set).
+- tests/data/reactions_heldout.csv: 120 replies without their pitch (the earlier set);
+- tests/data/reactions_stalls_heldout.csv: 72 replies with their pitch, 8 products, 32 of them stalls and
+  hedges ("I'll bring it up with the owner when she's in on Thursday.", labelled neutral), written by a
+  second writer from the label definitions alone, without seeing the training replies (issue #16).
 `old` is the scorer before issue #16 (cue lists plus the mean similarity of the 9 nearest
 training replies of each label, trained on reactions_train.csv alone), kept here to compare.
 """
@@ -33,6 +36,7 @@ from pipeline.language.embed import MiniLMEmbedder, embed_unique  # noqa: E402
 LABELS = reaction_scorer.LABELS
 CONTEXT_HELDOUT = ROOT / "tests" / "data" / "reactions_context_heldout.csv"
 HELDOUT = ROOT / "tests" / "data" / "reactions_heldout.csv"
+STALLS_HELDOUT = ROOT / "tests" / "data" / "reactions_stalls_heldout.csv"
 C_GRID = (1.0, 3.0, 10.0, 30.0)
 SCALE_GRID = (0.5, 1.0, 2.0)
 
@@ -87,7 +91,8 @@ def evaluate(embedder, train: list[tuple[str, str, str]], test: list[tuple[str, 
 
 def heldout_sets() -> dict[str, list[tuple[str, str, str]]]:
     return {"with pitches (181, issue #16)": reaction_scorer.load_pairs(CONTEXT_HELDOUT),
-            "without pitches (120, earlier)": [("", t, label) for t, label in reaction_scorer.load_examples(HELDOUT)]}
+            "without pitches (120, earlier)": [("", t, label) for t, label in reaction_scorer.load_examples(HELDOUT)],
+            "stalls and hedges (72)": reaction_scorer.load_pairs(STALLS_HELDOUT)}
 
 
 def cross_validate(embedder, train: list[tuple[str, str, str]], folds: int = 5) -> float:
@@ -123,6 +128,8 @@ def main() -> int:
         print(f"held-out {name}: old scorer {macro_f1(truth, old.labels_of([t for _, t, _ in test])):.3f}, "
               f"new {macro_f1(truth, predicted):.3f}; on the {len(unseen)} replies not worded as any training reply: "
               f"new {macro_f1([truth[i] for i in unseen], [predicted[i] for i in unseen]):.3f}")
+        print("   recall by label: " + ", ".join(
+            f"{lab} {sum(t == g == lab for t, g in zip(truth, predicted))}/{truth.count(lab)}" for lab in LABELS))
         if any(p for p, _, _ in test):  # what the pitch adds: the same replies scored without it
             blind = [s.label for s in new.score([t for _, t, _ in test])]
             print(f"   the same scorer not given the pitches: {macro_f1(truth, blind):.3f}")

@@ -50,7 +50,7 @@ def test_the_scorer_reads_a_reply_against_its_pitch_and_explains_itself():
 
 def test_the_bundled_training_examples_are_balanced_and_the_pairs_name_their_pitch():
     labels = [label for _, label in reactions.load_examples()]
-    assert {lab: labels.count(lab) for lab in reactions.LABELS} == {"interested": 80, "neutral": 80, "objection": 80}
+    assert {lab: labels.count(lab) for lab in reactions.LABELS} == {"interested": 102, "neutral": 102, "objection": 102}
     pairs = reaction_scorer.load_pairs()
     assert len(pairs) == 180 and all(pitch and text for pitch, text, _ in pairs)
     assert {label for _, _, label in pairs} == set(reactions.LABELS)

@@ -14,14 +14,15 @@ What a reply means depends on its words, its form and the pitch it answers, so e
   training reply, the others').
 A multinomial logistic regression (L2, weight 1/C, L-BFGS to the optimum) over those features
 is fitted when the scorer loads, on the labelled training replies:
-`pipeline/data/reactions_train.csv` (240 replies without their pitch) and
+`pipeline/data/reactions_train.csv` (306 replies without their pitch; 22 of them stalls and hedges,
+"let me give it some thought and get back to you." is neutral) and
 `reactions_train_context.csv` (180 replies with the pitch they answer), different products
 and wording from every evaluation set. C and EMBED_SCALE were chosen by 5-fold
 cross-validation on the training set only (`scripts/eval_reactions.py --tune`).
 interest = p(interested) - p(objection), in [-1, 1]. The evidence lists the cues that fired
 (+ interest, - objection), the form, and the nearest training reply with its label.
-On the held-out replies the pitch features have not yet changed the score (docs/measurements.md: 0.917 with
-the pitches, 0.916 without): they are where context a larger labelled set could teach goes.
+On the held-out replies the pitch features have not yet helped (docs/measurements.md: 0.900 with the
+pitches, 0.911 without, on the 181 replies): they are where context a larger labelled set could teach goes.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from pipeline.language.embed import Embedder, embed_unique
 from pipeline.language.example_cache import NO_CACHE, ExampleCache
 
 LABELS = ("interested", "neutral", "objection")
-C = 30.0
-EMBED_SCALE = 2.0
+C = 1.0
+EMBED_SCALE = 1.0
 K = 9  # nearest training replies per label
 MAX_ITERATIONS = 2000
 
