@@ -156,7 +156,7 @@ def test_skipped_runs_longer_together_than_a_whisper_window_take_more_clips(monk
     assert all(n <= transcribe.RESCUE_CLIP_S for n in lengths) and len(lengths) == 3  # 8 + 8 + 4 runs
 
 
-def test_a_rescued_run_is_decoded_greedily_once_and_the_first_pass_keeps_whispers_fallback():
+def test_a_rescued_run_is_decoded_greedily_once_and_the_first_pass_keeps_a_fallback():
     """Whisper's fallback samples a run it is unsure of at temperatures up to 1.0 (slow, and random words)."""
     calls = []
 
@@ -170,8 +170,84 @@ def test_a_rescued_run_is_decoded_greedily_once_and_the_first_pass_keeps_whisper
     whisper.heard_s = whisper.decoded_s = 0.0
     whisper._decode(np.zeros(16000, np.float32))
     whisper._decode(np.zeros(16000, np.float32), vad=False)
-    assert "temperature" not in calls[0] and calls[0]["vad_filter"] is True  # faster-whisper's default fallback
+    assert "temperature" not in calls[0] and calls[0]["vad_filter"] is True  # the fallback: beam search (below)
     assert calls[1]["temperature"] == 0.0 and calls[1]["vad_filter"] is False
+
+
+def fake_whisper(monkeypatch, tries):
+    """transcribe._repeatable_whisper over a fake faster-whisper model: each decoding of a window is looked up
+    in `tries` by (beam size, temperatures) and recorded."""
+    import faster_whisper
+
+    seen = []
+
+    class Base:
+        def __init__(self, path, **options):
+            pass
+
+        def generate_with_fallback(self, encoder_output, prompt, tokenizer, options):
+            seen.append((options.beam_size, tuple(options.temperatures)))
+            return tries[seen[-1]]
+
+    monkeypatch.setattr(faster_whisper, "WhisperModel", Base)
+    return transcribe._repeatable_whisper("unused"), seen
+
+
+def options(**changes):
+    from faster_whisper.transcribe import TranscriptionOptions
+
+    fields = {f: None for f in TranscriptionOptions.__dataclass_fields__}
+    fields.update(beam_size=1, temperatures=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0), compression_ratio_threshold=2.4,
+                  log_prob_threshold=-1.0, no_speech_threshold=0.6)
+    return TranscriptionOptions(**{**fields, **changes})
+
+
+def window(avg_logprob, compression_ratio=1.5, no_speech_prob=0.1):
+    return (SimpleNamespace(no_speech_prob=no_speech_prob), avg_logprob, 0.0, compression_ratio)
+
+
+def test_an_unsure_window_is_decoded_again_by_beam_search_not_by_sampling(monkeypatch):
+    unsure, sure = window(-1.4), window(-0.6)
+    model, seen = fake_whisper(monkeypatch, {(1, (0.0,)): unsure, (transcribe.FALLBACK_BEAM, (0.0,)): sure})
+    assert model.generate_with_fallback(None, [], None, options()) is sure
+    assert seen == [(1, (0.0,)), (transcribe.FALLBACK_BEAM, (0.0,))]  # never a temperature above 0
+
+
+def test_a_sure_window_or_silence_is_decoded_once(monkeypatch):
+    for first in (window(-0.5), window(-1.5, no_speech_prob=0.9)):  # sure; silence (Whisper keeps it too)
+        model, seen = fake_whisper(monkeypatch, {(1, (0.0,)): first})
+        assert model.generate_with_fallback(None, [], None, options()) is first and len(seen) == 1
+
+
+def test_when_beam_search_is_unsure_too_the_better_try_is_kept(monkeypatch):
+    looped, low = window(-0.3, compression_ratio=3.1), window(-1.6)
+    model, _ = fake_whisper(monkeypatch, {(1, (0.0,)): looped, (transcribe.FALLBACK_BEAM, (0.0,)): low})
+    assert model.generate_with_fallback(None, [], None, options()) is low  # a loop loses, however likely
+    worse = window(-2.0)
+    model, _ = fake_whisper(monkeypatch, {(1, (0.0,)): low, (transcribe.FALLBACK_BEAM, (0.0,)): worse})
+    assert model.generate_with_fallback(None, [], None, options()) is low
+
+
+def test_a_rescued_run_and_beam_search_asked_for_are_not_decoded_again(monkeypatch):
+    unsure = window(-1.4)
+    model, seen = fake_whisper(monkeypatch, {(1, (0.0,)): unsure, (5, (0.0,)): unsure})
+    model.generate_with_fallback(None, [], None, options(temperatures=[0.0]))  # the rescue pass: greedy once
+    model.generate_with_fallback(None, [], None, options(beam_size=5))  # --beam-size 5: its own beam, once
+    assert seen == [(1, (0.0,)), (5, (0.0,))]
+
+
+@pytest.mark.e2e
+def test_the_same_quiet_channel_gives_the_same_words_every_time():
+    """quiet_prospect_8k.opus: the prospect's channel of a generated telephone call (make_phone_calls.py --seed
+    2727, phone_06.wav, right channel, re-encoded `ffmpeg -af "pan=mono|c0=c1" -ar 8000 -c:a libopus -b:a 12k
+    -application voip`), a quiet far end Whisper is unsure of. With Whisper's sampling fallback, four
+    transcriptions in one process gave two different texts."""
+    from faster_whisper.audio import decode_audio
+
+    audio = decode_audio(str(PHONE / "quiet_prospect_8k.opus"), sampling_rate=16000)
+    whisper = transcribe.WhisperTranscriber(Settings())
+    heard = [[(w.text, w.start_s, w.end_s) for w in whisper.words(audio)] for _ in range(3)]
+    assert heard[0] and heard[0] == heard[1] == heard[2]
 
 
 def test_short_runs_are_sounds_above_the_line_noise_however_low_the_voice():

@@ -45,6 +45,12 @@ RESCUE_MAX_HEARD = 0  # a run is rescued only when the first pass put at most th
 # samples each, when the text is unsure) went to 1.0 on 6 of 15 runs of 10 telephone calls and took 23% of their
 # Whisper time (69.0 s against 55.9 s), for words drawn at random ("for both." where greedy heard "Okay.").
 RESCUE_TEMPERATURE = 0.0
+# Where the first pass's greedy decoding of a window looks unsure (Whisper's own test: its text compresses more
+# than 2.4 or its mean log-probability is under -1, and it is not silence), the window is decoded again by beam
+# search of this width, not by Whisper's fallback, which samples at temperatures 0.2 ... 1.0 with no seed that
+# reaches ctranslate2's decoding threads: the same quiet 8 kHz channel came back as "Yes, do not do. Oh, yes."
+# in one run and "Thank you for watching." in the next (docs/phone.md, "The same call, other words").
+FALLBACK_BEAM = 5
 # Pieces of speech (<= 30 s) decoded side by side; 0: faster-whisper's sequential decoding, the default: batched
 # decoding took 0.88 of the CPU time but raised the word error rate on real read speech from 4.7% to 5.6%
 # (docs/speed.md), more than the 0.3 points allowed.
@@ -53,6 +59,42 @@ BATCH_SIZE = 0
 # around it). A 0.5 s pause and 0.1 s pad decode 1.09x the speech instead of 1.28x but raised the word error
 # rate by 0.8 points on the demo calls and 2 points with the read speech (docs/speed.md), so they are not used.
 VAD = Vad(min_silence_duration_ms=2000, speech_pad_ms=400)
+
+
+def _repeatable_whisper(path: str, **options):
+    """faster-whisper's WhisperModel whose fallback for an unsure window is beam search (FALLBACK_BEAM), not
+    sampling: the same audio always gives the same words."""
+    from dataclasses import replace as with_options
+
+    from faster_whisper import WhisperModel
+
+    class RepeatableWhisper(WhisperModel):
+        def generate_with_fallback(self, encoder_output, prompt, tokenizer, options):
+            greedy = with_options(options, temperatures=[0.0])
+            first = super().generate_with_fallback(encoder_output, prompt, tokenizer, greedy)
+            if list(options.temperatures) == [0.0] or options.beam_size >= FALLBACK_BEAM or not _unsure(first, options):
+                return first
+            second = super().generate_with_fallback(encoder_output, prompt, tokenizer,
+                                                    with_options(greedy, beam_size=FALLBACK_BEAM))
+            if not _unsure(second, options):
+                return second
+            # both unsure: Whisper's own choice among its tries, the better mean log-probability of those whose
+            # text is not too repetitive
+            tried = [r for r in (first, second) if r[3] <= options.compression_ratio_threshold] or [first, second]
+            return max(tried, key=lambda r: r[1])
+
+    return RepeatableWhisper(path, **options)
+
+
+def _unsure(decoded, options) -> bool:
+    """Whisper's test for decoding a window again (faster-whisper's generate_with_fallback)."""
+    result, avg_logprob, _temperature, compression_ratio = decoded
+    if (options.no_speech_threshold is not None and result.no_speech_prob > options.no_speech_threshold
+            and options.log_prob_threshold is not None and avg_logprob < options.log_prob_threshold):
+        return False  # silence
+    return bool((options.compression_ratio_threshold is not None
+                 and compression_ratio > options.compression_ratio_threshold)
+                or (options.log_prob_threshold is not None and avg_logprob < options.log_prob_threshold))
 
 
 class Transcriber(Protocol):
@@ -64,8 +106,6 @@ class WhisperTranscriber:
     """faster-whisper with word timestamps and Silero VAD, loaded once per batch."""
 
     def __init__(self, settings: Settings, *, batch_size: int = BATCH_SIZE, vad: Vad = VAD):
-        from faster_whisper import WhisperModel
-
         from pipeline.core.models import whisper_model_dir
 
         self.name = settings.model
@@ -77,7 +117,7 @@ class WhisperTranscriber:
         path = whisper_model_dir(settings.model, settings.models_dir)
         log.info("loading Whisper %s from %s", settings.model, path)
         try:
-            self.model = WhisperModel(
+            self.model = _repeatable_whisper(
                 path,
                 device="cpu",
                 compute_type=settings.compute_type,
