@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from eval_asr import SPEECH, demo_clips, edit_distance, normalise  # noqa: E402
+from eval_asr import AUDIO, SPEECH, demo_clips, edit_distance, normalise  # noqa: E402
 from faster_whisper.audio import decode_audio  # noqa: E402
 from make_phone_calls import line_channel  # noqa: E402
 
@@ -38,7 +38,6 @@ from pipeline.audio.transcribe import WhisperTranscriber  # noqa: E402
 from pipeline.core.records import Recording  # noqa: E402
 from pipeline.core.settings import Settings  # noqa: E402
 
-AUDIO = (".wav", ".flac", ".mp3")
 OPUS_KBPS = 10  # the set draws 8, 10 or 12 kbit/s a channel
 
 

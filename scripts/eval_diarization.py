@@ -29,7 +29,8 @@ wrongly attributed words of the other calls.
 --cache keeps the Whisper words between runs (only the transcription is cached).
 
 A real telephone call for --two-channel (SpokenWOZ dialogue MUL1011: two people on an 8 kHz line, 183 s,
-one party a channel; CC BY-NC 4.0; never commit it), from SpeechBrain's test samples:
+one party a channel; SpokenWOZ's own terms, see spokenwoz.github.io; never commit it), from SpeechBrain's
+test samples:
     git clone https://github.com/speechbrain/speechbrain /tmp/sb && git -C /tmp/sb show \
         10e5ca1da23c1c3beb6a5c4a420ba0626d5df60e:tests/samples/DST/SpokenWOZ/audio_5700_train_dev/MUL1011.opus \
         > /tmp/spokenwoz/MUL1011.opus

@@ -214,11 +214,14 @@ def phone_line(tracks: np.ndarray, plan: dict, rng: np.random.Generator) -> np.n
     tracks = tracks.copy()
     tracks[:, 1] *= 10 ** (-plan["attenuation_db"] / 20)
     mix = tracks if plan["channels"] == 2 else tracks.sum(axis=1, keepdims=True)
-    n = len(mix)
-    hum = HUM[0] * np.sin(2 * np.pi * HUM[1] * np.arange(n) / WORK_SR)
-    mix = mix + rng.normal(0, HISS_RMS, mix.shape) + hum[:, None]
+    mix = mix + rng.normal(0, HISS_RMS, mix.shape) + mains_hum(len(mix))[:, None]
     out = [band_and_codec(ch, plan["codec"]) for ch in mix.T.astype(np.float32)]
     return np.clip(np.stack(out, axis=1), -1, 1)
+
+
+def mains_hum(n: int) -> np.ndarray:
+    """n samples at WORK_SR of the line's mains hum."""
+    return HUM[0] * np.sin(2 * np.pi * HUM[1] * np.arange(n) / WORK_SR)
 
 
 def band_and_codec(ch: np.ndarray, codec: str) -> np.ndarray:
@@ -232,8 +235,7 @@ def band_and_codec(ch: np.ndarray, codec: str) -> np.ndarray:
 def line_channel(samples: np.ndarray, codec: str, bitrate: int, rng: np.random.Generator, path_stem: Path) -> Path:
     """Any mono recording at WORK_SR through the set's line (hiss, hum, band, codec), written as the set writes a call."""
     n = len(samples)
-    hum = HUM[0] * np.sin(2 * np.pi * HUM[1] * np.arange(n) / WORK_SR)
-    ch = band_and_codec((samples + rng.normal(0, HISS_RMS, n) + hum).astype(np.float32), codec)
+    ch = band_and_codec((samples + rng.normal(0, HISS_RMS, n) + mains_hum(n)).astype(np.float32), codec)
     return write(path_stem, np.clip(ch, -1, 1)[:, None], codec, bitrate)
 
 

@@ -226,14 +226,15 @@ def rescue_short_runs(audio: np.ndarray, words: list[Word], decode) -> list[Word
             # a run within one heard word's times ("ask" 2.28-3.88 s holding a run at 3.18-3.76 s) may be a piece of
             # it: alone it is heard as the word again ("Ask!") or, at 8 kHz, as a piece of it ("S", dropped below
             # by _pieces_of), beside other runs as a piece of one
-            (inside if _holding(words, a, b) else apart).append((a, b, core))
+            holding = _holding(words, a, b)
+            (inside if holding else apart).append((a, b, core, holding))
     heard = [again for run in inside for again in _decode_apart(audio, [run[:2]], decode)]
     heard += _decode_apart(audio, [run[:2] for run in apart], decode)
     out = list(words)
     segment = 1 + max((w.segment for w in words), default=-1)
-    for (a, b, core), again in sorted(zip(inside + apart, heard), key=lambda pair: pair[0][0]):
+    for (a, b, core, holding), again in sorted(zip(inside + apart, heard), key=lambda pair: pair[0][0]):
         near = [w for w, m in zip(words, mid) if a - RUN_SLACK_S <= m <= b + RUN_SLACK_S]
-        if not again or set(_tokens(again)) <= set(_tokens(near)) or _pieces_of(again, _holding(words, a, b)):
+        if not again or set(_tokens(again)) <= set(_tokens(near)) or _pieces_of(again, holding):
             continue
         out = [w for w in out if w not in core]
         out += [replace(w, start_s=round(min(max(a, w.start_s), b), 3), end_s=round(max(min(b, w.end_s), a), 3),
