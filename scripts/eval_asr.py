@@ -3,6 +3,7 @@
 
     PYTHONPATH=. .venv/bin/python scripts/eval_asr.py [--models tiny.en base] [--models-dir models]
                                                       [--beams 1 5] [--demo] [--batch 0 8] [--vad 2000:400 500:100]
+                                                      [--encoder-steps 0 10]
 
 Transcribes every clip in ../shared/data/speech/asr/ (clean read speech, human
 reference beside each clip) and the rep and prospect channels of the committed
@@ -17,7 +18,9 @@ warm up. --demo adds both channels of every stereo demo call (data/demo, referen
 data/demo_truth.json), a larger sample of synthetic speech. --beams compares
 beam sizes side by side. --batch compares batch sizes (0: faster-whisper's sequential decoding with
 its own VAD settings, the way before batching) and --vad Silero's min_silence_ms:speech_pad_ms for the
-batched decoding (default: pipeline.audio.transcribe.VAD), side by side.
+batched decoding (default: pipeline.audio.transcribe.VAD), side by side. --encoder-steps compares
+pipeline.audio.transcribe.ENCODER_STEP_S (Whisper's encoder window cut after its audio in steps of so many
+seconds; 0: the whole 30 s window, as faster-whisper does).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from faster_whisper.audio import decode_audio  # noqa: E402
 
+from pipeline.audio import transcribe  # noqa: E402
 from pipeline.audio.transcribe import BATCH_SIZE, VAD, WhisperTranscriber  # noqa: E402
 from pipeline.audio.whisper_batch import Vad  # noqa: E402
 from pipeline.core.settings import Settings  # noqa: E402
@@ -96,6 +100,8 @@ def main() -> int:
                         help="batch sizes to compare (0: sequential decoding, as before batching)")
     parser.add_argument("--vad", nargs="+", default=[f"{VAD.min_silence_duration_ms}:{VAD.speech_pad_ms}"],
                         metavar="MS:PAD", help="Silero min_silence_duration_ms:speech_pad_ms for batched decoding")
+    parser.add_argument("--encoder-steps", type=int, nargs="+", default=[transcribe.ENCODER_STEP_S], metavar="S",
+                        help="Whisper's encoder window cut after its audio in steps of S seconds (0: whole 30 s windows)")
     args = parser.parse_args()
     try:
         vads = [Vad(*(int(x) for x in v.split(":"))) for v in args.vad]
@@ -104,11 +110,13 @@ def main() -> int:
     data = clips() + (demo_clips() if args.demo else [])
     audio_s = sum(len(samples) / 16000 for _, channels, _ in data for samples in channels)
     print(f"{sum(len(channels) for _, channels, _ in data)} clips, {audio_s:.1f} s of audio")
-    print("| model | beam | batch | VAD (min silence:pad ms) | WER | errors / reference words | real-time factor "
-          "| transcription s | CPU s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| model | beam | batch | VAD (min silence:pad ms) | encoder step | WER | errors / reference words "
+          "| real-time factor | transcription s | CPU s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     ways = [(b, None) for b in args.batch if b == 0] + [(b, v) for b in args.batch if b for v in vads]
-    for name, beam, (batch, vad) in ((m, b, w) for m in args.models for b in args.beams for w in ways):
+    for name, beam, (batch, vad), step in ((m, b, w, e) for m in args.models for b in args.beams for w in ways
+                                           for e in args.encoder_steps):
+        transcribe.ENCODER_STEP_S = step
         transcriber = WhisperTranscriber(Settings(model=name, models_dir=args.models_dir, beam_size=beam),
                                          batch_size=batch, vad=vad or VAD)
         transcriber.words(data[0][1][0])  # warm-up
@@ -127,7 +135,8 @@ def main() -> int:
                     print(f"  {name} {clip}{side}: {edit_distance(ref, hyp)}/{len(ref)}: {' '.join(hyp)}",
                           file=sys.stderr)
         way = ("sequential, 2000:400" if not batch else f"{vad.min_silence_duration_ms}:{vad.speech_pad_ms}")
-        print(f"| `{name}` | {beam} | {batch} | {way} | {100 * errors / ref_words:.2f}% | {errors} / {ref_words} | "
+        print(f"| `{name}` | {beam} | {batch} | {way} | {f'{step} s' if step else '30 s whole'} | "
+              f"{100 * errors / ref_words:.2f}% | {errors} / {ref_words} | "
               f"{wall / audio_s:.3f} | {wall:.1f} | {cpu:.1f} |", flush=True)
     return 0
 

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from pipeline.audio import transcribe
 from pipeline.core.records import Word
 
@@ -74,3 +76,50 @@ def test_missing_vocabulary_file_is_a_one_line_error(tmp_path):
 
     with pytest.raises(PitchlabError, match=r"vocabulary file .*nope.txt not found: give a text file"):
         Settings.from_env(vocabulary=tmp_path / "nope.txt")
+
+
+def padded_window(audio_frames: int, batch: int = 0) -> np.ndarray:
+    """A log-mel window as faster-whisper hands it to the encoder: frames of sound, then zeros to 30 s."""
+    shape = (80, 3000) if not batch else (batch, 80, 3000)
+    features = np.zeros(shape, np.float32)
+    features[..., :audio_frames] = np.random.default_rng(audio_frames).uniform(-1.5, 1.0, (*shape[:-1], audio_frames))
+    return features
+
+
+def test_the_encoder_reads_the_window_cut_after_its_audio_in_steps_of_ten_seconds():
+    for audio, kept in [(420, 1000), (899, 1000), (901, 2000), (1950, 3000), (2950, 3000), (3000, 3000)]:
+        window = padded_window(audio)
+        cut = transcribe.encoder_window(window)
+        assert cut.shape == (80, kept), audio
+        assert np.array_equal(cut[:, :audio], window[:, :audio])  # every frame of sound kept, unchanged
+    assert transcribe.encoder_window(np.zeros((80, 3000), np.float32)).shape == (80, 1000)  # nothing but padding
+
+
+def test_a_batch_of_windows_is_cut_after_its_longest_audio():
+    batch = padded_window(300, batch=3)
+    batch[1, :, :1500] = 0.5
+    assert transcribe.encoder_window(batch).shape == (3, 80, 2000)
+
+
+def test_with_no_step_the_encoder_reads_whole_windows(monkeypatch):
+    monkeypatch.setattr(transcribe, "ENCODER_STEP_S", 0)
+    window = padded_window(420)
+    assert transcribe.encoder_window(window) is window
+
+
+def test_the_model_encodes_the_cut_window(monkeypatch):
+    import faster_whisper
+
+    seen = []
+
+    class Base:
+        def __init__(self, path, **options):
+            pass
+
+        def encode(self, features):
+            seen.append(features.shape)
+            return "encoded"
+
+    monkeypatch.setattr(faster_whisper, "WhisperModel", Base)
+    assert transcribe._repeatable_whisper("unused").encode(padded_window(420)) == "encoded"
+    assert seen == [(80, 1000)]

@@ -51,6 +51,14 @@ RESCUE_TEMPERATURE = 0.0
 # reaches ctranslate2's decoding threads: the same quiet 8 kHz channel came back as "Yes, do not do. Oh, yes."
 # in one run and "Thank you for watching." in the next (docs/phone.md, "The same call, other words").
 FALLBACK_BEAM = 5
+# Whisper's encoder reads a 30 s window whatever it holds: a reply of 4 s is encoded with 26 s of padding. The
+# window is cut to its audio plus at least ENCODER_PAD_S of padding, rounded up to a multiple of ENCODER_STEP_S
+# (10, 20 or 30 s); 0: always 30 s, as faster-whisper does. Whisper's CPU time 109.0 s -> 89.7 s on real read speech
+# and the demo's channels, the same 91 errors in 1,966 words (in steps of 1 s: 85.3 s but 103 errors); the demo's
+# analysis 0.90 of the wall time (docs/speed.md, "Whisper's encoder reads what the window holds").
+ENCODER_STEP_S = 10
+ENCODER_PAD_S = 1.0
+FRAMES_PER_S = 100  # Whisper's log-mel frames: a hop of 10 ms
 # Pieces of speech (<= 30 s) decoded side by side; 0: faster-whisper's sequential decoding, the default: batched
 # decoding took 0.88 of the CPU time but raised the word error rate on real read speech from 4.7% to 5.6%
 # (docs/speed.md), more than the 0.3 points allowed.
@@ -83,7 +91,25 @@ def _repeatable_whisper(path: str, **options):
             tried = [r for r in (first, second) if r[3] <= options.compression_ratio_threshold] or [first, second]
             return max(tried, key=lambda r: r[1])
 
+        def encode(self, features):
+            return super().encode(encoder_window(features))
+
     return RepeatableWhisper(path, **options)
+
+
+def encoder_window(features: np.ndarray) -> np.ndarray:
+    """Whisper's log-mel window (..., 80, 3000) cut after its audio. faster-whisper pads a window's features with
+    zeros to 30 s (`pad_or_trim`); a frame of sound is never exactly zero in all 80 bands. The cut keeps at least
+    ENCODER_PAD_S of the padding and rounds up to a multiple of ENCODER_STEP_S, so every frame of audio stays
+    (word times are aligned on those frames only)."""
+    if not ENCODER_STEP_S:
+        return features
+    frames = features.shape[-1]
+    sounding = np.flatnonzero(np.any(features != 0, axis=tuple(range(features.ndim - 1))))
+    audio = int(sounding[-1]) + 1 if len(sounding) else 0
+    step = ENCODER_STEP_S * FRAMES_PER_S
+    keep = min(frames, max(step, -(-(audio + int(ENCODER_PAD_S * FRAMES_PER_S)) // step) * step))
+    return features if keep == frames else np.ascontiguousarray(features[..., :keep])
 
 
 def _unsure(decoded, options) -> bool:
