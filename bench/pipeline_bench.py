@@ -108,7 +108,7 @@ def timed_analyze(settings: Settings, models, watch: Stopwatch) -> dict:
 
 
 def throughput(*, model: str, calls: int, overlap: bool | None = None, workers: int = 1, threads: int | None = None,
-               cold: bool = False) -> dict:
+               cold: bool = False, encoder_step: int | None = None) -> dict:
     """The first `calls` demo calls into an empty database, models loaded first.
 
     `overlap`: Whisper on the next call while this one is analyzed (None: the product's default,
@@ -116,7 +116,10 @@ def throughput(*, model: str, calls: int, overlap: bool | None = None, workers: 
     to more than the wall time.
     `workers`, `threads`: `Settings.workers` and `cpu_threads` (default: Settings'). `cold`: nothing loaded
     first, the wall time is `pitchlab analyze`'s, model loading included (worker processes load their own,
-    so their stages are not timed here); CPU time then counts the worker processes too."""
+    so their stages are not timed here); CPU time then counts the worker processes too.
+    `encoder_step`: `transcribe.ENCODER_STEP_S` for this run (None: the product's; 0: Whisper's whole 30 s windows)."""
+    if encoder_step is not None:
+        transcribe.ENCODER_STEP_S = encoder_step  # this process runs one measurement
     if overlap is None:
         overlap = Settings.overlap
     if cold or workers > 1:
@@ -142,6 +145,7 @@ def throughput(*, model: str, calls: int, overlap: bool | None = None, workers: 
         whisper_after_vad_s=watch.seconds.get("whisper_after_vad_s"),
         whisper_vad_s=watch.seconds.get("whisper_vad_s"),
         peak_rss_mb=peak_rss_mb(),
+        encoder_step=transcribe.ENCODER_STEP_S,
     )
     return run
 
@@ -182,13 +186,17 @@ def phone_generator_missing() -> str | None:
     return f"{', '.join(tools)} not on PATH" if tools else None
 
 
-def phone_throughput(*, model: str, folder: str = str(PHONE_SET)) -> dict:
+def phone_throughput(*, model: str, folder: str = str(PHONE_SET), encoder_step: int | None = None) -> dict:
     """The telephone-band evaluation set (scripts/make_phone_calls.py, generated first when the folder
-    has none) into an empty database, models loaded first: the figure to put beside the demo's."""
+    has none) into an empty database, models loaded first: the figure to put beside the demo's.
+    `encoder_step` as in `throughput`."""
     import subprocess
     import sys
 
     from .common import ROOT
+
+    if encoder_step is not None:
+        transcribe.ENCODER_STEP_S = encoder_step
 
     src = Path(folder)
     if not src.is_dir() or not any(src.glob("phone_*")):
@@ -207,10 +215,12 @@ def phone_throughput(*, model: str, folder: str = str(PHONE_SET)) -> dict:
         load = Stopwatch()
         models = load_models(settings, load)
         watch = Stopwatch()
+        cpu = cpu_seconds()
         run = timed_analyze(settings, models, watch)
+        run["cpu_s"] = cpu_seconds() - cpu
     run.update(model=model, calls=len(files), load_s=load.seconds, peak_rss_mb=peak_rss_mb(),
                whisper_input_s=watch.seconds.get("whisper_input_s"),
-               whisper_after_vad_s=watch.seconds.get("whisper_after_vad_s"))
+               whisper_after_vad_s=watch.seconds.get("whisper_after_vad_s"), encoder_step=transcribe.ENCODER_STEP_S)
     return run
 
 

@@ -72,6 +72,7 @@ def render(doc: dict) -> str:
     out += _long_call(doc)
     out += _startup(doc)
     out += _overlap(doc)
+    out += _encoder(doc)
     out += _workers(doc)
     out += _libraries(doc)
     intro_end = next((i for i, line in enumerate(out) if line.startswith("## ")), len(out))
@@ -583,6 +584,31 @@ def _overlap(doc) -> list[str]:
         out.append(f"| {way} | {r['processed']} | {r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | "
                    f"{_fmt(r.get('cpu_s'), 1, ' s')} | "
                    f"{r['audio_s'] / r['wall_s']:.1f}× | {r['audio_s'] / (r['wall_s'] + load):.1f}× | {load:.1f} s |")
+    return out + [""]
+
+
+def _encoder(doc) -> list[str]:
+    entries = _entries(doc, "encoder")
+    if not entries:
+        return []
+    out = ["## Whisper's encoder: whole 30 s windows against windows cut after their audio", "",
+           "The demo calls and the telephone set (`scripts/make_phone_calls.py`), tiny.en, each into an empty "
+           "database, models loaded first, one after the other in one run. `30 s`: every window encoded whole, "
+           "as faster-whisper does (`ENCODER_STEP_S = 0`); `cut`: each window cut after its audio plus 1 s, in "
+           "steps of 10 s (`pipeline.audio.transcribe.encoder_window`, the default). CPU counts all threads.", "",
+           "| set | encoder | calls | audio | wall | CPU | transcribe | RTF | RTF incl. load |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for e in entries:
+        if "skipped" in e["runs"][0]:
+            out.append(f"| telephone set | | | | skipped: {e['runs'][0]['skipped']} | | | | |")
+            continue
+        r, p = e["runs"][0], e["params"]
+        name = "telephone set" if e["measurement"] == "phone_throughput" else "demo"
+        load = sum(r["load_s"].values())
+        out.append(f"| {name} | {'30 s' if p.get('encoder_step') == 0 else 'cut'} | {r['processed']} | "
+                   f"{r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | {_fmt(r.get('cpu_s'), 1, ' s')} | "
+                   f"{r['stages_s'].get('transcribe', 0):.1f} s | {r['audio_s'] / r['wall_s']:.1f}× | "
+                   f"{r['audio_s'] / (r['wall_s'] + load):.1f}× |")
     return out + [""]
 
 

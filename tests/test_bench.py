@@ -293,3 +293,33 @@ def test_the_batch_group_takes_a_number_of_calls_and_renders_each_way_against_se
     md = (tmp_path / "BENCHMARKS.md").read_text()
     assert "| sequential (before) | 30.0 s | 3.3× | 20.0 s | 1.00 | 64 s | 1.28 | 1.0 s | 4.00% |" in md
     assert "| batch 8, VAD now | 22.5 s | 4.4× | 15.0 s | 0.75 | 53 s | 1.06 | 1.0 s | 3.80% |" in md
+
+
+def test_the_encoder_group_runs_both_windows_on_both_sets_and_renders_them_side_by_side(tmp_path, monkeypatch):
+    from bench import __main__ as bench_main
+
+    def run(name, params):
+        cut = params["encoder_step"] == 10
+        return {"processed": 3 if name == "throughput" else 30, "audio_s": 600.0, "wall_s": 40.0 if cut else 50.0,
+                "cpu_s": 70.0 if cut else 90.0, "load_s": {"whisper": 2.0, "embed": 3.0},
+                "stages_s": {"transcribe": 30.0 if cut else 40.0}}
+
+    asked = []
+    monkeypatch.setattr(bench_main, "run_child", lambda name, params: asked.append((name, params)) or run(name, params))
+    assert bench_main.main(["--quick", "--only", "encoder", "--out", str(tmp_path)]) == 0
+    assert [(n, p["encoder_step"]) for n, p in asked] == [("throughput", 0), ("throughput", 10),
+                                                          ("phone_throughput", 0), ("phone_throughput", 10)]
+    md = (tmp_path / "BENCHMARKS.md").read_text()
+    assert "| demo | 30 s | 3 | 10.0 min | 50.0 s | 90.0 s | 40.0 s | 12.0× | 10.9× |" in md
+    assert "| telephone set | cut | 30 | 10.0 min | 40.0 s | 70.0 s | 30.0 s | 15.0× | 13.3× |" in md
+
+
+def test_the_encoder_step_of_a_run_is_set_for_that_run(monkeypatch, tmp_path):
+    from bench import pipeline_bench
+    from pipeline.audio import transcribe
+
+    monkeypatch.setattr(transcribe, "ENCODER_STEP_S", 10)
+    monkeypatch.setattr(pipeline_bench, "phone_generator_missing", lambda: "no generator here")
+    run = pipeline_bench.phone_throughput(model="tiny.en", folder=str(tmp_path / "none"), encoder_step=0)
+    assert run == {"skipped": f"no telephone calls in {tmp_path / 'none'} and no generator here"}
+    assert transcribe.ENCODER_STEP_S == 0
