@@ -18,7 +18,7 @@ help:
 	@echo "make status    processed, pending and failed recordings of data/inbox"
 	@echo "make leaderboard  print the leaderboard of data/calls.duckdb"
 	@echo "make report    write data/report.html (charts, examples, reps, data quality) from data/calls.duckdb"
-	@echo "make bench     measure speed and memory, write BENCHMARKS.md and BENCHMARKS.json (about 20 min on 2 cores; keeps the transcript rows)"
+	@echo "make bench     measure speed and memory, write BENCHMARKS.md and BENCHMARKS.json (well over an hour on 2 cores; keeps the transcript rows; one group: .venv/bin/python -m bench --only GROUP --merge)"
 	@echo "make bench-transcripts  the transcript batches of BENCHMARKS.md (1,000, 2,000 and 10,000 calls: about 45 min)"
 	@echo "make setup-ray install the optional Ray engine (pitchlab analyze --engine ray)"
 	@echo "make compare   install the [compare] extra, compare the demo's clusters with BERTopic and k-means (after make demo)"

@@ -1,7 +1,7 @@
 """`python -m bench [--quick] [--only G ...] [--skip G ...] [--merge] [--out DIR]`: measure, write BENCHMARKS.md and .json.
 
 Every group at full size takes about 2 hours on a 2-core machine, most of it the transcript
-batches (1,000, 2,000 and 10,000 calls); `make bench` runs the rest (about 20 minutes) and keeps
+batches (1,000, 2,000 and 10,000 calls); `make bench` runs the rest (well over an hour; `--only G` one group) and keeps
 the transcript rows of BENCHMARKS.json, `make bench-transcripts` runs those alone.
 --quick uses small sizes (a few minutes) for working on the benchmarks themselves.
 """

@@ -117,7 +117,8 @@ def _throughput(doc, goals) -> list[str]:
             sec = _med(runs, lambda r: r["stages_s"].get(s, 0.0))
             cells.append(f"{sec:.2f} ({audio / sec:,.0f}×)" if sec else "0")
             vad = _med(runs, lambda r: r.get("whisper_vad_s")) if s == "transcribe" else None
-            if vad is not None and sec:  # the transcribe stage split: Silero VAD, then Whisper
+            if vad and sec:  # the transcribe stage split: Silero VAD, then Whisper (batched decoding counts it apart;
+                # the sequential decoding runs Silero inside faster-whisper's transcribe, so it has no split)
                 cells[-1] += f": VAD {vad:.2f}, Whisper {sec - vad:.2f}"
         share = _med(runs, lambda r: sum(r["stages_s"].get(s, 0.0) for s in AFTER_TRANSCRIPTION) / r["stages_s"]["transcribe"])
         out.append(f"| {model} | " + " | ".join(cells) + f" | {share:.0%} |")
