@@ -142,6 +142,11 @@ def _throughput(doc, goals) -> list[str]:
     return out + [""]
 
 
+def _set_name(entry) -> str:
+    """The calls a throughput entry measured: the telephone set or the demo."""
+    return "telephone set" if entry["measurement"] == "phone_throughput" else "demo"
+
+
 def _phone(doc) -> list[str]:
     entries = _entries(doc, "phone")
     if not entries:
@@ -152,7 +157,7 @@ def _phone(doc) -> list[str]:
            "| set | calls | audio | wall | RTF | transcribe | speakers |", "|---|---|---|---|---|---|---|"]
     for e in entries:
         r = e["runs"][0]
-        name = "telephone set" if e["measurement"] == "phone_throughput" else "demo"
+        name = _set_name(e)
         st = r["stages_s"]
         out.append(f"| {name} | {r['processed']} | {r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | "
                    f"{r['audio_s'] / r['wall_s']:.1f}× | {st.get('transcribe', 0):.1f} s | {st.get('speakers', 0):.1f} s |")
@@ -601,7 +606,7 @@ def _encoder(doc) -> list[str]:
            "|---|---|---|---|---|---|---|---|---|"]
     for e in entries:  # a skipped telephone set is not among them: "Skipped in this run" names it
         r, p = e["runs"][0], e["params"]
-        name = "telephone set" if e["measurement"] == "phone_throughput" else "demo"
+        name = _set_name(e)
         load = sum(r["load_s"].values())
         out.append(f"| {name} | {'30 s' if p.get('encoder_step') == 0 else 'cut'} | {r['processed']} | "
                    f"{r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | {_fmt(r.get('cpu_s'), 1, ' s')} | "
