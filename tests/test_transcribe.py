@@ -123,3 +123,38 @@ def test_the_model_encodes_the_cut_window(monkeypatch):
     monkeypatch.setattr(faster_whisper, "WhisperModel", Base)
     assert transcribe._repeatable_whisper("unused").encode(padded_window(420)) == "encoded"
     assert seen == [(80, 1000)]
+
+
+def test_a_telephone_band_call_is_encoded_in_whole_windows_and_a_wideband_call_cut(monkeypatch):
+    import faster_whisper
+
+    from pipeline.audio.ingest import TELEPHONE, WIDEBAND, DecodedAudio
+    from pipeline.core.records import AudioInfo
+
+    seen = []
+
+    class Base:
+        def __init__(self, path, **options):
+            pass
+
+        def encode(self, features):
+            seen.append(features.shape[-1])
+            return "encoded"
+
+    monkeypatch.setattr(faster_whisper, "WhisperModel", Base)
+
+    class Encoding:
+        """A transcriber whose model encodes one 4.2 s window for each channel it hears."""
+
+        model = transcribe._repeatable_whisper("unused")
+
+        def words(self, audio):
+            self.model.encode(padded_window(420))
+            return [Word(0.0, 0.5, "okay")]
+
+    for band, frames in [(TELEPHONE, 3000), (WIDEBAND, 1000), (None, 1000)]:
+        seen.clear()
+        info = AudioInfo("c", "c.wav", 4.2, 2, 8000, band=band)
+        transcribe.transcribe(DecodedAudio(info, (np.zeros(10), np.zeros(10))), Encoding())
+        assert seen == [frames, frames], band
+    assert Encoding.model.encoder_step is None  # back to ENCODER_STEP_S after the call

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Protocol
 
 import numpy as np
 
-from pipeline.audio.ingest import DecodedAudio
+from pipeline.audio.ingest import TELEPHONE, DecodedAudio
 from pipeline.audio.whisper_batch import Vad, decode_channels
 from pipeline.core.errors import ModelError, PitchlabError
 from pipeline.core.records import Word
@@ -55,7 +56,8 @@ FALLBACK_BEAM = 5
 # window is cut to its audio plus at least ENCODER_PAD_S of padding, rounded up to a multiple of ENCODER_STEP_S
 # (10, 20 or 30 s); 0: always 30 s, as faster-whisper does. Whisper's CPU time 109.0 s -> 89.7 s on real read speech
 # and the demo's channels, the same 91 errors in 1,966 words (in steps of 1 s: 85.3 s but 103 errors); the demo's
-# analysis 0.90 of the wall time (docs/speed.md, "Whisper's encoder reads what the window holds").
+# analysis 0.90 of the wall time (docs/speed.md, "Whisper's encoder reads what the window holds"). Wideband calls
+# only: a telephone-band call is encoded in whole windows (`windows_for`).
 ENCODER_STEP_S = 10
 ENCODER_PAD_S = 1.0
 FRAMES_PER_S = 100  # Whisper's log-mel frames: a hop of 10 ms
@@ -91,23 +93,26 @@ def _repeatable_whisper(path: str, **options):
             tried = [r for r in (first, second) if r[3] <= options.compression_ratio_threshold] or [first, second]
             return max(tried, key=lambda r: r[1])
 
+        encoder_step: int | None = None  # None: ENCODER_STEP_S; 0 for a telephone-band call (`windows_for`)
+
         def encode(self, features):
-            return super().encode(encoder_window(features))
+            return super().encode(encoder_window(features, self.encoder_step))
 
     return RepeatableWhisper(path, **options)
 
 
-def encoder_window(features: np.ndarray) -> np.ndarray:
+def encoder_window(features: np.ndarray, step_s: int | None = None) -> np.ndarray:
     """Whisper's log-mel window (..., 80, 3000) cut after its audio. faster-whisper pads a window's features with
     zeros to 30 s (`pad_or_trim`); a frame of sound is never exactly zero in all 80 bands. The cut keeps at least
-    ENCODER_PAD_S of the padding and rounds up to a multiple of ENCODER_STEP_S, so every frame of audio stays
-    (word times are aligned on those frames only)."""
-    if not ENCODER_STEP_S:
+    ENCODER_PAD_S of the padding and rounds up to a multiple of `step_s` (None: ENCODER_STEP_S; 0: no cut), so
+    every frame of audio stays (word times are aligned on those frames only)."""
+    step_s = ENCODER_STEP_S if step_s is None else step_s
+    if not step_s:
         return features
     frames = features.shape[-1]
     sounding = np.flatnonzero(np.any(features != 0, axis=tuple(range(features.ndim - 1))))
     audio = int(sounding[-1]) + 1 if len(sounding) else 0
-    step = ENCODER_STEP_S * FRAMES_PER_S
+    step = step_s * FRAMES_PER_S
     keep = min(frames, max(step, -(-(audio + int(ENCODER_PAD_S * FRAMES_PER_S)) // step) * step))
     return features if keep == frames else np.ascontiguousarray(features[..., :keep])
 
@@ -378,11 +383,33 @@ def repetition_loop(words: list[str]) -> bool:
     return False
 
 
+@contextmanager
+def windows_for(transcriber: Transcriber, band: str | None):
+    """Whisper's windows encoded whole (30 s) while a telephone-band call is transcribed: cut after their audio
+    (ENCODER_STEP_S), real read speech sent through the telephone set's line lost 2-3 times the words (G.711
+    mu-law 9 -> 21 errors of 150, GSM 11 -> 20, Opus 10 -> 13; `scripts/eval_asr_line.py`), where as recorded
+    it lost none (docs/phone.md, "Whisper's whole windows on the phone line")."""
+    model = getattr(transcriber, "model", None)
+    if band != TELEPHONE or not hasattr(model, "encoder_step"):
+        yield
+        return
+    model.encoder_step = 0
+    try:
+        yield
+    finally:
+        model.encoder_step = None
+
+
 def transcribe(audio: DecodedAudio, transcriber: Transcriber) -> list[Word]:
     """All words of a call in time order; each word knows its channel when stereo.
 
     A transcriber that has `channel_words` (Whisper) decodes both channels in shared batches.
     """
+    with windows_for(transcriber, audio.info.band):
+        return _transcribe(audio, transcriber)
+
+
+def _transcribe(audio: DecodedAudio, transcriber: Transcriber) -> list[Word]:
     if len(audio.channels) == 1:
         return transcriber.words(audio.channels[0])
     both = getattr(transcriber, "channel_words", None)
