@@ -18,7 +18,7 @@ from pipeline import analyze as analyze_mod
 from pipeline.analysis import cluster
 from pipeline.audio import ingest, transcribe, transcripts
 from pipeline.core.settings import Settings
-from pipeline.language import phrases, reactions
+from pipeline.language import phrases, reactions, rehear
 from pipeline.storage import store
 from pipeline.voices import diarize, reps, speakers
 
@@ -39,6 +39,7 @@ STAGE_FUNCTIONS = [
     (phrases, "split_calls", "phrases"),
     (reactions, "replies", "reactions"),
     (reactions, "to_reactions", "reactions"),
+    (rehear, "rehear", "hear again"),  # telephone band: replies heard again by Moonshine
     (store, "write_calls", "store"),
     (cluster, "update", "cluster"),
 ]
@@ -186,10 +187,11 @@ def phone_generator_missing() -> str | None:
     return f"{', '.join(tools)} not on PATH" if tools else None
 
 
-def phone_throughput(*, model: str, folder: str = str(PHONE_SET), encoder_step: int | None = None) -> dict:
+def phone_throughput(*, model: str, folder: str = str(PHONE_SET), encoder_step: int | None = None,
+                     rehear: bool = True) -> dict:
     """The telephone-band evaluation set (scripts/make_phone_calls.py, generated first when the folder
     has none) into an empty database, models loaded first: the figure to put beside the demo's.
-    `encoder_step` as in `throughput`."""
+    `encoder_step` as in `throughput`; `rehear`: replies heard again by Moonshine (Settings.rehear)."""
     import subprocess
     import sys
 
@@ -211,16 +213,20 @@ def phone_throughput(*, model: str, folder: str = str(PHONE_SET), encoder_step: 
         files = sorted(p for p in src.iterdir() if p.suffix in (".wav", ".opus"))
         for p in files:
             shutil.copyfile(p, inbox / p.name)
-        settings = Settings(inbox=inbox, db=Path(tmp) / "b.duckdb", model=model, progress=False)
+        settings = Settings(inbox=inbox, db=Path(tmp) / "b.duckdb", model=model, progress=False, rehear=rehear)
         load = Stopwatch()
         models = load_models(settings, load)
+        if rehear:
+            with load.time("load:moonshine"):
+                models.listener
         watch = Stopwatch()
         cpu = cpu_seconds()
         run = timed_analyze(settings, models, watch)
         run["cpu_s"] = cpu_seconds() - cpu
     run.update(model=model, calls=len(files), load_s=load.seconds, peak_rss_mb=peak_rss_mb(),
                whisper_input_s=watch.seconds.get("whisper_input_s"),
-               whisper_after_vad_s=watch.seconds.get("whisper_after_vad_s"), encoder_step=transcribe.ENCODER_STEP_S)
+               whisper_after_vad_s=watch.seconds.get("whisper_after_vad_s"), encoder_step=transcribe.ENCODER_STEP_S,
+               rehear=rehear)
     return run
 
 

@@ -73,6 +73,7 @@ def render(doc: dict) -> str:
     out += _startup(doc)
     out += _overlap(doc)
     out += _encoder(doc)
+    out += _rehear(doc)
     out += _workers(doc)
     out += _libraries(doc)
     intro_end = next((i for i, line in enumerate(out) if line.startswith("## ")), len(out))
@@ -598,13 +599,15 @@ def _encoder(doc) -> list[str]:
     if not entries:
         return []
     out = ["## Whisper's encoder: whole 30 s windows against windows cut after their audio", "",
-           "The demo calls and the telephone set (`scripts/make_phone_calls.py`), tiny.en, each into an empty "
-           "database, models loaded first, one after the other in one run. `30 s`: every window encoded whole, "
-           "as faster-whisper does (`ENCODER_STEP_S = 0`); `cut`: each window cut after its audio plus 1 s, in "
-           "steps of 10 s (`pipeline.audio.transcribe.encoder_window`, the default). CPU counts all threads.", "",
+           "The demo calls, tiny.en, each way into an empty database, models loaded first, one after the other in "
+           "one run. `30 s`: every window encoded whole, as faster-whisper does (`ENCODER_STEP_S = 0`); `cut`: each "
+           "window cut after its audio plus 1 s, in steps of 10 s (`pipeline.audio.transcribe.encoder_window`, the "
+           "default for wideband calls). CPU counts all threads. Telephone-band calls are encoded in whole windows "
+           "either way (`windows_for`: cut windows lost 2-3 times the words of real speech through the line); "
+           "rows of the telephone set are from a run before that.", "",
            "| set | encoder | calls | audio | wall | CPU | transcribe | RTF | RTF incl. load |",
            "|---|---|---|---|---|---|---|---|---|"]
-    for e in entries:  # a skipped telephone set is not among them: "Skipped in this run" names it
+    for e in entries:
         r, p = e["runs"][0], e["params"]
         name = _set_name(e)
         load = sum(r["load_s"].values())
@@ -612,6 +615,26 @@ def _encoder(doc) -> list[str]:
                    f"{r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | {_fmt(r.get('cpu_s'), 1, ' s')} | "
                    f"{r['stages_s'].get('transcribe', 0):.1f} s | {r['audio_s'] / r['wall_s']:.1f}× | "
                    f"{r['audio_s'] / (r['wall_s'] + load):.1f}× |")
+    return out + [""]
+
+
+def _rehear(doc) -> list[str]:
+    entries = _entries(doc, "rehear")
+    if not entries:
+        return []
+    out = ["## Telephone replies heard again", "",
+           "The telephone set (`scripts/make_phone_calls.py`), tiny.en, into an empty database, models loaded first, "
+           "one run after the other: each reply to a pitch heard again by Moonshine base before it is scored "
+           "(`pipeline/language/rehear.py`, the default) and not (`PITCHLAB_REHEAR=0`). CPU counts all threads.", "",
+           "| replies | calls | audio | wall | CPU | hear again | RTF | RTF incl. load | Moonshine load |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for e in entries:  # a skipped telephone set is not among them: "Skipped in this run" names it
+        r = e["runs"][0]
+        load = sum(r["load_s"].values())
+        out.append(f"| {'heard again' if r.get('rehear') else 'transcript words'} | {r['processed']} | "
+                   f"{r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | {_fmt(r.get('cpu_s'), 1, ' s')} | "
+                   f"{r['stages_s'].get('hear again', 0):.1f} s | {r['audio_s'] / r['wall_s']:.1f}× | "
+                   f"{r['audio_s'] / (r['wall_s'] + load):.1f}× | {_fmt(r['load_s'].get('load:moonshine'), 1, ' s')} |")
     return out + [""]
 
 

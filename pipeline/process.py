@@ -20,7 +20,7 @@ from pipeline.core import progress
 from pipeline.core.errors import AudioError, PitchlabError
 from pipeline.core.records import CallAnalysis, CallTurns, Outcome, Recording, TRANSCRIPT, Word
 from pipeline.core.settings import Settings
-from pipeline.language import leads, phrases, reactions, redact
+from pipeline.language import leads, phrases, reactions, redact, rehear
 from pipeline.language.embed import Embedder, embed_unique
 from pipeline.language.example_cache import ExampleCache
 from pipeline.language.phrases import Splitter
@@ -105,6 +105,13 @@ class Models:
         return ExampleCache(self.settings.models_dir / "cache" / "examples", getattr(self.embedder, "cache_id", None))
 
     @_kept
+    def listener(self):
+        """Moonshine base, hearing replies on telephone-band calls again (rehear.py); loaded only for such calls."""
+        from pipeline.audio.moonshine import MoonshineListener
+
+        return MoonshineListener(threads=self.settings.cpu_threads)
+
+    @_kept
     def redactor(self):
         from pipeline.language.redact import PresidioRedactor
 
@@ -156,9 +163,11 @@ def audio_turns(audio: ingest.DecodedAudio, models: Models, settings: Settings,
         who, method, voice_source, name, cosine = d.speakers, "voice-print", d.rep_by, d.rep_name, d.rep_cosine
         log.info("%s: rep voice by %s", audio.info.source_file, d.rep_by)
     model = getattr(models.transcriber, "name", settings.model)
+    prospect = (rehear.prospect_signal(audio.channels, channel)
+                if settings.rehear and audio.info.band == ingest.TELEPHONE else None)
     return CallTurns(audio.info, tuple(speakers.to_turns(words, who)), method, model=model, rep=name,
                      rep_channel=channel, rep_channel_source=source, rep_voice_source=voice_source,
-                     rep_voice_cosine=cosine)
+                     rep_voice_cosine=cosine, prospect_audio=prospect)
 
 
 def transcript_turns(recording: Recording, label: Outcome | None, rep_names: tuple[str, ...] = ()) -> CallTurns:
@@ -186,6 +195,9 @@ def analyze_calls(calls: Sequence[CallTurns], models: Models, settings: Settings
     kinds = iter(models.kinds.classify(texts, vectors))
     pitch = [[replace(p, kind=k.kind, kind_evidence=k.evidence) for p, k in zip(ps, kinds)] for ps in split]
     found = [reactions.replies(ps, c.turns, settings.reaction_window_s) for ps, c in zip(pitch, calls)]
+    if any(c.prospect_audio is not None and f for c, f in zip(calls, found)):
+        progress.stage("hear replies again")
+        found = rehear.rehear(found, [c.prospect_audio for c in calls], models.listener)
     quiet = [reactions.silences(ps, c.turns, settings.reaction_window_s) for ps, c in zip(pitch, calls)]
     pitch = [[replace(p, silence_after_s=q[p.phrase_idx]) if p.phrase_idx in q else p for p in ps]
              for ps, q in zip(pitch, quiet)]

@@ -10,10 +10,13 @@ the line is measured here: every clip of ../shared/data/speech/asr/ (real read s
 each) goes through the same line as a call of that set (`make_phone_calls.line_channel`: hiss about -52 dBFS,
 60 Hz hum, band-pass 300-3400 Hz at 8 kHz, then G.711 mu-law, GSM 06.10 or Opus at 10 kbit/s, written as the
 file the set writes), `--attenuation` dB quieter first (the set's prospect side is 6-16 dB quieter than the
-rep's), and is decoded and transcribed the way `pitchlab analyze` does (pipeline.audio.ingest.decode, then the
-pipeline's Whisper transcriber with its rescue of short runs). `--demo` adds both channels of every stereo demo
-call (synthetic piper voices at mild shifts; reference: data/demo_truth.json). Word error rate as in
-scripts/eval_asr.py (pooled, lower-cased, punctuation dropped). Needs sox and ffmpeg (libgsm, libopus).
+rep's), and is decoded and transcribed the way `pitchlab analyze` does (pipeline.audio.ingest.decode, its band
+detected, then pipeline.audio.transcribe.transcribe: the pipeline's Whisper transcriber, whole 30 s windows for a
+telephone-band clip, with its rescue of short runs). `--demo` adds both channels of every stereo demo call
+(synthetic piper voices at mild shifts; reference: data/demo_truth.json). Word error rate as in scripts/eval_asr.py
+(pooled, lower-cased, punctuation dropped). Needs sox and ffmpeg (libgsm, libopus).
+`--models moonshine-base` hears each clip whole with the model that hears telephone-band replies again
+(pipeline/audio/moonshine.py, the clip peak-normalized as pipeline/language/rehear.py does), for comparison.
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ from eval_asr import AUDIO, SPEECH, demo_clips, edit_distance, normalise  # noqa
 from faster_whisper.audio import decode_audio  # noqa: E402
 from make_phone_calls import line_channel  # noqa: E402
 
-from pipeline.audio import ingest  # noqa: E402
-from pipeline.audio.transcribe import WhisperTranscriber  # noqa: E402
-from pipeline.core.records import Recording  # noqa: E402
+from pipeline.audio import ingest, moonshine  # noqa: E402
+from pipeline.language import rehear  # noqa: E402
+from pipeline.audio.transcribe import WhisperTranscriber, transcribe  # noqa: E402
+from pipeline.core.records import AudioInfo, Recording  # noqa: E402
 from pipeline.core.settings import Settings  # noqa: E402
 
 OPUS_KBPS = 10  # the set draws 8, 10 or 12 kbit/s a channel
+MAX_CLIP_S = 29.0  # every clip whole (rehear.clip keeps at most 30 s)
 
 
 def real_clips() -> list[tuple[str, np.ndarray, str]]:
@@ -48,12 +53,18 @@ def real_clips() -> list[tuple[str, np.ndarray, str]]:
             for p in sorted(SPEECH.iterdir()) if p.suffix in AUDIO]
 
 
-def through_line(samples: np.ndarray, codec: str, attenuation_db: float, seed: int, tmp: Path) -> np.ndarray:
-    """16 kHz samples as the pipeline decodes them after the telephone line and codec."""
+def as_recorded(samples: np.ndarray) -> ingest.DecodedAudio:
+    """16 kHz samples as a wideband call (its band, which sets how Whisper's windows are encoded)."""
+    info = AudioInfo("clip", "clip", len(samples) / 16000, 1, 16000, band=ingest.detect_band((samples,), 16000)[0])
+    return ingest.DecodedAudio(info, (samples,))
+
+
+def through_line(samples: np.ndarray, codec: str, attenuation_db: float, seed: int, tmp: Path) -> ingest.DecodedAudio:
+    """The clip as the pipeline decodes it after the telephone line and codec (band detected)."""
     quiet = samples * 10 ** (-attenuation_db / 20)
     path = line_channel(quiet, codec, OPUS_KBPS, np.random.default_rng(seed), tmp / f"clip{seed}")
     rec = Recording(path=path, source_file=path.name, call_id=str(seed), size_bytes=path.stat().st_size)
-    return ingest.decode(rec).channels[0]
+    return ingest.decode(rec)
 
 
 def main() -> int:
@@ -66,6 +77,8 @@ def main() -> int:
     parser.add_argument("--demo", action="store_true", help="also both channels of the stereo demo calls")
     parser.add_argument("--verbose", action="store_true", help="print each clip's hypothesis")
     args = parser.parse_args()
+    if args.demo and moonshine.NAME in args.models:
+        parser.error(f"{moonshine.NAME} hears at most 30 s at once: the demo's channels are minutes long")
     data = [(name, samples, ref, "real") for name, samples, ref in real_clips()]
     if args.demo:
         data += [(f"{name}:{side}", samples, ref, "demo") for name, channels, refs in demo_clips()
@@ -78,14 +91,19 @@ def main() -> int:
                                                  for a in args.attenuation for c in args.codecs]
     with tempfile.TemporaryDirectory() as tmp:
         for model in args.models:
-            transcriber = WhisperTranscriber(Settings(model=model, models_dir=args.models_dir))
-            transcriber.words(data[0][1])  # warm-up
+            if model == moonshine.NAME:
+                listener = moonshine.MoonshineListener()
+                hear = lambda audio: listener.hear([rehear.clip(audio.channels[0], 0.0, MAX_CLIP_S)])[0]  # noqa: E731
+            else:
+                transcriber = WhisperTranscriber(Settings(model=model, models_dir=args.models_dir))
+                hear = lambda audio: " ".join(w.text for w in transcribe(audio, transcriber))  # noqa: E731
+            hear(as_recorded(data[0][1]))  # warm-up
             for label, codec, attenuation in conditions:
                 tally = {s: [0, 0, 0, 0] for s in sets}  # errors, reference words, exact clips, clips
                 for seed, (name, samples, reference, kind) in enumerate(data):
-                    audio = samples if codec is None else through_line(samples, codec, attenuation, seed, Path(tmp))
-                    words = transcriber.words(audio)
-                    ref, hyp = normalise(reference), normalise(" ".join(w.text for w in words))
+                    audio = (as_recorded(samples) if codec is None
+                             else through_line(samples, codec, attenuation, seed, Path(tmp)))
+                    ref, hyp = normalise(reference), normalise(hear(audio))
                     errors = edit_distance(ref, hyp)
                     t = tally[kind]
                     t[0] += errors

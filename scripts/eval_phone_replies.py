@@ -11,6 +11,11 @@ prospect's voice engine and the prospect.
     PYTHONPATH=. .venv/bin/python scripts/eval_phone_replies.py                     # /tmp/pitchlab-phone, tiny.en
     PYTHONPATH=. .venv/bin/python scripts/eval_phone_replies.py --models tiny.en:1 base:5 --errors
     PYTHONPATH=. .venv/bin/python scripts/eval_phone_replies.py /tmp/pitchlab-phone-16k   # the same calls at 16 kHz
+    PYTHONPATH=. .venv/bin/python scripts/eval_phone_replies.py /tmp/pitchlab-phone-ho --models tiny.en moonshine-base
+
+`moonshine-base` hears the clips as pitchlab hears a telephone reply again (pipeline/language/rehear.py): each
+scaled to one peak, in batches of similar length. A set's truth is read from beside its folder
+(`/tmp/pitchlab-phone-ho.truth.json`), else from scripts/phone_truth.json.
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline.audio import moonshine  # noqa: E402
 from pipeline.audio.ingest import decode, find_recordings  # noqa: E402
 from pipeline.core.models import whisper_model_dir  # noqa: E402
 from pipeline.core.settings import Settings  # noqa: E402
 from pipeline.language.embed import MiniLMEmbedder  # noqa: E402
+from pipeline.language import rehear  # noqa: E402
 from pipeline.language.reaction_scorer import LABELS, ReactionScorer  # noqa: E402
 
 TRUTH = ROOT / "scripts" / "phone_truth.json"
@@ -47,9 +54,15 @@ def macro_f1(truth: list[str], predicted: list[str]) -> float:
     return sum(scores) / len(scores)
 
 
+def truth_of(folder: Path) -> Path:
+    """The set's truth beside it (as scripts/eval_phone.py reads it), else the committed one of the seed-1616 set."""
+    beside = folder.parent / f"{folder.name}.truth.json"
+    return beside if beside.exists() else TRUTH
+
+
 def replies(folder: Path, espeak: set[str]) -> list[dict]:
     """Every true reply to a pitch: its pitch, text, label, audio and where it comes from."""
-    truth = json.loads(TRUTH.read_text())
+    truth = json.loads(truth_of(folder).read_text())
     found = {r.path.stem: r for r in find_recordings(folder)}  # the --wide set: the same names, all .wav
     out = []
     for call in truth["calls"]:
@@ -91,15 +104,21 @@ def main() -> int:
 
     for spec in args.models:
         name, _, beam = spec.partition(":")
-        model = WhisperModel(whisper_model_dir(name, Settings().models_dir), device="cpu", compute_type="int8",
-                             cpu_threads=2)
         start, heard = time.perf_counter(), []
-        for item in items:
-            segments, _info = model.transcribe(item["audio"], language="en", beam_size=int(beam or 1),
-                                               vad_filter=False, condition_on_previous_text=False,
-                                               without_timestamps=True)
-            heard.append(" ".join(s.text.strip() for s in segments))
-        seconds = time.perf_counter() - start
+        if name == moonshine.NAME:  # as pitchlab hears a telephone reply again: scaled to one peak, in batches
+            peak = [i["audio"] * (rehear.PEAK / max(1e-4, float(np.abs(i["audio"]).max()))) for i in items]
+            heard = moonshine.MoonshineListener().hear(peak)
+            seconds = time.perf_counter() - start
+            beam = "1"
+        else:
+            model = WhisperModel(whisper_model_dir(name, Settings().models_dir), device="cpu", compute_type="int8",
+                                 cpu_threads=2)
+            for item in items:
+                segments, _info = model.transcribe(item["audio"], language="en", beam_size=int(beam or 1),
+                                                   vad_filter=False, condition_on_previous_text=False,
+                                                   without_timestamps=True)
+                heard.append(" ".join(s.text.strip() for s in segments))
+            seconds = time.perf_counter() - start
         labels = [s.label for s in scorer.score(heard, pitches)]
         same = [plain(h) == plain(i["text"]) for h, i in zip(heard, items)]
         print(f"{name} beam {beam or 1}: macro-F1 {macro_f1(gold, labels):.3f}, heard exactly {sum(same)}/{len(items)}"

@@ -138,8 +138,17 @@ class BandEncoder:
         return np.array(out, dtype=np.float32).reshape(len(clips), 256)
 
 
+class DeafListener:
+    """Fake rehear.Listener: hears nothing again, so every reply keeps the transcript's words."""
+
+    name = "deaf"
+
+    def hear(self, clips):
+        return ["" for _ in clips]
+
+
 class FakeModels:
-    def __init__(self, transcriber, splitter=None, embedder=None, voice_encoder=None, redactor=None):
+    def __init__(self, transcriber, splitter=None, embedder=None, voice_encoder=None, redactor=None, listener=None):
         self.transcriber = transcriber
         self.splitter = splitter or SentenceSplitter()
         self.embedder = embedder or BagEmbedder()
@@ -147,6 +156,7 @@ class FakeModels:
         self.scorer = CueScorer()
         self.voice_encoder = voice_encoder or BandEncoder()
         self.redactor = redactor  # --redact: a redact.Redactor (the real one needs the privacy extra)
+        self.listener = listener or DeafListener()  # telephone-band replies heard again (rehear.Listener)
 
 
 _MISSING_SHARED: list[str] = []  # tests skipped because ../shared is not beside this checkout

@@ -295,7 +295,7 @@ def test_the_batch_group_takes_a_number_of_calls_and_renders_each_way_against_se
     assert "| batch 8, VAD now | 22.5 s | 4.4× | 15.0 s | 0.75 | 53 s | 1.06 | 1.0 s | 3.80% |" in md
 
 
-def test_the_encoder_group_runs_both_windows_on_both_sets_and_renders_them_side_by_side(tmp_path, monkeypatch):
+def test_the_encoder_group_runs_both_windows_on_the_demo_and_renders_them_side_by_side(tmp_path, monkeypatch):
     from bench import __main__ as bench_main
 
     def run(name, params):
@@ -307,11 +307,10 @@ def test_the_encoder_group_runs_both_windows_on_both_sets_and_renders_them_side_
     asked = []
     monkeypatch.setattr(bench_main, "run_child", lambda name, params: asked.append((name, params)) or run(name, params))
     assert bench_main.main(["--quick", "--only", "encoder", "--out", str(tmp_path)]) == 0
-    assert [(n, p["encoder_step"]) for n, p in asked] == [("throughput", 0), ("throughput", 10),
-                                                          ("phone_throughput", 0), ("phone_throughput", 10)]
+    assert [(n, p["encoder_step"]) for n, p in asked] == [("throughput", 0), ("throughput", 10)]
     md = (tmp_path / "BENCHMARKS.md").read_text()
     assert "| demo | 30 s | 3 | 10.0 min | 50.0 s | 90.0 s | 40.0 s | 12.0× | 10.9× |" in md
-    assert "| telephone set | cut | 30 | 10.0 min | 40.0 s | 70.0 s | 30.0 s | 15.0× | 13.3× |" in md
+    assert "| demo | cut | 3 | 10.0 min | 40.0 s | 70.0 s | 30.0 s | 15.0× | 13.3× |" in md
 
 
 def test_the_encoder_step_of_a_run_is_set_for_that_run(monkeypatch, tmp_path):
@@ -323,3 +322,22 @@ def test_the_encoder_step_of_a_run_is_set_for_that_run(monkeypatch, tmp_path):
     run = pipeline_bench.phone_throughput(model="tiny.en", folder=str(tmp_path / "none"), encoder_step=0)
     assert run == {"skipped": f"no telephone calls in {tmp_path / 'none'} and no generator here"}
     assert transcribe.ENCODER_STEP_S == 0
+
+
+def test_the_rehear_group_runs_the_telephone_set_without_and_with_replies_heard_again(tmp_path, monkeypatch):
+    from bench import __main__ as bench_main
+
+    def run(name, params):
+        on = params["rehear"]
+        return {"processed": 30, "audio_s": 1020.0, "wall_s": 120.0 if on else 100.0, "cpu_s": 200.0 if on else 170.0,
+                "load_s": {"load:whisper": 2.0, **({"load:moonshine": 0.5} if on else {})}, "rehear": on,
+                "stages_s": {"transcribe": 80.0, **({"hear again": 18.0} if on else {})}}
+
+    asked = []
+    monkeypatch.setattr(bench_main, "run_child", lambda name, params: asked.append((name, params)) or run(name, params))
+    assert bench_main.main(["--quick", "--only", "rehear", "--out", str(tmp_path)]) == 0
+    assert asked == [("phone_throughput", {"model": "tiny.en", "rehear": False}),
+                     ("phone_throughput", {"model": "tiny.en", "rehear": True})]
+    md = (tmp_path / "BENCHMARKS.md").read_text()
+    assert "| transcript words | 30 | 17.0 min | 100.0 s | 170.0 s | 0.0 s | 10.2× | 10.0× | n/a |" in md
+    assert "| heard again | 30 | 17.0 min | 120.0 s | 200.0 s | 18.0 s | 8.5× | 8.3× | 0.5 s |" in md

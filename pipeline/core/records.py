@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 REP = "rep"
 PROSPECT = "prospect"
@@ -98,6 +99,7 @@ class Reaction:
     interrupted: bool = False
     backchannels: tuple[str, ...] = ()  # short prospect sounds heard during the pitch run
     run_size: int = 1  # pitch phrases in the run this reaction answers
+    heard_by: str | None = None  # `text` heard again from the audio by this model (pipeline.language.rehear)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ class CallTurns:
     rep_channel_source: str | None = None
     rep_voice_source: str | None = None  # mono: how the rep's voice was chosen
     rep_voice_cosine: float | None = None  # best cosine between a speaker and an enrolled rep's print
+    # telephone band: the prospect's side of the call (16 kHz), to hear its replies again (pipeline.language.rehear)
+    prospect_audio: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,9 @@ class Settings:
     engine: str = "local"  # where recordings are analyzed: "local", or "ray" (a Ray cluster; docs/ray.md)
     ray_address: str | None = None  # the Ray cluster to join (--ray-address, RAY_ADDRESS); None: a local one
     ray_workers: int | None = None  # Ray actors; None: the cluster's CPUs / cpu_threads
+    # telephone-band calls: each reply to a pitch heard again by Moonshine base before it is scored (rehear.py);
+    # PITCHLAB_REHEAR=0 turns it off
+    rehear: bool = True
     redact: bool = False  # personal data in transcripts replaced by placeholders before it is stored (redact.py)
     descriptors: Path | None = None  # CSV `descriptor,example`: the benefits under test (--descriptors)
     # Whisper transcribing the next call while this one is analyzed (analyze.overlapped): off, because on the
@@ -115,6 +118,8 @@ class Settings:
             values["outcomes"] = Path(_env("PITCHLAB_OUTCOMES", ""))
         if _env("PITCHLAB_REDACT", ""):
             values["redact"] = _env("PITCHLAB_REDACT", "").strip().lower() not in ("0", "false", "no", "off")
+        if _env("PITCHLAB_REHEAR", ""):
+            values["rehear"] = _env("PITCHLAB_REHEAR", "").strip().lower() not in ("0", "false", "no", "off")
         if _env("PITCHLAB_DESCRIPTORS", ""):
             values["descriptors"] = Path(_env("PITCHLAB_DESCRIPTORS", ""))
         given = {k: v for k, v in overrides.items() if v is not None}

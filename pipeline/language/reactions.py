@@ -46,10 +46,13 @@ class Reply:
     run: tuple[Phrase, ...]
     turns: tuple[Turn, ...]  # the reply
     backchannels: tuple[Turn, ...]  # short prospect sounds during the run
+    heard: str | None = None  # the reply heard again from its audio (pipeline.language.rehear), scored instead
+    heard_by: str | None = None  # the model that heard it again
 
     @property
     def text(self) -> str:
-        return " ".join(t.text for t in self.turns)
+        """What is scored and stored: the reply heard again if it was, else its turns' words."""
+        return self.heard if self.heard is not None else " ".join(t.text for t in self.turns)
 
     @property
     def pitch(self) -> str:
@@ -116,6 +119,7 @@ def to_reactions(found: Sequence[Reply], scores: Sequence[Score]) -> list[Reacti
                     interrupted=False if timeless else bool(reply[0].start_s < run_end),
                     backchannels=tuple(t.text for t in found_reply.backchannels),
                     run_size=len(run),
+                    heard_by=found_reply.heard_by,
                 )
             )
     return reactions

@@ -652,6 +652,12 @@ def m012_audio_band(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE calls ADD COLUMN high_band_db DOUBLE")
 
 
+def m013_reaction_heard_by(con: duckdb.DuckDBPyConnection) -> None:
+    """The model that heard a reaction's text again from the audio (`moonshine-base` on telephone-band calls);
+    NULL: the text is the transcript's words (every reaction stored before)."""
+    con.execute("ALTER TABLE reactions ADD COLUMN heard_by VARCHAR")
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m001_core_tables,
     m002_descriptor_performance,
@@ -665,4 +671,5 @@ MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     m010_descriptors_from_clusters,
     m011_pitch_silence,
     m012_audio_band,
+    m013_reaction_heard_by,
 ]

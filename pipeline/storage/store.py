@@ -89,10 +89,10 @@ def write_calls(con: duckdb.DuckDBPyConnection, calls: Sequence[tuple[CallAnalys
                 [[phrase_id(c.info.call_id, p.phrase_idx), t] for c, _ in calls for p in c.phrases
                  for t in p.descriptors])
         _insert(con, "reactions (reaction_id, phrase_id, call_id, turn_idx, start_s, end_s, text, interest, label,"
-                " evidence, latency_s, interrupted, backchannels, run_size)",
+                " evidence, latency_s, interrupted, backchannels, run_size, heard_by)",
                 [[reaction_id(c.info.call_id, r.phrase_idx), phrase_id(c.info.call_id, r.phrase_idx), c.info.call_id,
                   r.turn_idx, r.start_s, r.end_s, r.text, r.interest, r.label, list(r.evidence), r.latency_s,
-                  r.interrupted, list(r.backchannels), r.run_size] for c, _ in calls for r in c.reactions])
+                  r.interrupted, list(r.backchannels), r.run_size, r.heard_by] for c, _ in calls for r in c.reactions])
 
 
 VECTORS_VIEW = "pitchlab_new_embeddings"
