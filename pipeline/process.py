@@ -109,7 +109,7 @@ class Models:
         """Moonshine base, hearing replies on telephone-band calls again (rehear.py); loaded only for such calls."""
         from pipeline.audio.moonshine import MoonshineListener
 
-        return MoonshineListener(threads=self.settings.cpu_threads)
+        return MoonshineListener(threads=self.settings.cpu_threads, cache=self.settings.models_dir / "cache" / "moonshine")
 
     @_kept
     def redactor(self):

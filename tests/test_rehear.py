@@ -127,9 +127,44 @@ def test_the_tokenizer_file_is_read_piece_by_piece_and_bytes_join_into_text(tmp_
     assert moonshine.detokenize([3, 7, 8], vocabulary) == "Not\u00e9"  # byte pieces make one character
 
 
+def test_unnamed_subgraphs_get_names_and_every_other_field_stays():
+    schema = moonshine._graph_names_schema()
+    model = schema()
+    node = model.graph.node.add(name="optimum::if")
+    node.attribute.add(name="then_branch").g.node.add(name="inner")
+    node.attribute.add(name="else_branch").g.name = "kept"
+    ir_version, opset = b"\x08\x07", b"\x42\x04\x12\x02\x31\x34"  # fields 1 and 8 of ModelProto, not in the schema
+    data = ir_version + model.SerializeToString() + opset
+    named = schema.FromString(moonshine.name_subgraphs(data))
+    then, other = (a.g for a in named.graph.node[0].attribute)
+    assert (named.graph.name, then.name, other.name) == ("main", "main/optimum::if/then_branch", "kept")
+    assert then.node[0].name == "inner"
+    out = moonshine.name_subgraphs(data)
+    assert ir_version in out and opset in out
+
+
 @pytest.fixture(scope="module")
-def listener():
-    return moonshine.MoonshineListener()
+def listener(tmp_path_factory):
+    return moonshine.MoonshineListener(cache=tmp_path_factory.mktemp("moonshine"))
+
+
+@pytest.mark.e2e
+def test_the_onnx_copies_are_written_once_and_hear_as_the_shipped_models(listener, tmp_path):
+    import onnxruntime as ort
+
+    copies = sorted(p.name for p in listener.cache.iterdir())
+    assert copies == [f"decoder_model_merged-ort{ort.__version__}.onnx", f"encoder_model-ort{ort.__version__}.onnx"]
+    stamp = [p.stat().st_mtime_ns for p in sorted(listener.cache.iterdir())]
+    again = moonshine.MoonshineListener(cache=listener.cache)
+    assert [p.stat().st_mtime_ns for p in sorted(listener.cache.iterdir())] == stamp  # not written again
+    shipped = moonshine.model_dir()
+    options = ort.SessionOptions()
+    again.encoder = ort.InferenceSession(str(shipped / "encoder_model.ort"), options, providers=["CPUExecutionProvider"])
+    again.decoder = ort.InferenceSession(str(shipped / "decoder_model_merged.ort"), options,
+                                         providers=["CPUExecutionProvider"])
+    clip = prospect_clip("reply_after_silence_8k.opus",
+                         next(t["text"] for t in TRUTH["reply_after_silence_8k.opus"]["turns"] if t["speaker"] == "prospect"))
+    assert listener.hear([clip]) == again.hear([clip])
 
 
 def prospect_clip(name: str, text: str) -> np.ndarray:
