@@ -205,6 +205,9 @@ def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
                         help="replace names, phone numbers, e-mails, card numbers and street addresses in transcripts "
                         "with <PERSON>, <PHONE>, ... before anything is stored (reps' names and --vocabulary stay; "
                         "needs the privacy extra; env PITCHLAB_REDACT=1)")
+    parser.add_argument("--no-rehear", dest="rehear", action="store_false", default=None,
+                        help="telephone-band calls: score each reply to a pitch on Whisper's words instead of hearing "
+                        "it again with Moonshine base (env PITCHLAB_REHEAR=0)")
     descriptors_cli.add_file_option(parser)
 
 
@@ -212,7 +215,7 @@ def _pipeline_settings(args: argparse.Namespace, *, progress: bool) -> Settings:
     return Settings.from_env(
         inbox=args.inbox, db=args.db, outcomes=args.outcomes, model=args.model, beam_size=args.beam_size,
         cpu_threads=args.threads, rep_channel=args.rep_channel, stereo_preset=args.stereo_preset, vocabulary=args.vocabulary,
-        progress=progress, team=args.team, redact=args.redact, descriptors=args.descriptors,
+        progress=progress, team=args.team, redact=args.redact, rehear=args.rehear, descriptors=args.descriptors,
         rep_names=split_names(",".join(args.rep)) if args.rep else None,
         engine=getattr(args, "engine", None), ray_address=getattr(args, "ray_address", None),
         ray_workers=getattr(args, "ray_workers", None), workers=args.workers,

@@ -196,3 +196,12 @@ def test_clips_are_heard_in_batches_of_similar_length_and_come_back_in_their_ord
     heard = moonshine.MoonshineListener.hear(object.__new__(moonshine.MoonshineListener), [np.zeros(n) for n in sizes])
     assert heard == [f"{n} samples" for n in sizes]
     assert batches == [[2, 3, 5, 8, 12, 17, 21, 30], [33, 40]]  # padding only to the longest of similar ones
+
+
+def test_no_rehear_on_the_command_line_turns_it_off(monkeypatch):
+    from pipeline import cli
+
+    monkeypatch.delenv("PITCHLAB_REHEAR", raising=False)
+    for argv, expected in [(["analyze"], True), (["analyze", "--no-rehear"], False), (["watch", "--no-rehear"], False)]:
+        args = cli._parser().parse_args(argv)
+        assert cli._pipeline_settings(args, progress=False).rehear is expected, argv
