@@ -177,8 +177,11 @@ def transcript_turns(recording: Recording, label: Outcome | None, rep_names: tup
     return CallTurns(t.info, t.turns, t.speaker_method, source_kind=TRANSCRIPT, rep=t.rep, outcome=t.outcome)
 
 
-def analyze_calls(calls: Sequence[CallTurns], models: Models, settings: Settings) -> list[CallAnalysis]:
+def analyze_calls(calls: Sequence[CallTurns], models: Models, settings: Settings,
+                  keep: Sequence[str] = ()) -> list[CallAnalysis]:
     """The back half shared by audio and transcripts: turns → phrases → embed → kinds → reactions → lead.
+
+    `keep`: with --redact, the names redaction leaves alone (`kept_names`), for replies heard again.
 
     Many calls go through together: one spaCy pass over all their rep turns, one
     embedding pass over all their phrases and one over all their replies, each
@@ -198,6 +201,8 @@ def analyze_calls(calls: Sequence[CallTurns], models: Models, settings: Settings
     if any(c.prospect_audio is not None and f for c, f in zip(calls, found)):
         progress.stage("hear replies again")
         found = rehear.rehear(found, [c.prospect_audio for c in calls], models.listener)
+        if settings.redact:
+            found = rehear.redacted(found, models.redactor, keep)
     quiet = [reactions.silences(ps, c.turns, settings.reaction_window_s) for ps, c in zip(pitch, calls)]
     pitch = [[replace(p, silence_after_s=q[p.phrase_idx]) if p.phrase_idx in q else p for p in ps]
              for ps, q in zip(pitch, quiet)]
@@ -285,12 +290,13 @@ def process_batch(recordings: Sequence[Recording], models: Models, settings: Set
         except Exception as exc:
             front.append(Processed(rec, error=file_error(rec, exc)))
     turns = [f for f in front if isinstance(f, CallTurns)]
+    keep = kept_names(settings, labels, rep_prints) if settings.redact else ()
     if settings.redact and turns:
         progress.stage("redact")
-        turns = redact.redact_calls(turns, models.redactor, keep=kept_names(settings, labels, rep_prints))
+        turns = redact.redact_calls(turns, models.redactor, keep=keep)
         redacted = iter(turns)
         front = [next(redacted) if isinstance(f, CallTurns) else f for f in front]
-    analyzed = iter(analyze_each_alone_on_failure(turns, models, settings))
+    analyzed = iter(analyze_each_alone_on_failure(turns, models, settings, keep))
     out = []
     for rec, f in zip(recordings, front):
         if isinstance(f, Processed):
@@ -302,18 +308,18 @@ def process_batch(recordings: Sequence[Recording], models: Models, settings: Set
     return out
 
 
-def analyze_each_alone_on_failure(calls: Sequence[CallTurns], models: Models,
-                                  settings: Settings) -> list[CallAnalysis | Exception]:
+def analyze_each_alone_on_failure(calls: Sequence[CallTurns], models: Models, settings: Settings,
+                                  keep: Sequence[str] = ()) -> list[CallAnalysis | Exception]:
     """`analyze_calls` over all; if that fails, each call alone, so one bad call loses only itself."""
     try:
-        return analyze_calls(calls, models, settings)
+        return analyze_calls(calls, models, settings, keep)
     except Exception as exc:
         if _stops_the_batch(exc):
             raise
         if len(calls) == 1:
             return [exc]
         log.warning("analyzing %d calls together failed (%s); analyzing each alone", len(calls), _one_line(exc))
-        return [analyze_each_alone_on_failure([call], models, settings)[0] for call in calls]
+        return [analyze_each_alone_on_failure([call], models, settings, keep)[0] for call in calls]
 
 
 def kept_names(settings: Settings, labels: dict[str, Outcome], rep_prints: dict | None) -> tuple[str, ...]:

@@ -178,13 +178,16 @@ def main() -> int:
     encoder = ResemblyzerEncoder(precision=args.precision)
 
     def words_of(key: str, samples: np.ndarray) -> list[Word]:
+        """Whisper's words as `pitchlab analyze` hears them: whole windows for a telephone-band clip."""
         nonlocal transcriber
         if key not in cache:
-            if transcriber is None:
-                from pipeline.audio.transcribe import WhisperTranscriber
+            from pipeline.audio import transcribe
+            from pipeline.audio.ingest import detect_band
 
-                transcriber = WhisperTranscriber(Settings())
-            cache[key] = [w.__dict__ for w in transcriber.words(samples)]
+            if transcriber is None:
+                transcriber = transcribe.WhisperTranscriber(Settings())
+            with transcribe.windows_for(transcriber, detect_band((samples,), 16000)[0]):
+                cache[key] = [w.__dict__ for w in transcriber.words(samples)]
         return [Word(**w) for w in cache[key]]
 
     cases = []

@@ -205,3 +205,22 @@ def test_no_rehear_on_the_command_line_turns_it_off(monkeypatch):
     for argv, expected in [(["analyze"], True), (["analyze", "--no-rehear"], False), (["watch", "--no-rehear"], False)]:
         args = cli._parser().parse_args(argv)
         assert cli._pipeline_settings(args, progress=False).rehear is expected, argv
+
+
+class NameRedactor:
+    """Fake redact.Redactor: "Maria" becomes <PERSON> unless kept."""
+
+    def redact(self, texts, keep=()):
+        return [t if "Maria" in keep else t.replace("Maria", "<PERSON>") for t in texts]
+
+
+def test_with_redact_the_text_heard_again_is_redacted_too(tmp_path):
+    audio, said = telephone_call(tmp_path, 8000)
+    settings = Settings(inbox=tmp_path, db=tmp_path / "c.duckdb", progress=False, rep_channel="left", redact=True)
+    models = FakeModels(ScriptTranscriber([said]), listener=ListListener(["This is Maria, how much?"] * 2),
+                        redactor=NameRedactor())
+    call = audio_turns(audio, models, settings, words=said)
+    (reaction,) = analyze_calls([call], models, settings)[0].reactions
+    assert reaction.text == "This is <PERSON>, how much?"
+    (kept,) = analyze_calls([call], models, settings, keep=("Maria",))[0].reactions
+    assert kept.text == "This is Maria, how much?"

@@ -58,6 +58,17 @@ def rehear(found: Sequence[Sequence[Reply]], signals: Sequence[np.ndarray | None
     return out
 
 
+def redacted(found: Sequence[Sequence[Reply]], redactor, keep: Sequence[str] = ()) -> list[list[Reply]]:
+    """`--redact`: the texts heard again redacted as the turns were (they never passed through the turns'
+    redaction, which runs before replies are found); `redactor` is a `redact.Redactor`."""
+    where = [(c, r) for c, replies in enumerate(found) for r, reply in enumerate(replies) if reply.heard is not None]
+    out = [list(replies) for replies in found]
+    texts = redactor.redact([found[c][r].heard for c, r in where], keep) if where else []
+    for (c, r), text in zip(where, texts):
+        out[c][r] = replace(out[c][r], heard=text)
+    return out
+
+
 def prospect_signal(channels: Sequence[np.ndarray], rep_channel: str | None) -> np.ndarray:
     """The prospect's side: the channel that is not the rep's on a stereo call, the mixdown of a mono one."""
     if len(channels) == 2:
