@@ -43,7 +43,7 @@ STAGE_FUNCTIONS = [
     (store, "write_calls", "store"),
     (cluster, "update", "cluster"),
 ]
-AFTER_TRANSCRIPTION = ("speakers", "phrases", "reactions", "embed", "store", "cluster")
+AFTER_TRANSCRIPTION = ("speakers", "phrases", "reactions", "hear again", "embed", "store", "cluster")
 
 
 @contextmanager

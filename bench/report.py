@@ -107,7 +107,8 @@ def _throughput(doc, goals) -> list[str]:
             goals.append((f"whole pipeline ≥ {GOAL_RTF:.0f}× real time, default model (tiny.en)",
                           f"{rtf:.1f}× ({audio / (wall + load):.1f}× with model loading)",
                           "yes" if rtf >= GOAL_RTF else "no"))
-    stages = ["find+hash", "decode", "transcribe", "speakers", "phrases", "reactions", "embed", "store", "cluster", "other"]
+    stages = ["find+hash", "decode", "transcribe", "speakers", "phrases", "reactions", "hear again", "embed", "store",
+              "cluster", "other"]  # hear again: telephone-band replies heard again by Moonshine
     out += ["", "Per stage (seconds of wall time, median over runs; RTF of the stage alone in brackets; transcribe "
             "split into Silero VAD and Whisper where the run counted it):", "",
             "| model | " + " | ".join(stages) + " | after transcription / transcription |",
@@ -603,8 +604,8 @@ def _encoder(doc) -> list[str]:
            "one run. `30 s`: every window encoded whole, as faster-whisper does (`ENCODER_STEP_S = 0`); `cut`: each "
            "window cut after its audio plus 1 s, in steps of 10 s (`pipeline.audio.transcribe.encoder_window`, the "
            "default for wideband calls). CPU counts all threads. Telephone-band calls are encoded in whole windows "
-           "either way (`windows_for`: cut windows lost 2-3 times the words of real speech through the line); "
-           "rows of the telephone set are from a run before that.", "",
+           "either way (`windows_for`: cut windows lost 2-3 times the words of real speech through the line), so "
+           "here only the 14 `.mp3` demo calls differ.", "",
            "| set | encoder | calls | audio | wall | CPU | transcribe | RTF | RTF incl. load |",
            "|---|---|---|---|---|---|---|---|---|"]
     for e in entries:

@@ -20,7 +20,8 @@ beam sizes side by side. --batch compares batch sizes (0: faster-whisper's seque
 its own VAD settings, the way before batching) and --vad Silero's min_silence_ms:speech_pad_ms for the
 batched decoding (default: pipeline.audio.transcribe.VAD), side by side. --encoder-steps compares
 pipeline.audio.transcribe.ENCODER_STEP_S (Whisper's encoder window cut after its audio in steps of so many
-seconds; 0: the whole 30 s window, as faster-whisper does).
+seconds; 0: the whole 30 s window, as faster-whisper does). Each clip is transcribed as `pitchlab analyze` hears
+it: a telephone-band one (the demo's 8 kHz .wav calls) in whole windows whatever the step (transcribe.windows_for).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from faster_whisper.audio import decode_audio  # noqa: E402
 
 from pipeline.audio import transcribe  # noqa: E402
+from pipeline.audio.ingest import detect_band  # noqa: E402
 from pipeline.audio.transcribe import BATCH_SIZE, VAD, WhisperTranscriber  # noqa: E402
 from pipeline.audio.whisper_batch import Vad  # noqa: E402
 from pipeline.core.settings import Settings  # noqa: E402
@@ -124,7 +126,8 @@ def main() -> int:
         wall = cpu = 0.0
         for clip, channels, references in data:
             started, cpu_started = time.perf_counter(), time.process_time()
-            found = transcriber.channel_words(channels)
+            with transcribe.windows_for(transcriber, detect_band(tuple(channels), 16000)[0]):  # as analyze hears it
+                found = transcriber.channel_words(channels)
             wall += time.perf_counter() - started
             cpu += time.process_time() - cpu_started
             for side, words, reference in zip([""] if len(channels) == 1 else [":left", ":right"], found, references):
