@@ -610,13 +610,17 @@ def _encoder(doc) -> list[str]:
            "|---|---|---|---|---|---|---|---|---|"]
     for e in entries:
         r, p = e["runs"][0], e["params"]
-        name = _set_name(e)
-        load = sum(r["load_s"].values())
-        out.append(f"| {name} | {'30 s' if p.get('encoder_step') == 0 else 'cut'} | {r['processed']} | "
-                   f"{r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | {_fmt(r.get('cpu_s'), 1, ' s')} | "
-                   f"{r['stages_s'].get('transcribe', 0):.1f} s | {r['audio_s'] / r['wall_s']:.1f}× | "
-                   f"{r['audio_s'] / (r['wall_s'] + load):.1f}× |")
+        out.append(f"| {_set_name(e)} | {'30 s' if p.get('encoder_step') == 0 else 'cut'} | "
+                   f"{_run_cells(r, 'transcribe')} |")
     return out + [""]
+
+
+def _run_cells(r, stage: str) -> str:
+    """calls | audio | wall | CPU | the stage's seconds | RTF | RTF incl. load, of one analyze run."""
+    load = sum(r["load_s"].values())
+    return (f"{r['processed']} | {r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | {_fmt(r.get('cpu_s'), 1, ' s')} | "
+            f"{r['stages_s'].get(stage, 0):.1f} s | {r['audio_s'] / r['wall_s']:.1f}× | "
+            f"{r['audio_s'] / (r['wall_s'] + load):.1f}×")
 
 
 def _rehear(doc) -> list[str]:
@@ -631,11 +635,8 @@ def _rehear(doc) -> list[str]:
            "|---|---|---|---|---|---|---|---|---|"]
     for e in entries:  # a skipped telephone set is not among them: "Skipped in this run" names it
         r = e["runs"][0]
-        load = sum(r["load_s"].values())
-        out.append(f"| {'heard again' if r.get('rehear') else 'transcript words'} | {r['processed']} | "
-                   f"{r['audio_s'] / 60:.1f} min | {r['wall_s']:.1f} s | {_fmt(r.get('cpu_s'), 1, ' s')} | "
-                   f"{r['stages_s'].get('hear again', 0):.1f} s | {r['audio_s'] / r['wall_s']:.1f}× | "
-                   f"{r['audio_s'] / (r['wall_s'] + load):.1f}× | {_fmt(r['load_s'].get('load:moonshine'), 1, ' s')} |")
+        out.append(f"| {'heard again' if r.get('rehear') else 'transcript words'} | {_run_cells(r, 'hear again')} | "
+                   f"{_fmt(r['load_s'].get('load:moonshine'), 1, ' s')} |")
     return out + [""]
 
 
