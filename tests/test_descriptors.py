@@ -189,8 +189,8 @@ def test_views_agree_with_a_hand_computation(tmp_path):
                         [f"p{i}", cid, [0.0] * 384, wording, desc, "other" if desc is None else "example"])
         con.execute("UPDATE clusters SET size = (SELECT count(*) FROM pitch_phrases p "
                     "WHERE p.cluster_id = clusters.cluster_id)")
-        con.execute("INSERT INTO reactions VALUES ('r0', 'p0', 'a', 1, 1, 2, 'r', 1.0, 'interested', [], 0.5, false, [], 1),"
-                    " ('r1', 'p3', 'c', 1, 1, 2, 'r', -0.5, 'objection', [], 0.5, false, [], 1)")
+        con.execute("INSERT INTO reactions VALUES ('r0', 'p0', 'a', 1, 1, 2, 'r', 1.0, 'interested', [], 0.5, false, [], 1, NULL),"
+                    " ('r1', 'p3', 'c', 1, 1, 2, 'r', -0.5, 'objection', [], 0.5, false, [], 1, NULL)")
         d = {r[0]: r for r in con.execute(
             "SELECT descriptor, phrases, wordings, calls, calls_with_outcome, interested_calls, interest_rate, "
             "rate_without, lift, rep_adjusted_odds_ratio, p_value, q_value, reaction_interest, other "

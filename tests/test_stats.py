@@ -30,7 +30,7 @@ def seed(con, calls, uses, reactions=()):
         con.execute("INSERT INTO pitch_phrases (phrase_id, call_id, turn_idx, start_s, end_s, text, kind, kind_evidence, embedding, cluster_id) VALUES (?, ?, 0, 0, 1, 'p', 'pitch', '', ?, ?)",
                     [f"p{i}", cid, [0.0] * 384, cluster])
     for i, (pid, interest) in enumerate(reactions):
-        con.execute("INSERT INTO reactions VALUES (?, ?, 'a', 1, 1, 2, 'r', ?, 'neutral', [], 0.5, false, [], 1)",
+        con.execute("INSERT INTO reactions VALUES (?, ?, 'a', 1, 1, 2, 'r', ?, 'neutral', [], 0.5, false, [], 1, NULL)",
                     [f"r{i}", pid, interest])
     con.execute("UPDATE clusters SET size = (SELECT count(*) FROM pitch_phrases p WHERE p.cluster_id = clusters.cluster_id)")
 
