@@ -43,7 +43,6 @@ from pipeline.core.records import AudioInfo, Recording  # noqa: E402
 from pipeline.core.settings import Settings  # noqa: E402
 
 OPUS_KBPS = 10  # the set draws 8, 10 or 12 kbit/s a channel
-MAX_CLIP_S = 29.0  # every clip whole (rehear.clip keeps at most 30 s)
 
 
 def real_clips() -> list[tuple[str, np.ndarray, str]]:
@@ -93,7 +92,7 @@ def main() -> int:
         for model in args.models:
             if model == moonshine.NAME:
                 listener = moonshine.MoonshineListener()
-                hear = lambda audio: listener.hear([rehear.clip(audio.channels[0], 0.0, MAX_CLIP_S)])[0]  # noqa: E731
+                hear = lambda audio: listener.hear([rehear.scaled(audio.channels[0])])[0]  # noqa: E731
             else:
                 transcriber = WhisperTranscriber(Settings(model=model, models_dir=args.models_dir))
                 hear = lambda audio: " ".join(w.text for w in transcribe(audio, transcriber))  # noqa: E731

@@ -106,9 +106,7 @@ def main() -> int:
         name, _, beam = spec.partition(":")
         start, heard = time.perf_counter(), []
         if name == moonshine.NAME:  # as pitchlab hears a telephone reply again: scaled to one peak, in batches
-            peak = [i["audio"] * (rehear.PEAK / max(1e-4, float(np.abs(i["audio"]).max()))) for i in items]
-            heard = moonshine.MoonshineListener().hear(peak)
-            seconds = time.perf_counter() - start
+            heard = moonshine.MoonshineListener().hear([rehear.scaled(i["audio"]) for i in items])
             beam = "1"
         else:
             model = WhisperModel(whisper_model_dir(name, Settings().models_dir), device="cpu", compute_type="int8",
@@ -118,7 +116,7 @@ def main() -> int:
                                                    vad_filter=False, condition_on_previous_text=False,
                                                    without_timestamps=True)
                 heard.append(" ".join(s.text.strip() for s in segments))
-            seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - start
         labels = [s.label for s in scorer.score(heard, pitches)]
         same = [plain(h) == plain(i["text"]) for h, i in zip(heard, items)]
         print(f"{name} beam {beam or 1}: macro-F1 {macro_f1(gold, labels):.3f}, heard exactly {sum(same)}/{len(items)}"

@@ -107,7 +107,8 @@ def test_with_no_step_the_encoder_reads_whole_windows(monkeypatch):
     assert transcribe.encoder_window(window) is window
 
 
-def test_the_model_encodes_the_cut_window(monkeypatch):
+def encoding_whisper(monkeypatch) -> tuple[object, list]:
+    """`_repeatable_whisper` over a fake faster-whisper model whose encoder records the shape of what it reads."""
     import faster_whisper
 
     seen = []
@@ -121,32 +122,25 @@ def test_the_model_encodes_the_cut_window(monkeypatch):
             return "encoded"
 
     monkeypatch.setattr(faster_whisper, "WhisperModel", Base)
-    assert transcribe._repeatable_whisper("unused").encode(padded_window(420)) == "encoded"
+    return transcribe._repeatable_whisper("unused"), seen
+
+
+def test_the_model_encodes_the_cut_window(monkeypatch):
+    model, seen = encoding_whisper(monkeypatch)
+    assert model.encode(padded_window(420)) == "encoded"
     assert seen == [(80, 1000)]
 
 
 def test_a_telephone_band_call_is_encoded_in_whole_windows_and_a_wideband_call_cut(monkeypatch):
-    import faster_whisper
-
     from pipeline.audio.ingest import TELEPHONE, WIDEBAND, DecodedAudio
     from pipeline.core.records import AudioInfo
 
-    seen = []
-
-    class Base:
-        def __init__(self, path, **options):
-            pass
-
-        def encode(self, features):
-            seen.append(features.shape[-1])
-            return "encoded"
-
-    monkeypatch.setattr(faster_whisper, "WhisperModel", Base)
+    whisper, seen = encoding_whisper(monkeypatch)
 
     class Encoding:
         """A transcriber whose model encodes one 4.2 s window for each channel it hears."""
 
-        model = transcribe._repeatable_whisper("unused")
+        model = whisper
 
         def words(self, audio):
             self.model.encode(padded_window(420))
@@ -156,5 +150,5 @@ def test_a_telephone_band_call_is_encoded_in_whole_windows_and_a_wideband_call_c
         seen.clear()
         info = AudioInfo("c", "c.wav", 4.2, 2, 8000, band=band)
         transcribe.transcribe(DecodedAudio(info, (np.zeros(10), np.zeros(10))), Encoding())
-        assert seen == [frames, frames], band
+        assert seen == [(80, frames), (80, frames)], band
     assert Encoding.model.encoder_step is None  # back to ENCODER_STEP_S after the call

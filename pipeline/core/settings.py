@@ -25,6 +25,11 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
 
+def _env_flag(name: str) -> bool:
+    """A switch from the environment: on unless it says 0, false, no or off (read only when it is set)."""
+    return _env(name, "").lower() not in ("0", "false", "no", "off")
+
+
 def _env_count(name: str, default: int) -> int:
     """A whole number of 1 or more from the environment, or a one-line error naming the variable."""
     from pipeline.core.errors import PitchlabError
@@ -117,9 +122,9 @@ class Settings:
         if _env("PITCHLAB_OUTCOMES", ""):
             values["outcomes"] = Path(_env("PITCHLAB_OUTCOMES", ""))
         if _env("PITCHLAB_REDACT", ""):
-            values["redact"] = _env("PITCHLAB_REDACT", "").strip().lower() not in ("0", "false", "no", "off")
+            values["redact"] = _env_flag("PITCHLAB_REDACT")
         if _env("PITCHLAB_REHEAR", ""):
-            values["rehear"] = _env("PITCHLAB_REHEAR", "").strip().lower() not in ("0", "false", "no", "off")
+            values["rehear"] = _env_flag("PITCHLAB_REHEAR")
         if _env("PITCHLAB_DESCRIPTORS", ""):
             values["descriptors"] = Path(_env("PITCHLAB_DESCRIPTORS", ""))
         given = {k: v for k, v in overrides.items() if v is not None}

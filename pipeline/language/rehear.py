@@ -35,7 +35,12 @@ def clip(signal: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
     """The reply's audio with PAD_S on each side (at most MAX_S), scaled to PEAK; empty if there is none."""
     a = int(max(0.0, start_s - PAD_S) * RATE)
     b = min(int((end_s + PAD_S) * RATE), a + int(MAX_S * RATE), len(signal))
-    out = np.asarray(signal[a:b], dtype=np.float32)
+    return scaled(signal[a:b])
+
+
+def scaled(samples: np.ndarray) -> np.ndarray:
+    """float32 samples scaled to PEAK; empty if they hold no sound."""
+    out = np.asarray(samples, dtype=np.float32)
     peak = float(np.abs(out).max()) if out.size else 0.0
     return out * (PEAK / peak) if peak > 1e-4 else out[:0]
 
