@@ -109,9 +109,9 @@ class RuleKinds:
 
 
 class CueScorer:
-    """Fake reaction scorer: the cue lists only (the pitch each reply answers is ignored)."""
+    """Fake reaction scorer: the cue lists only (the pitch each reply answers and a second hearing are ignored)."""
 
-    def score(self, texts, pitches=None):
+    def score(self, texts, pitches=None, also=None):
         from pipeline.language.reactions import Score, cues
 
         out = []

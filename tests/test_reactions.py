@@ -48,6 +48,19 @@ def test_the_scorer_reads_a_reply_against_its_pitch_and_explains_itself():
     assert [s.label for s in scorer.score(["We already use Gong for that."])] == ["objection"]
 
 
+def test_a_reply_heard_twice_is_scored_on_both_hearings_weighted():
+    # a telephone reply heard again (rehear.py): the text heard again and the transcript's words both count
+    scorer = reactions.ReactionScorer(BagEmbedder())
+    heard, transcript = "Oh, the ice.", "No thanks, not for us."  # heard again wrong, transcribed right
+    (alone,), (other,) = scorer.score([heard], [PITCH]), scorer.score([transcript], [PITCH])
+    both, plain = scorer.score([heard, "Okay."], [PITCH, PITCH], [transcript, None])
+    w = reaction_scorer.HEARD_WEIGHT
+    assert both.interest == pytest.approx(w * alone.interest + (1 - w) * other.interest, abs=2e-4)
+    assert alone.label != "objection" and other.label == "objection" and both.label == "objection"
+    assert both.evidence[-1] == "also heard as “No thanks, not for us.”"
+    assert plain == scorer.score(["Okay."], [PITCH])[0]  # no second hearing: scored as before
+
+
 def test_the_bundled_training_examples_are_balanced_and_the_pairs_name_their_pitch():
     labels = [label for _, label in reactions.load_examples()]
     assert {lab: labels.count(lab) for lab in reactions.LABELS} == {"interested": 102, "neutral": 102, "objection": 102}

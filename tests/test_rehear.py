@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, FakeModels, ScriptTranscriber, tone, words, write_wav
+from conftest import ROOT, CueScorer, FakeModels, ScriptTranscriber, tone, words, write_wav
 from pipeline.audio import ingest, moonshine
 from pipeline.core.records import PROSPECT, REP, AudioInfo, CallTurns, Phrase, Recording, Turn
 from pipeline.core.settings import Settings
@@ -34,6 +34,17 @@ class ListListener:
     def hear(self, clips):
         self.given.append([len(c) for c in clips])
         return [self.texts.pop(0) for _ in clips]
+
+
+class SecondHearings(CueScorer):
+    """Fake scorer that records the second hearings it is given."""
+
+    def __init__(self):
+        self.also = []
+
+    def score(self, texts, pitches=None, also=None):
+        self.also.append(list(also) if also is not None else None)
+        return super().score(texts, pitches)
 
 
 def turn(idx, speaker, text, start, end):
@@ -101,10 +112,13 @@ def test_only_telephone_band_calls_are_heard_again(tmp_path, rate, heard):
     assert audio.info.band == (ingest.TELEPHONE if rate == 8000 else ingest.WIDEBAND)
     settings = Settings(inbox=tmp_path, db=tmp_path / "c.duckdb", progress=False, rep_channel="left")
     models = FakeModels(ScriptTranscriber([said]), listener=ListListener(["Not for us."]))
+    models.scorer = SecondHearings()
     (call,) = analyze_calls([audio_turns(audio, models, settings, words=said)], models, settings)
     (reaction,) = call.reactions
     assert (reaction.text, reaction.heard_by) == (("Not for us.", "fake-listener") if heard else ("Napa.", None))
     assert models.listener.given == ([[int((0.6 + 0.4) * 16000)]] if heard else [])
+    # a reply heard again is scored on its transcript's words too
+    assert models.scorer.also == [["Napa." if heard else None]]
 
 
 def test_pitchlab_rehear_0_turns_it_off(tmp_path, monkeypatch):

@@ -46,13 +46,23 @@ class Reply:
     run: tuple[Phrase, ...]
     turns: tuple[Turn, ...]  # the reply
     backchannels: tuple[Turn, ...]  # short prospect sounds during the run
-    heard: str | None = None  # the reply heard again from its audio (pipeline.language.rehear), scored instead
+    heard: str | None = None  # the reply heard again from its audio (pipeline.language.rehear), scored with its words
     heard_by: str | None = None  # the model that heard it again
 
     @property
     def text(self) -> str:
-        """What is scored and stored: the reply heard again if it was, else its turns' words."""
-        return self.heard if self.heard is not None else " ".join(t.text for t in self.turns)
+        """What is stored, and scored first: the reply heard again if it was, else its turns' words."""
+        return self.heard if self.heard is not None else self.transcribed
+
+    @property
+    def transcribed(self) -> str:
+        """The reply's words as the transcript has them."""
+        return " ".join(t.text for t in self.turns)
+
+    @property
+    def second_hearing(self) -> str | None:
+        """For a reply heard again, its transcript's words: scored beside the text (ReactionScorer.score(also=))."""
+        return self.transcribed if self.heard is not None else None
 
     @property
     def pitch(self) -> str:
@@ -63,7 +73,8 @@ class Reply:
 def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], scorer: ReactionScorer, window_s: float) -> list[Reaction]:
     """Reactions to the runs of pitch phrases; every phrase of a run shares its run's reaction."""
     found = replies(phrases, turns, window_s)
-    return to_reactions(found, scorer.score([r.text for r in found], [r.pitch for r in found]))
+    return to_reactions(found, scorer.score([r.text for r in found], [r.pitch for r in found],
+                                            [r.second_hearing for r in found]))
 
 
 def replies(phrases: Sequence[Phrase], turns: Sequence[Turn], window_s: float) -> list[Reply]:
