@@ -212,7 +212,7 @@ def analyze_calls(calls: Sequence[CallTurns], models: Models, settings: Settings
     close_replies = [c for c in closes if c]
     scores = iter(models.scorer.score([r.text for r in answered] + close_replies,
                                       [r.pitch for r in answered] + [None] * len(close_replies),
-                                      [r.second_hearing for r in answered] + [None] * len(close_replies)))
+                                      [r.other_hearing for r in answered] + [None] * len(close_replies)))
     paired = [reactions.to_reactions(f, [next(scores) for _ in f]) for f in found]
     close_scores = [next(scores) if c else None for c in closes]
     out, row = [], 0

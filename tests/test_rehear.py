@@ -36,8 +36,8 @@ class ListListener:
         return [self.texts.pop(0) for _ in clips]
 
 
-class SecondHearings(CueScorer):
-    """Fake scorer that records the second hearings it is given."""
+class OtherHearings(CueScorer):
+    """Fake scorer that records the other hearings (`also`) it is given."""
 
     def __init__(self):
         self.also = []
@@ -112,7 +112,7 @@ def test_only_telephone_band_calls_are_heard_again(tmp_path, rate, heard):
     assert audio.info.band == (ingest.TELEPHONE if rate == 8000 else ingest.WIDEBAND)
     settings = Settings(inbox=tmp_path, db=tmp_path / "c.duckdb", progress=False, rep_channel="left")
     models = FakeModels(ScriptTranscriber([said]), listener=ListListener(["Not for us."]))
-    models.scorer = SecondHearings()
+    models.scorer = OtherHearings()
     (call,) = analyze_calls([audio_turns(audio, models, settings, words=said)], models, settings)
     (reaction,) = call.reactions
     assert (reaction.text, reaction.heard_by) == (("Not for us.", "fake-listener") if heard else ("Napa.", None))

@@ -20,7 +20,8 @@ is fitted when the scorer loads, on the labelled training replies:
 and wording from every evaluation set. C and EMBED_SCALE were chosen by 5-fold
 cross-validation on the training set only (`scripts/eval_reactions.py --tune`).
 interest = p(interested) - p(objection), in [-1, 1]. The evidence lists the cues that fired
-(+ interest, - objection), the form, and the nearest training reply with its label.
+(+ interest, - objection), the form, and the nearest training reply with its label. A reply heard twice
+(a telephone reply heard again, and the transcript's words) is scored on both: see `score(also=)`.
 On the held-out replies the pitch features have not yet helped (docs/measurements.md: 0.900 with the
 pitches, 0.911 without, on the 181 replies): they are where context a larger labelled set could teach goes.
 """
@@ -44,8 +45,9 @@ EMBED_SCALE = 1.0
 K = 9  # nearest training replies per label
 MAX_ITERATIONS = 2000
 # a reply heard twice (rehear.py: Moonshine on its cut-out audio, Whisper in the call) is scored on both texts, the
-# label probabilities averaged with this weight on the second hearing's: chosen on the seed-1616 telephone set
-# (0.5 / 0.6 / 0.7 / 0.8: macro-F1 0.789 / 0.828 / 0.812 / 0.789), held-out set 0.776 / 0.793 / 0.773 / 0.777
+# label probabilities averaged with this weight on the text heard again, the rest on the transcript's words: chosen
+# on the seed-1616 telephone set (0.5 / 0.6 / 0.7 / 0.8: macro-F1 0.789 / 0.828 / 0.812 / 0.789), then held-out set
+# 0.776 / 0.793 / 0.773 / 0.777 (docs/phone.md, "Both hearings scored")
 HEARD_WEIGHT = 0.6
 
 INTEREST_CUES = (
@@ -224,8 +226,8 @@ class ReactionScorer:
               also: Sequence[str | None] | None = None) -> list[Score]:
         """Each reply's score; `pitches[i]` is the pitch reply i answers (None or "": not known).
 
-        `also[i]`: another hearing of reply i (the transcript's words of a reply heard again, rehear.py);
-        its probabilities count with weight 1 - HEARD_WEIGHT beside the text's.
+        `also[i]`: another hearing of reply i (for a reply heard again, rehear.py: the transcript's words), or None;
+        its probabilities count with weight 1 - HEARD_WEIGHT, the text's with HEARD_WEIGHT.
         """
         if not texts:
             return []

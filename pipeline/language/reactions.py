@@ -60,7 +60,7 @@ class Reply:
         return " ".join(t.text for t in self.turns)
 
     @property
-    def second_hearing(self) -> str | None:
+    def other_hearing(self) -> str | None:
         """For a reply heard again, its transcript's words: scored beside the text (ReactionScorer.score(also=))."""
         return self.transcribed if self.heard is not None else None
 
@@ -74,7 +74,7 @@ def pair(phrases: Sequence[Phrase], turns: Sequence[Turn], scorer: ReactionScore
     """Reactions to the runs of pitch phrases; every phrase of a run shares its run's reaction."""
     found = replies(phrases, turns, window_s)
     return to_reactions(found, scorer.score([r.text for r in found], [r.pitch for r in found],
-                                            [r.second_hearing for r in found]))
+                                            [r.other_hearing for r in found]))
 
 
 def replies(phrases: Sequence[Phrase], turns: Sequence[Turn], window_s: float) -> list[Reply]:
