@@ -109,7 +109,7 @@ class RuleKinds:
 
 
 class CueScorer:
-    """Fake reaction scorer: the cue lists only (the pitch each reply answers and a second hearing are ignored)."""
+    """Fake reaction scorer: the cue lists only (the pitch each reply answers and its other hearing are ignored)."""
 
     def score(self, texts, pitches=None, also=None):
         from pipeline.language.reactions import Score, cues

@@ -10,7 +10,7 @@ import pytest
 from conftest import TEST_CALLS
 from pipeline.audio import transcribe
 from pipeline.audio.ingest import DecodedAudio
-from pipeline.core.records import Word
+from pipeline.core.records import AudioInfo, Word
 
 
 class BothChannels:
@@ -29,7 +29,8 @@ class BothChannels:
 
 
 def test_a_stereo_call_goes_to_the_transcriber_once_and_each_word_keeps_its_channel():
-    audio = DecodedAudio(info=None, channels=(np.full(8, 2.0, np.float32), np.full(8, 3.0, np.float32)))
+    audio = DecodedAudio(info=AudioInfo("c", "c.wav", 0.0005, 2, 16000),
+                         channels=(np.full(8, 2.0, np.float32), np.full(8, 3.0, np.float32)))
     fake = BothChannels()
     words = transcribe.transcribe(audio, fake)
     assert fake.calls == [2]

@@ -405,7 +405,7 @@ def transcribe(audio: DecodedAudio, transcriber: Transcriber) -> list[Word]:
 
     A transcriber that has `channel_words` (Whisper) decodes both channels in shared batches.
     """
-    with windows_for(transcriber, getattr(audio.info, "band", None)):  # a test's audio may come without its info
+    with windows_for(transcriber, audio.info.band):
         return _transcribe(audio, transcriber)
 
 

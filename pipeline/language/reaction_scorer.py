@@ -233,10 +233,10 @@ class ReactionScorer:
             return []
         pitches = list(pitches) if pitches is not None else [None] * len(texts)
         p, sims = self._probabilities(texts, pitches)
-        second = [i for i, t in enumerate(also or ()) if t]
-        if second:
-            q, _ = self._probabilities([also[i] for i in second], [pitches[i] for i in second])
-            p[second] = HEARD_WEIGHT * p[second] + (1 - HEARD_WEIGHT) * q
+        twice = [i for i, t in enumerate(also or ()) if t]
+        if twice:
+            q, _ = self._probabilities([also[i] for i in twice], [pitches[i] for i in twice])
+            p[twice] = HEARD_WEIGHT * p[twice] + (1 - HEARD_WEIGHT) * q
         out = []
         for i, (text, row, probs) in enumerate(zip(texts, sims, p)):
             _, _, evidence = cues(text)
