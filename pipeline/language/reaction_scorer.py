@@ -47,7 +47,7 @@ MAX_ITERATIONS = 2000
 # a reply heard twice (rehear.py: Moonshine on its cut-out audio, Whisper in the call) is scored on both texts, the
 # label probabilities averaged with this weight on the text heard again, the rest on the transcript's words: chosen
 # on the seed-1616 telephone set (0.5 / 0.6 / 0.7 / 0.8: macro-F1 0.789 / 0.828 / 0.812 / 0.789), then held-out set
-# 0.776 / 0.793 / 0.773 / 0.777 (docs/phone.md, "Both hearings scored")
+# 0.776 / 0.793 / 0.773 / 0.777 (scripts/eval_heard_weight.py; docs/phone.md, "Both hearings scored")
 HEARD_WEIGHT = 0.6
 
 INTEREST_CUES = (
