@@ -47,7 +47,7 @@ def inbox(tmp_path):
 def test_batch_stores_turns_phrases_reactions_and_clusters(tmp_path, inbox):
     summary, settings = run(tmp_path, inbox, outcomes=inbox / "outcomes.csv")
     assert (summary.found, summary.processed, summary.outcomes_applied) == (3, 2, 2)
-    assert summary.failed[0][0] == "broken.mp3" and "not readable as audio" in summary.failed[0][1]
+    assert summary.failed[0] == ("broken.mp3", "not readable as audio (Invalid data found when processing input)")
     with db.opened(settings.db, read_only=True) as con:
         calls = con.execute("SELECT source_file, channels, rep, outcome, outcome_source, speaker_method "
                             "FROM calls ORDER BY source_file").fetchall()

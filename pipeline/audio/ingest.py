@@ -247,5 +247,8 @@ def is_fake_stereo(left: np.ndarray, right: np.ndarray, tolerance: float = 1e-3)
 
 
 def _one_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
+    """The reason alone: PyAV's errors carry FFmpeg's message in `strerror` (their str() adds "[Errno N]" and the
+    file's full path, which the line already names)."""
+    reason = getattr(exc, "strerror", None)
+    text = (reason if isinstance(reason, str) and reason.strip() else str(exc)).strip().splitlines()
     return text[0] if text else type(exc).__name__
