@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from eval_phone import LABELS, overlap  # noqa: E402
+from eval_phone import overlap  # noqa: E402
+from eval_reactions import macro_f1  # noqa: E402
 from pipeline.language import reaction_scorer  # noqa: E402
 from pipeline.language.embed import MiniLMEmbedder  # noqa: E402
 
@@ -40,15 +41,6 @@ WORDS = """
 SELECT string_agg(text, ' ' ORDER BY turn_idx) FROM turns
 WHERE call_id = ? AND speaker = 'prospect' AND turn_idx >= ? AND start_s >= ? AND end_s <= ?
 """
-
-
-def macro_f1(pairs: list[tuple[str, str]]) -> float:
-    f1s = []
-    for label in LABELS:
-        tp = sum(a == b == label for a, b in pairs)
-        wrong = sum((a == label) != (b == label) for a, b in pairs)
-        f1s.append(2 * tp / (2 * tp + wrong) if tp else 0.0)
-    return sum(f1s) / len(f1s)
 
 
 def stored_replies(con: duckdb.DuckDBPyConnection, truth: list[dict]) -> list[dict]:
@@ -82,7 +74,7 @@ def main() -> int:
     heard = [i["heard"] if i["heard"] is not None else i["words"] for i in items]
 
     def f1(texts, also=None) -> str:
-        return f"{macro_f1(list(zip(gold, [s.label for s in scorer.score(texts, pitches, also)]))):.3f}"
+        return f"{macro_f1(gold, [s.label for s in scorer.score(texts, pitches, also)]):.3f}"
 
     print(f"{len(items)} rows, {sum(i['heard'] is not None for i in items)} heard again")
     print(f"text heard again alone: {f1(heard)}; transcript's words alone: {f1([i['words'] for i in items])}")

@@ -38,20 +38,14 @@ from pipeline.core.models import whisper_model_dir  # noqa: E402
 from pipeline.core.settings import Settings  # noqa: E402
 from pipeline.language.embed import MiniLMEmbedder  # noqa: E402
 from pipeline.language import rehear  # noqa: E402
-from pipeline.language.reaction_scorer import LABELS, ReactionScorer  # noqa: E402
+from pipeline.language.reaction_scorer import ReactionScorer  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from eval_reactions import macro_f1  # noqa: E402
 
 TRUTH = ROOT / "scripts" / "phone_truth.json"
 PAD_S = 0.3
 RATE = 16000
-
-
-def macro_f1(truth: list[str], predicted: list[str]) -> float:
-    scores = []
-    for label in LABELS:
-        tp = sum(t == label == p for t, p in zip(truth, predicted))
-        wrong = sum((t == label) != (p == label) for t, p in zip(truth, predicted))
-        scores.append(2 * tp / (2 * tp + wrong) if tp else 0.0)
-    return sum(scores) / len(scores)
 
 
 def truth_of(folder: Path) -> Path:
@@ -91,7 +85,6 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", default=["tiny.en:1"], metavar="MODEL:BEAM")
     parser.add_argument("--errors", action="store_true", help="print each wrongly labelled reply")
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT / "scripts"))
     from make_phone_calls import PROSPECTS
 
     items = replies(args.folder, {name for name, (_company, v) in PROSPECTS.items() if v.engine == "espeak"})
