@@ -45,6 +45,17 @@ def test_a_statement_that_speech_recognition_ends_with_a_question_mark_stays_a_p
     assert got[2] != PITCH
 
 
+def test_a_question_after_an_adverb_is_a_question():
+    """"Roughly how many invoices do you send in a month?" was a rising statement, so a pitch (a telephone set's
+    discovery question on the leaderboard); after an adverb in -ly the wh-word or auxiliary still opens it."""
+    kinds = KindClassifier(QuestionMarkEmbedder())
+    texts = ["Roughly how many invoices do you send in a month?", "Honestly, is that a problem for you today?",
+             "Currently which tool handles that?", "Only ten minutes to set up?", "It's really that easy, honestly?"]
+    got = [k.kind for k in kinds.classify(texts, QuestionMarkEmbedder().embed(texts))]
+    assert got[0] != PITCH and got[1] != PITCH and got[2] != PITCH
+    assert got[3:] == [PITCH, PITCH]  # no wh-word or auxiliary after the adverb: statements said rising
+
+
 def test_a_rising_statement_is_compared_as_the_statement_it_is():
     """Its "?" alone pulled "You see exactly who watched your video and for how long?" to discovery (real MiniLM,
     tests/test_e2e.py); its vector is that of the text ending in "." (the fake embedder makes that a pitch)."""

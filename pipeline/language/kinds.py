@@ -14,7 +14,7 @@ check-ins such as "Let me share my screen."); `close` is next steps only
 A question is not a pitch unless it is clearly closer to the pitch examples
 (QUESTION_MARGIN), and an open question ("What ...?", "How ...?") never is:
 it asks about the prospect, it claims nothing about the product. A question
-starts with an auxiliary verb or a wh-word (after a lead-in such as "So,"):
+starts with an auxiliary verb or a wh-word (after a lead-in such as "So," or an adverb such as "Roughly"):
 a statement that speech recognition ended with "?" stays a statement. With
 declared descriptors (`analyze --descriptors FILE`), their example lines are
 pitch examples too: a phrase close to a declared benefit is a pitch. The
@@ -238,6 +238,8 @@ def _is_question(text: str) -> bool:
 
 
 def _question_word(text: str) -> str:
-    """The first word after lead-ins such as "So," or "And", lower case."""
-    words = (w.lower().strip("\"'“‘(,") for w in text.split())
-    return next((w for w in words if w not in LEAD_INS), "")
+    """The first word after lead-ins such as "So," or "And" and adverbs in -ly ("Roughly how many ...?",
+    "Honestly, is that a problem?"), lower case; a last word is never skipped."""
+    words = [w.lower().strip("\"'“‘(,") for w in text.split()]
+    return next((w for i, w in enumerate(words)
+                 if w not in LEAD_INS and not (w.endswith("ly") and i + 1 < len(words))), "")
