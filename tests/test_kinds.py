@@ -56,6 +56,19 @@ def test_a_question_after_an_adverb_is_a_question():
     assert got[3:] == [PITCH, PITCH]  # no wh-word or auxiliary after the adverb: statements said rising
 
 
+def test_a_question_without_its_question_mark_is_still_a_question():
+    """Speech recognition drops a question's "?" or cuts it short ("Roughly how many invoices do you send in a",
+    a telephone set's discovery question, was a pitch); a wh-word then an auxiliary before a pronoun still asks."""
+    kinds = KindClassifier(PitchLikeEmbedder())
+    texts = ["Roughly how many invoices do you send in a", "So how do you chase late payers today",
+             "What you get is a forecast for the next ninety days.", "How it works is simple, you paste one line.",
+             "Which means your team never types a payment again."]
+    vectors = np.array([[1.0, 0.0]] * len(texts), dtype=np.float32)  # all as close to the pitch examples as can be
+    got = [k.kind for k in kinds.classify(texts, vectors)]
+    assert got[0] != PITCH and got[1] != PITCH
+    assert got[2:] == [PITCH, PITCH, PITCH]  # statements that open with a wh-word
+
+
 def test_a_rising_statement_is_compared_as_the_statement_it_is():
     """Its "?" alone pulled "You see exactly who watched your video and for how long?" to discovery (real MiniLM,
     tests/test_e2e.py); its vector is that of the text ending in "." (the fake embedder makes that a pitch)."""

@@ -42,6 +42,7 @@ AUXILIARIES = frozenset(
     "am is are was were do does did have has had can could will would shall should may might must "
     "isn't aren't wasn't weren't don't doesn't didn't haven't hasn't hadn't can't couldn't won't wouldn't "
     "shouldn't mightn't mustn't".split())
+PRONOUNS = frozenset({"i", "you", "we", "they", "he", "she", "it", "your", "our", "their"})
 LEAD_INS = frozenset({"so", "and", "but", "okay", "ok", "well", "now", "then", "also", "just", "oh", "right"})
 
 PROTOTYPES: dict[str, tuple[str, ...]] = {
@@ -232,9 +233,17 @@ class KindClassifier:
 
 
 def _is_question(text: str) -> bool:
-    """Ends with "?" and starts like a question: an auxiliary verb ("Does ...", "Can ...") or a wh-word."""
+    """Ends with "?" and starts like a question: an auxiliary verb ("Does ...", "Can ...") or a wh-word; or, with
+    no "?" (speech recognition drops it, or cuts the question short: "Roughly how many invoices do you send in a"),
+    a wh-word whose next four words hold an auxiliary verb before a pronoun ("how many invoices do you")."""
     first = _question_word(text)
-    return text.rstrip().endswith("?") and (first in AUXILIARIES or first in OPEN_QUESTION_WORDS)
+    if text.rstrip().endswith("?"):
+        return first in AUXILIARIES or first in OPEN_QUESTION_WORDS
+    if first not in OPEN_QUESTION_WORDS:
+        return False  # "What you get is a forecast ..." and "How it works is simple" stay statements
+    words = [w.lower().strip("\"'“‘(,.!") for w in text.split()]
+    after = words[words.index(first) + 1:][:4]
+    return any(a in AUXILIARIES and b in PRONOUNS for a, b in zip(after, after[1:]))
 
 
 def _question_word(text: str) -> str:
