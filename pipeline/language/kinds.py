@@ -236,19 +236,31 @@ def _is_question(text: str) -> bool:
     """Ends with "?" and starts like a question: an auxiliary verb ("Does ...", "Can ...") or a wh-word; or, with
     no "?" (speech recognition drops it, or cuts the question short: "Roughly how many invoices do you send in a"),
     a wh-word whose next four words hold an auxiliary verb before a pronoun ("how many invoices do you")."""
-    first = _question_word(text)
+    words = _words(text)
+    at = _question_start(words)
+    first = words[at] if at < len(words) else ""
     if text.rstrip().endswith("?"):
         return first in AUXILIARIES or first in OPEN_QUESTION_WORDS
     if first not in OPEN_QUESTION_WORDS:
         return False  # "What you get is a forecast ..." and "How it works is simple" stay statements
-    words = [w.lower().strip("\"'“‘(,.!") for w in text.split()]
-    after = words[words.index(first) + 1:][:4]
+    after = [w.strip(".!") for w in words[at + 1:at + 5]]
     return any(a in AUXILIARIES and b in PRONOUNS for a, b in zip(after, after[1:]))
 
 
 def _question_word(text: str) -> str:
     """The first word after lead-ins such as "So," or "And" and adverbs in -ly ("Roughly how many ...?",
     "Honestly, is that a problem?"), lower case; a last word is never skipped."""
-    words = [w.lower().strip("\"'“‘(,") for w in text.split()]
-    return next((w for i, w in enumerate(words)
-                 if w not in LEAD_INS and not (w.endswith("ly") and i + 1 < len(words))), "")
+    words = _words(text)
+    at = _question_start(words)
+    return words[at] if at < len(words) else ""
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower().strip("\"'“‘(,") for w in text.split()]
+
+
+def _question_start(words: list[str]) -> int:
+    """Where a question would start: the index of the first word that is neither a lead-in nor an adverb in -ly
+    with words after it (len(words) if there is none)."""
+    return next((i for i, w in enumerate(words) if w not in LEAD_INS and not (w.endswith("ly") and i + 1 < len(words))),
+                len(words))
