@@ -44,7 +44,8 @@ WHERE call_id = ? AND speaker = 'prospect' AND turn_idx >= ? AND start_s >= ? AN
 
 
 def stored_replies(con: duckdb.DuckDBPyConnection, truth: list[dict]) -> list[dict]:
-    """Each true reply to a pitch that a stored reaction falls on: its label and what the database holds of it."""
+    """Each true reply to a pitch that a stored reaction falls on: its label, what the database holds of it, and
+    its call's file and stored reply times."""
     out = []
     for call in truth:
         cid = con.execute("SELECT call_id FROM calls WHERE source_file = ?", [call["file"]]).fetchone()[0]
@@ -57,7 +58,7 @@ def stored_replies(con: duckdb.DuckDBPyConnection, truth: list[dict]) -> list[di
                 _cid, turn_idx, start, end, text, heard_by, pitch = match[0]
                 words = con.execute(WORDS, [cid, turn_idx, start, end]).fetchone()[0] or ""
                 out.append({"label": t["label"], "heard": text if heard_by else None, "words": words,
-                            "pitch": " ".join(pitch)})
+                            "pitch": " ".join(pitch), "file": call["file"], "start": start, "end": end})
     return out
 
 

@@ -30,8 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from eval_heard_weight import REPLIES, WORDS  # noqa: E402
-from eval_phone import overlap  # noqa: E402
+from eval_heard_weight import stored_replies  # noqa: E402
 from eval_reactions import macro_f1  # noqa: E402
 from pipeline.audio import ingest, moonshine  # noqa: E402
 from pipeline.language import rehear  # noqa: E402
@@ -41,28 +40,17 @@ from pipeline.language.reaction_scorer import ReactionScorer  # noqa: E402
 BATCH = 4  # a call's replies: one to four
 
 
-def stored_rows(con: duckdb.DuckDBPyConnection, folder: Path, truth: list[dict]) -> list[dict]:
-    """Each true reply to a pitch with a stored reaction on it: its label, stored texts, pitch and clip."""
+def with_clips(con: duckdb.DuckDBPyConnection, folder: Path, items: list[dict]) -> list[dict]:
+    """`eval_heard_weight.stored_replies` rows, each with its clip cut as `rehear.clip` cuts it (prospect's side)."""
     recordings = {r.path.name: r for r in ingest.find_recordings(folder)}
-    out = []
-    for call in truth:
-        cid, rep_channel = con.execute("SELECT call_id, rep_channel FROM calls WHERE source_file = ?",
-                                       [call["file"]]).fetchone()
-        rows = con.execute(REPLIES, [cid]).fetchall()
-        signal = None
-        for t in call["turns"]:
-            if t["speaker"] != "prospect" or t["kind"] != "reaction":
-                continue
-            match = [r for r in rows if overlap(r[2], r[3], t["start_s"], t["end_s"]) > 0]
-            if not match:
-                continue
-            _cid, turn_idx, start, end, text, heard_by, pitch = match[0]
-            if signal is None:
-                signal = rehear.prospect_signal(ingest.decode(recordings[call["file"]]).channels, rep_channel)
-            words = con.execute(WORDS, [cid, turn_idx, start, end]).fetchone()[0] or ""
-            out.append({"label": t["label"], "heard": text if heard_by else None, "words": words,
-                        "pitch": " ".join(pitch), "clip": rehear.clip(signal, start, end)})
-    return out
+    file, signal = None, None
+    for item in items:  # a call's replies come together: each call decoded once
+        if item["file"] != file:
+            file = item["file"]
+            rep_channel = con.execute("SELECT rep_channel FROM calls WHERE source_file = ?", [file]).fetchone()[0]
+            signal = rehear.prospect_signal(ingest.decode(recordings[file]).channels, rep_channel)
+        item["clip"] = rehear.clip(signal, item["start"], item["end"])
+    return items
 
 
 def main() -> int:
@@ -73,7 +61,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
     truth = json.loads((args.folder.parent / f"{args.folder.name}.truth.json").read_text())["calls"]
-    items = stored_rows(duckdb.connect(str(args.db), read_only=True), args.folder, truth)
+    con = duckdb.connect(str(args.db), read_only=True)
+    items = with_clips(con, args.folder, stored_replies(con, truth))
     again = [k for k, i in enumerate(items) if i["heard"] is not None and i["clip"].size]
     listener, scorer = moonshine.MoonshineListener(), ReactionScorer(MiniLMEmbedder())
     gold, pitches = [i["label"] for i in items], [i["pitch"] for i in items]
